@@ -1,0 +1,3 @@
+from ccsoo_exam.cli import main
+
+raise SystemExit(main())

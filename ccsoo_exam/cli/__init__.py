@@ -1,0 +1,64 @@
+"""The ``ccsoo-exam`` command line: thin commands over the domain, store and UI.
+
+Each command module adds its subcommands with ``register(subparsers)``; a command
+returns an exit status. Every user-facing error is a ``CcsooError`` and is printed as
+``path:line: message`` lines on stderr, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ccsoo_exam import __version__
+from ccsoo_exam.errors import CcsooError
+
+# Imported lazily by name so that `ccsoo-exam bank ...` never pays for Textual.
+COMMAND_MODULES = ("bank", "rubric", "delivery", "panel", "results", "admin")
+
+EXIT_PROBLEMS = 1  # the input was read and has flaws (lint findings)
+EXIT_ERROR = 2  # the command could not do its job (bad input, wrong key, missing file)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ccsoo-exam",
+        description=(
+            "Deliver and score the Certified Chief Service Operations Officer (CCSOO) assessments: "
+            "the timed multiple-choice exam, live panel scoring of the executive presentation, "
+            "and the authoring and administration around them."
+        ),
+        epilog="Run 'ccsoo-exam COMMAND --help' for the options of each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"ccsoo-exam {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"ccsoo_exam.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"ccsoo_exam.cli.{name}":
+                continue  # a command group not present in this build
+            raise
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        return int(args.handler(args) or 0)
+    except CcsooError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("ccsoo-exam: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

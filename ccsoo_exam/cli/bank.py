@@ -1,0 +1,146 @@
+"""``ccsoo-exam bank``: validate, lint, inspect, encrypt and decrypt question banks."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ccsoo_exam import vault
+from ccsoo_exam.bank import Bank, load_bank
+from ccsoo_exam.cli.keys import add_key_options, exam_key
+from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.lint import lint_bank, summarise
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    bank = commands.add_parser("bank", help="author tools for question banks", description="Author tools for question banks (YAML sources and encrypted .bank files).")
+    sub = bank.add_subparsers(dest="bank_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("validate", help="check bank sources against the format", description="Check plaintext bank files against the bank format; every problem is printed as path:line.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("lint", help="find item-writing flaws", description="Validate, then report item-writing flaws: all/none of the above, key-letter balance, key as longest option, duplicate stems, rationales that skip a distractor, negative stems without emphasis.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(handler=cmd_lint)
+
+    p = sub.add_parser("inspect", help="summarise banks", description="Show each bank's item counts by topic, difficulty and kind, and its key balance.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(handler=cmd_inspect)
+
+    p = sub.add_parser("encrypt", help="encrypt bank sources for delivery", description="Validate and encrypt bank sources. Several sources encrypted together share one key derivation, so the package opens with one KDF run. DEST is a file for one source, a directory for several.")
+    p.add_argument("sources", nargs="+", metavar="SRC")
+    p.add_argument("-o", "--output", required=True, metavar="DEST")
+    p.add_argument("--kdf", choices=("argon2id", "scrypt"), default="argon2id", help="key derivation (default argon2id, 64 MiB, 3 passes)")
+    add_key_options(p)
+    p.set_defaults(handler=cmd_encrypt)
+
+    p = sub.add_parser("decrypt", help="decrypt a bank", description="Decrypt an encrypted bank and write its YAML to DEST, or to standard output without -o.")
+    p.add_argument("source", metavar="SRC")
+    p.add_argument("-o", "--output", metavar="DEST")
+    add_key_options(p)
+    p.set_defaults(handler=cmd_decrypt)
+
+
+def _load_all(files: list[str]) -> tuple[list[Bank], list[Problem]]:
+    banks, problems = [], []
+    for path in files:
+        try:
+            banks.append(load_bank(path))
+        except CcsooError as error:
+            problems.extend(error.problems)
+    return banks, problems
+
+
+def _report(problems: list[Problem]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    banks, problems = _load_all(args.files)
+    _report(problems)
+    for bank in banks:
+        print(f"{bank.path}: ok, bank {bank.id}, module {bank.module}, {len(bank.items)} items")
+    return 2 if problems else 0
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    banks, problems = _load_all(args.files)
+    flaws = [flaw for bank in banks for flaw in lint_bank(bank)]
+    _report(problems + flaws)
+    for bank in banks:
+        count = sum(f.path == bank.path for f in flaws)
+        print(f"{bank.path}: {count} flaw{'s' if count != 1 else ''} in {len(bank.items)} items")
+    return 2 if problems else (1 if flaws else 0)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    banks, problems = _load_all(args.files)
+    _report(problems)
+    for bank in banks:
+        s = summarise(bank)
+        print(f"{bank.path}: bank {s.bank}, module {s.module}, {s.items} items")
+        print("  difficulty: " + ", ".join(f"{k} {v}" for k, v in s.by_difficulty.items()))
+        print("  kind:       " + ", ".join(f"{k} {v}" for k, v in s.by_kind.items()))
+        print("  keys:       " + ", ".join(f"{k} {v} ({v / s.items:.0%})" for k, v in s.keys.items()))
+        print(f"  key is the uniquely longest option in {s.key_longest} items ({s.key_longest / s.items:.0%})")
+        print("  topics:")
+        for topic, count in s.by_topic.items():
+            print(f"    {count:3d}  {topic}")
+    return 2 if problems else 0
+
+
+def cmd_encrypt(args: argparse.Namespace) -> int:
+    key = exam_key(args)
+    banks, problems = _load_all(args.sources)
+    if problems:
+        _report(problems)
+        print("nothing encrypted: fix the problems above first", file=sys.stderr)
+        return 2
+    dest = Path(args.output)
+    if len(args.sources) > 1 and not dest.is_dir():
+        raise CcsooError(Problem(args.output, None, "with several sources, -o must be an existing directory"))
+    kdf = vault.KDF_ARGON2ID if args.kdf == "argon2id" else vault.KDF_SCRYPT
+    params = vault.new_params(kdf)
+    cache = vault.KeyCache(key)
+    for source in args.sources:
+        target = dest / (Path(source).stem + ".bank") if dest.is_dir() else dest
+        sealed = vault.encrypt(Path(source).read_bytes(), key, params, cache)
+        _write_atomically(target, sealed)
+        print(f"{source} -> {target}")
+    print(f"key derivation: {params.describe()}")
+    return 0
+
+
+def cmd_decrypt(args: argparse.Namespace) -> int:
+    key = exam_key(args)
+    try:
+        blob = Path(args.source).read_bytes()
+    except FileNotFoundError:
+        raise CcsooError(Problem(args.source, None, "file not found; check the path")) from None
+    except IsADirectoryError:
+        raise CcsooError(Problem(args.source, None, "is a directory, not an encrypted bank")) from None
+    plaintext = vault.decrypt(blob, key, name=args.source)
+    if args.output:
+        _write_atomically(Path(args.output), plaintext)
+    else:
+        sys.stdout.buffer.write(plaintext)
+        sys.stdout.flush()
+    return 0
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    # Write beside the target and rename, so an interrupted run never leaves half a bank.
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise CcsooError(Problem(str(target), None, f"cannot write: {exc.strerror}; check the directory exists and is writable")) from None

@@ -1,0 +1,42 @@
+"""The one family of errors that reaches users.
+
+Every problem names the file and line it is about and says what to do, so the CLI can
+print ``path:line: message`` lines and the UI can show the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located as precisely as we can."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+class CcsooError(Exception):
+    """An error written for the user: one or more located problems."""
+
+    def __init__(self, problems: list[Problem] | Problem | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem("ccsoo-exam", None, problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class VaultError(CcsooError):
+    """An encrypted bank could not be opened (wrong key, damage, tampering)."""
+
+
+class StoreError(CcsooError):
+    """The results database cannot be used (locked, read-only, full, foreign)."""

@@ -1,0 +1,56 @@
+"""The exam package: the definition plus its encrypted banks, opened with the exam key.
+
+Decrypted YAML stays in memory; the KDF runs once for all banks that share parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from ccsoo_exam.bank import Bank, bank_from_bytes
+from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.exam import ExamDefinition, load_exam
+from ccsoo_exam.vault import KeyCache, decrypt
+
+
+@dataclass(frozen=True)
+class ExamPackage:
+    definition: ExamDefinition
+    banks: dict[str, Bank]
+    fingerprint: str  # SHA-256 over the bank plaintexts: which content a sitting used
+    kdf_runs: int
+
+
+def open_package(exam_path: str, exam_key: str) -> ExamPackage:
+    definition = load_exam(exam_path)
+    return open_banks(definition, exam_key)
+
+
+def open_banks(definition: ExamDefinition, exam_key: str) -> ExamPackage:
+    cache = KeyCache(exam_key)
+    banks: dict[str, Bank] = {}
+    digest = hashlib.sha256()
+    problems: list[Problem] = []
+    for entry in definition.blueprint:
+        path = definition.bank_path(entry)
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            problems.append(Problem(str(path), None, "encrypted bank not found; check the exam package is complete"))
+            continue
+        except OSError as exc:
+            problems.append(Problem(str(path), None, f"cannot read the bank ({exc.strerror}); check the file"))
+            continue
+        plaintext = decrypt(blob, name=str(path), cache=cache)  # wrong key: stop at the first bank
+        bank = bank_from_bytes(plaintext, str(path))
+        if bank.id != entry.bank or bank.module != entry.module:
+            problems.append(
+                Problem(str(path), None, f"holds bank '{bank.id}' (module {bank.module}) but the blueprint expects '{entry.bank}' (module {entry.module}); check the package")
+            )
+            continue
+        digest.update(hashlib.sha256(plaintext).digest())
+        banks[bank.id] = bank
+    if problems:
+        raise CcsooError(problems)
+    return ExamPackage(definition, banks, digest.hexdigest(), cache.derivations)

@@ -1,0 +1,208 @@
+"""Hostile-input YAML loading.
+
+Bank, exam and rubric files come from outside, so the loader trusts nothing: the size is
+capped before reading, input must be UTF-8, and the document is built from parser
+*events* rather than by PyYAML's composer. Building it ourselves lets us stop at a depth
+limit before anything recursive runs (the C composer overflows the C stack on deeply
+nested input), refuse anchors, aliases and tags outright (alias bombs, python/object
+tags), reject duplicate keys, and keep every scalar as the exact text written, so YAML
+1.1 never turns an option reading ``no`` into False or ``010`` into 8.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import yaml
+
+from ccsoo_exam.errors import CcsooError, Problem
+
+try:  # libyaml's parser is iterative and fast; only its composer is unsafe.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - wheels without libyaml
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Scalar:
+    value: str
+    line: int
+    quoted: bool = False
+
+
+@dataclass(frozen=True)
+class Sequence:
+    items: list[Node]
+    line: int
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A mapping in file order; ``keys`` keeps each key's own line for messages."""
+
+    entries: dict[str, Node]
+    keys: dict[str, int]
+    line: int
+
+    def get(self, key: str) -> Node | None:
+        return self.entries.get(key)
+
+
+Node = Scalar | Sequence | Mapping
+
+
+@dataclass
+class _Frame:
+    node: Mapping | Sequence
+    pending_key: Scalar | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def load_path(path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> Node:
+    """Read and parse one YAML file with every guard on."""
+    name = str(path)
+    try:
+        size = os.stat(path).st_size
+        if size > max_bytes:
+            raise CcsooError(Problem(name, None, _too_big(size, max_bytes)))
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise CcsooError(Problem(name, None, "file not found; check the path")) from None
+    except IsADirectoryError:
+        raise CcsooError(Problem(name, None, "is a directory, not a YAML file")) from None
+    except PermissionError:
+        raise CcsooError(Problem(name, None, "permission denied; check who owns the file")) from None
+    return load_bytes(data, name, max_bytes)
+
+
+def load_bytes(data: bytes, name: str, max_bytes: int = MAX_BYTES) -> Node:
+    """Parse YAML held in memory (decrypted banks never touch the disk)."""
+    if len(data) > max_bytes:
+        raise CcsooError(Problem(name, None, _too_big(len(data), max_bytes)))
+    if not data.strip():
+        raise CcsooError(Problem(name, None, "file is empty; expected a YAML mapping"))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise CcsooError(
+            Problem(name, line, "not UTF-8 text (binary or another encoding); save the file as UTF-8")
+        ) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise CcsooError(Problem(name, line, "contains a NUL byte; this is not a text file"))
+    return _build(text, name)
+
+
+def _too_big(size: int, cap: int) -> str:
+    return f"file is {size:,} bytes, over the {cap:,}-byte limit; split it or check it is the right file"
+
+
+def _build(text: str, name: str) -> Node:
+    problems: list[Problem] = []
+    stack: list[_Frame] = []
+    root: Node | None = None
+    documents = 0
+    events = yaml.parse(text, Loader=_Loader)
+    try:
+        for event in events:
+            line = event.start_mark.line + 1 if event.start_mark else 0
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise CcsooError(
+                        Problem(name, line, "more than one YAML document ('---'); keep one per file")
+                    )
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                raise CcsooError(
+                    Problem(name, line, "aliases (*name) are not allowed; write the value out in full")
+                )
+            if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                if event.anchor is not None:
+                    problems.append(
+                        Problem(name, line, f"anchors (&{event.anchor}) are not allowed; remove them")
+                    )
+                if event.tag is not None and not (
+                    isinstance(event, yaml.ScalarEvent) and event.tag == "!"
+                ):
+                    problems.append(
+                        Problem(name, line, f"tags ({event.tag}) are not allowed; remove the '!' tag")
+                    )
+            node: Node
+            if isinstance(event, yaml.ScalarEvent):
+                node = Scalar(event.value, line, quoted=event.style not in (None, ""))
+                root = _attach(stack, node, root, name, problems)
+            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                if len(stack) >= MAX_DEPTH:
+                    raise CcsooError(
+                        Problem(name, line, f"nested deeper than {MAX_DEPTH} levels; flatten the structure")
+                    )
+                container: Mapping | Sequence
+                if isinstance(event, yaml.MappingStartEvent):
+                    container = Mapping({}, {}, line)
+                else:
+                    container = Sequence([], line)
+                root = _attach(stack, container, root, name, problems)
+                stack.append(_Frame(container))
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                stack.pop()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise CcsooError(Problem(name, line, _syntax_message(exc))) from None
+    except yaml.YAMLError as exc:
+        raise CcsooError(Problem(name, None, f"not valid YAML: {exc}")) from None
+    if problems:
+        raise CcsooError(problems)
+    if root is None:
+        raise CcsooError(Problem(name, None, "file is empty; expected a YAML mapping"))
+    return root
+
+
+def _attach(
+    stack: list[_Frame], node: Node, root: Node | None, name: str, problems: list[Problem]
+) -> Node | None:
+    if not stack:
+        return node
+    frame = stack[-1]
+    parent = frame.node
+    if isinstance(parent, Sequence):
+        parent.items.append(node)
+        return root
+    if frame.pending_key is None:
+        if not isinstance(node, Scalar):
+            problems.append(Problem(name, node.line, "a key must be plain text, not a list or mapping"))
+            frame.pending_key = Scalar("\x00invalid", node.line)
+            return root
+        frame.pending_key = node
+        return root
+    key = frame.pending_key
+    frame.pending_key = None
+    if key.value == "\x00invalid":
+        return root
+    if key.value in parent.entries:
+        first = parent.keys[key.value]
+        problems.append(
+            Problem(name, key.line, f"duplicate key '{key.value}' (first at line {first}); keep one")
+        )
+        return root
+    parent.entries[key.value] = node
+    parent.keys[key.value] = key.line
+    return root
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
+    problem = (exc.problem or str(exc)).strip()
+    hint = "check indentation and quoting on this line"
+    if "\\t" in problem or "'\t'" in problem or "tab" in problem.lower():
+        hint = "YAML does not allow tabs for indentation; indent with spaces"
+    elif "mapping values are not allowed" in problem:
+        hint = "a ': ' inside text needs the text quoted or written as a '>-' block"
+    return f"YAML syntax error: {problem}; {hint}"
+

@@ -1,0 +1,1 @@
+"""SQLite storage: sittings, responses, events and scoresheets, one plain file each."""
