@@ -120,9 +120,9 @@ def _build(text: str, name: str) -> Node:
                     )
                 continue
             if isinstance(event, yaml.AliasEvent):
-                raise CcsooError(
-                    Problem(name, line, "aliases (*name) are not allowed; write the value out in full")
-                )
+                # Stop at the first alias: expanding or even counting them is what bombs exploit.
+                problems.append(Problem(name, line, "aliases (*name) are not allowed; write the value out in full"))
+                raise CcsooError(problems)
             if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 if event.anchor is not None:
                     problems.append(
@@ -155,7 +155,9 @@ def _build(text: str, name: str) -> Node:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise CcsooError(Problem(name, line, _syntax_message(exc))) from None
+        lines = text.splitlines()
+        source_line = lines[line - 1] if line and line <= len(lines) else ""
+        raise CcsooError(Problem(name, line, _syntax_message(exc, source_line))) from None
     except yaml.YAMLError as exc:
         raise CcsooError(Problem(name, None, f"not valid YAML: {exc}")) from None
     if problems:
@@ -197,10 +199,11 @@ def _attach(
     return root
 
 
-def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
+def _syntax_message(exc: yaml.MarkedYAMLError, source_line: str) -> str:
     problem = (exc.problem or str(exc)).strip()
     hint = "check indentation and quoting on this line"
-    if "\\t" in problem or "'\t'" in problem or "tab" in problem.lower():
+    indent = source_line[: len(source_line) - len(source_line.lstrip())]
+    if "\t" in indent or "tab" in problem.lower():
         hint = "YAML does not allow tabs for indentation; indent with spaces"
     elif "mapping values are not allowed" in problem:
         hint = "a ': ' inside text needs the text quoted or written as a '>-' block"
