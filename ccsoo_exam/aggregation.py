@@ -1,0 +1,409 @@
+"""Turning finalised scoresheets into panel results, decisions and reliability figures.
+
+For each candidate: every counted panelist's weighted percentage, the panel mean and
+spread, the criteria on which panelists differ by more than the rubric's discrepancy
+threshold, the moderated final score when a moderator has recorded one, and the decision
+against the pass rule. A sheet counts when it is sealed, its seal verifies, it was scored
+against this very rubric file and no conflict of interest was declared on it.
+
+Decision rule (docs/panel.md): the final score is the moderated score if there is one,
+else the panel mean -- unless a discrepancy is flagged, in which case there is no final
+score until a moderator records one. The candidate passes when the final score reaches
+the pass percentage and no criterion's panel mean level is below its minimum level.
+
+Reliability across candidates: ICC(A,k) (two-way random, absolute agreement, mean of k
+panelists) on the weighted percentages, and Krippendorff's alpha, interval on the
+percentages and ordinal on the criterion levels, from ``ccsoo_exam.stats``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.rubric import Rubric
+from ccsoo_exam.scoresheet import Scoresheet, check_person, verify_seal, weighted_percentage
+from ccsoo_exam.stats import alpha_band, icc, icc_band, krippendorff_alpha
+
+PASS, FAIL, MODERATE, NO_SCORES = "pass", "fail", "moderation needed", "no scores"
+MAX_REASON = 2000
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """A moderator's final score for a candidate, with the reason, for the record."""
+
+    moderation_id: str
+    rubric_id: str
+    candidate_id: str
+    score: float
+    reason: str
+    moderator: str
+    moderated_at: str
+
+
+def check_moderation(moderation: Moderation) -> Moderation:
+    """Return the moderation cleaned up, or raise with every problem found."""
+    problems = []
+    if not (isinstance(moderation.score, (int, float)) and math.isfinite(moderation.score)):
+        problems.append(Problem("--score", None, "the moderated score must be a number from 0 to 100"))
+    elif not 0 <= moderation.score <= 100:
+        problems.append(
+            Problem("--score", None, f"the moderated score must be from 0 to 100, not {moderation.score:g}")
+        )
+    reason = " ".join(moderation.reason.split())
+    if not reason:
+        problems.append(Problem("--reason", None, "a moderation needs the moderator's reason"))
+    elif len(reason) > MAX_REASON:
+        problems.append(
+            Problem("--reason", None, f"the reason is {len(reason)} characters; keep it under {MAX_REASON}")
+        )
+    moderator = moderation.moderator
+    try:
+        moderator = check_person(moderation.moderator, "moderator name")
+    except CcsooError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise CcsooError(problems)
+    return Moderation(
+        moderation.moderation_id,
+        moderation.rubric_id,
+        moderation.candidate_id,
+        float(moderation.score),
+        reason,
+        moderator,
+        moderation.moderated_at,
+    )
+
+
+@dataclass(frozen=True)
+class PanelistScore:
+    sheet_id: str
+    panelist: str
+    percentage: float
+    levels: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """A criterion on which the highest and lowest panelist levels differ by more than the threshold."""
+
+    criterion_id: str
+    levels: tuple[tuple[str, int], ...]  # (panelist, level), by panelist
+
+    @property
+    def difference(self) -> int:
+        values = [level for _, level in self.levels]
+        return max(values) - min(values)
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    candidate_id: str
+    scores: tuple[PanelistScore, ...]
+    recused: tuple[str, ...]  # panelists who declared a conflict of interest
+    pending: tuple[str, ...]  # panelists whose sheet is not finalised (or does not verify)
+    mean: float | None
+    spread: float | None  # highest minus lowest panelist percentage
+    criterion_means: Mapping[str, float]
+    below_minimum: tuple[str, ...]
+    discrepancies: tuple[Discrepancy, ...]
+    moderation: Moderation | None
+    final: float | None
+    decision: str
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    """A reliability figure, or why it could not be computed."""
+
+    name: str
+    value: float | None
+    band: str
+    basis: str
+
+
+@dataclass(frozen=True)
+class PanelReport:
+    rubric_id: str
+    rubric_digest: str
+    candidates: tuple[CandidateResult, ...]
+    reliability: tuple[Coefficient, ...]
+    warnings: tuple[str, ...]
+
+
+def aggregate(
+    rubric: Rubric, sheets: Iterable[Scoresheet], moderations: Iterable[Moderation] = ()
+) -> tuple[tuple[CandidateResult, ...], tuple[str, ...]]:
+    """Results per candidate (sorted by id), and warnings about sheets left out."""
+    warnings: list[str] = []
+    by_candidate: dict[str, list[Scoresheet]] = defaultdict(list)
+    for sheet in sheets:
+        if sheet.rubric_id != rubric.id:
+            continue
+        if sheet.rubric_digest != rubric.digest:
+            warnings.append(
+                f"sheet {sheet.sheet_id} ({sheet.panelist} on {sheet.candidate_id}) was scored against another "
+                f"version of rubric {rubric.id} ({sheet.rubric_digest[:12]}); left out"
+            )
+            continue
+        by_candidate[sheet.candidate_id].append(sheet)
+    latest: dict[str, Moderation] = {}
+    for m in sorted(moderations, key=lambda m: (m.moderated_at, m.moderation_id)):
+        if m.rubric_id == rubric.id:
+            latest[m.candidate_id] = m
+    results = []
+    for candidate_id in sorted(by_candidate):
+        result, notes = _candidate(rubric, candidate_id, by_candidate[candidate_id], latest.get(candidate_id))
+        results.append(result)
+        warnings.extend(notes)
+    return tuple(results), tuple(warnings)
+
+
+def _candidate(
+    rubric: Rubric, candidate_id: str, sheets: list[Scoresheet], moderation: Moderation | None
+) -> tuple[CandidateResult, list[str]]:
+    warnings = []
+    scores: list[PanelistScore] = []
+    recused: list[str] = []
+    pending: list[str] = []
+    for sheet in sorted(sheets, key=lambda s: (s.panelist, s.sheet_id)):
+        if not sheet.sealed:
+            pending.append(sheet.panelist)
+            continue
+        if not verify_seal(sheet):
+            pending.append(sheet.panelist)
+            warnings.append(f"sheet {sheet.sheet_id} ({sheet.panelist} on {candidate_id}) does not match its seal hash")
+            continue
+        if sheet.conflict:
+            recused.append(sheet.panelist)
+            continue
+        percentage = weighted_percentage(rubric, sheet.levels)
+        assert percentage is not None  # sealing requires every criterion scored
+        scores.append(PanelistScore(sheet.sheet_id, sheet.panelist, percentage, sheet.levels))
+
+    mean = spread = None
+    criterion_means: dict[str, float] = {}
+    discrepancies: list[Discrepancy] = []
+    below: list[str] = []
+    if scores:
+        percentages = [s.percentage for s in scores]
+        mean = math.fsum(percentages) / len(percentages)
+        spread = max(percentages) - min(percentages)
+        for criterion in rubric.criteria:
+            levels = tuple((s.panelist, s.levels[criterion.id]) for s in scores)
+            values = [level for _, level in levels]
+            criterion_means[criterion.id] = math.fsum(values) / len(values)
+            if max(values) - min(values) > rubric.discrepancy_threshold:
+                discrepancies.append(Discrepancy(criterion.id, levels))
+            minimum = rubric.minimum_for(criterion)
+            if minimum is not None and criterion_means[criterion.id] < minimum:
+                below.append(criterion.id)
+
+    if moderation is not None and scores:
+        final: float | None = moderation.score
+    elif discrepancies:
+        final = None
+    else:
+        final = mean
+    if not scores:
+        decision = NO_SCORES
+    elif final is None:
+        decision = MODERATE
+    elif final >= rubric.pass_rule.weighted_percentage and not below:
+        decision = PASS
+    else:
+        decision = FAIL
+    result = CandidateResult(
+        candidate_id,
+        tuple(scores),
+        tuple(recused),
+        tuple(pending),
+        mean,
+        spread,
+        MappingProxyType(criterion_means),
+        tuple(below),
+        tuple(discrepancies),
+        moderation,
+        final,
+        decision,
+    )
+    return result, warnings
+
+
+def reliability(rubric: Rubric, results: Sequence[CandidateResult]) -> tuple[Coefficient, ...]:
+    """ICC(A,k) and Krippendorff's alpha over the counted sheets of all candidates."""
+    return (_icc(results), _alpha_percentages(results), _alpha_levels(rubric, results))
+
+
+def _icc(results: Sequence[CandidateResult]) -> Coefficient:
+    # ICC(A,k) needs the same k panelists on every candidate (the judges are a factor of the
+    # model). Panels vary between sessions, so use the largest group of candidates that
+    # share one panel; ties go to the larger panel, then to the panel's names for stability.
+    groups: Counter[tuple[str, ...]] = Counter(
+        tuple(sorted(s.panelist for s in r.scores)) for r in results if len(r.scores) >= 2
+    )
+    name = "ICC(A,k)"
+    if not groups:
+        return Coefficient(name, None, "", "not computable: no candidate has two or more counted sheets")
+    panel, count = max(groups.items(), key=lambda item: (item[1], len(item[0]), item[0]))
+    table = [
+        [s.percentage for s in sorted(r.scores, key=lambda s: s.panelist)]
+        for r in results
+        if tuple(sorted(s.panelist for s in r.scores)) == panel
+    ]
+    basis = f"{count} candidates scored by the same {len(panel)} panelists ({', '.join(panel)}), weighted %"
+    try:
+        value = icc(table, "A,k")
+    except ValueError as exc:
+        return Coefficient(name, None, "", f"not computable: {exc}; {basis}")
+    return Coefficient(name, value, icc_band(value), basis)
+
+
+def _alpha(name: str, rows: list[list[float | int | None]], level: str, basis: str) -> Coefficient:
+    try:
+        value = krippendorff_alpha(rows, level)
+    except ValueError as exc:
+        return Coefficient(name, None, "", f"not computable: {exc}")
+    return Coefficient(name, value, alpha_band(value), basis)
+
+
+def _alpha_percentages(results: Sequence[CandidateResult]) -> Coefficient:
+    panelists = sorted({s.panelist for r in results for s in r.scores})
+    index = {p: i for i, p in enumerate(panelists)}
+    rows: list[list[float | int | None]] = [[None] * len(results) for _ in panelists]
+    for u, result in enumerate(results):
+        for s in result.scores:
+            rows[index[s.panelist]][u] = s.percentage
+    basis = f"{len(results)} candidates x {len(panelists)} panelists, weighted %, missing sheets allowed"
+    return _alpha("alpha (interval)", rows or [[]], "interval", basis)
+
+
+def _alpha_levels(rubric: Rubric, results: Sequence[CandidateResult]) -> Coefficient:
+    panelists = sorted({s.panelist for r in results for s in r.scores})
+    index = {p: i for i, p in enumerate(panelists)}
+    width = len(results) * len(rubric.criteria)
+    rows: list[list[float | int | None]] = [[None] * width for _ in panelists]
+    for u, result in enumerate(results):
+        base = u * len(rubric.criteria)
+        for s in result.scores:
+            row = rows[index[s.panelist]]
+            for c, criterion in enumerate(rubric.criteria):
+                row[base + c] = s.levels[criterion.id]
+    basis = f"{width} candidate x criterion units, levels {rubric.lowest}-{rubric.highest}"
+    return _alpha("alpha (ordinal)", rows or [[]], "ordinal", basis)
+
+
+def panel_report(rubric: Rubric, sheets: Iterable[Scoresheet], moderations: Iterable[Moderation] = ()) -> PanelReport:
+    """Everything ``ccsoo-exam panel report`` prints, for one rubric."""
+    results, warnings = aggregate(rubric, sheets, moderations)
+    return PanelReport(rubric.id, rubric.digest, results, reliability(rubric, results), warnings)
+
+
+def report_as_dict(report: PanelReport, rubric: Rubric) -> dict[str, object]:
+    """A JSON-ready form of the report (stable keys, numbers rounded only for display elsewhere)."""
+    return {
+        "rubric": {"id": rubric.id, "title": rubric.title, "sha256": rubric.digest},
+        "pass_rule": {
+            "weighted_percentage": rubric.pass_rule.weighted_percentage,
+            "minimum_level": rubric.pass_rule.minimum_level,
+            "criterion_minimums": {c.id: c.minimum_level for c in rubric.criteria if c.minimum_level is not None},
+        },
+        "discrepancy_threshold": rubric.discrepancy_threshold,
+        "candidates": [
+            {
+                "candidate_id": r.candidate_id,
+                "panelists": [
+                    {
+                        "panelist": s.panelist,
+                        "sheet_id": s.sheet_id,
+                        "percentage": s.percentage,
+                        "levels": dict(s.levels),
+                    }
+                    for s in r.scores
+                ],
+                "recused": list(r.recused),
+                "pending": list(r.pending),
+                "mean": r.mean,
+                "spread": r.spread,
+                "criterion_means": dict(r.criterion_means),
+                "below_minimum": list(r.below_minimum),
+                "discrepancies": [
+                    {"criterion_id": d.criterion_id, "difference": d.difference, "levels": dict(d.levels)}
+                    for d in r.discrepancies
+                ],
+                "moderation": None
+                if r.moderation is None
+                else {
+                    "score": r.moderation.score,
+                    "reason": r.moderation.reason,
+                    "moderator": r.moderation.moderator,
+                    "moderated_at": r.moderation.moderated_at,
+                },
+                "final": r.final,
+                "decision": r.decision,
+            }
+            for r in report.candidates
+        ],
+        "reliability": [
+            {"name": c.name, "value": c.value, "band": c.band, "basis": c.basis} for c in report.reliability
+        ],
+        "warnings": list(report.warnings),
+    }
+
+
+def report_as_text(report: PanelReport, rubric: Rubric) -> str:
+    """The report as plain text for a terminal or a printout."""
+    rule = rubric.pass_rule
+    lines = [
+        f"Panel report: {rubric.title} ({rubric.id}, sha256 {rubric.digest[:12]})",
+        f"Pass rule: final >= {rule.weighted_percentage:g}%"
+        + (
+            f", every criterion's panel mean level >= its minimum (default {rule.minimum_level})"
+            if rule.minimum_level
+            else ""
+        )
+        + f"; moderation when panelists differ by more than {rubric.discrepancy_threshold} level(s) on a criterion",
+        "",
+    ]
+    counts = Counter(r.decision for r in report.candidates)
+    for r in report.candidates:
+        mean = "-" if r.mean is None else f"{r.mean:.1f}%"
+        spread = "-" if r.spread is None else f"{r.spread:.1f}"
+        final = "-" if r.final is None else f"{r.final:.1f}%"
+        lines.append(f"{r.candidate_id}: {r.decision.upper()}  final {final}  mean {mean}  spread {spread}")
+        for s in r.scores:
+            levels = " ".join(str(s.levels[c.id]) for c in rubric.criteria)
+            lines.append(f"  {s.panelist:<24} {s.percentage:6.1f}%  levels {levels}")
+        for panelist in r.recused:
+            lines.append(f"  {panelist:<24} recused (conflict of interest declared; not counted)")
+        for panelist in r.pending:
+            lines.append(f"  {panelist:<24} sheet not finalised; not counted")
+        for d in r.discrepancies:
+            detail = ", ".join(f"{p} {level}" for p, level in d.levels)
+            lines.append(f"  discrepancy on {d.criterion_id}: {detail} (differ by {d.difference})")
+        for criterion_id in r.below_minimum:
+            minimum = rubric.minimum_for(rubric.criterion(criterion_id))
+            lines.append(
+                f"  below minimum on {criterion_id}: mean level {r.criterion_means[criterion_id]:.2f} < {minimum}"
+            )
+        if r.moderation is not None:
+            m = r.moderation
+            lines.append(f"  moderated to {m.score:.1f}% by {m.moderator} at {m.moderated_at}: {m.reason}")
+    if not report.candidates:
+        lines.append("No scoresheets for this rubric yet.")
+    lines.append("")
+    lines.append("Decisions: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
+    lines.append("Reliability (ICC bands: Koo & Li 2016; alpha: Krippendorff >= 0.800 reliable, >= 0.667 tentative):")
+    for c in report.reliability:
+        if c.value is None:
+            lines.append(f"  {c.name}: {c.basis}")
+        else:
+            lines.append(f"  {c.name} = {c.value:.3f} ({c.band}); {c.basis}")
+    for warning in report.warnings:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)

@@ -1,0 +1,221 @@
+"""Scoresheets: one panelist's levels and notes for one candidate against one rubric.
+
+The sheet is a frozen value; the store persists it and its append-only change log. This
+module holds the rules that do not depend on storage: what a change may do, which change
+an undo reverts, the weighted percentage, when a sheet may be sealed, and the seal hash
+(SHA-256 over a canonical JSON of the sheet's content) that makes a finalised sheet
+tamper-evident wherever it is copied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.rubric import Rubric
+
+# Kinds of entry in a sheet's change log. Only level and note changes can be undone; the
+# rest (opening, declaring a conflict, sealing, undo itself) are facts about the session.
+OPEN, CONFLICT, LEVEL, NOTE, UNDO, SEAL = "open", "conflict", "level", "note", "undo", "seal"
+UNDOABLE = (LEVEL, NOTE)
+MAX_NOTE = 2000
+MAX_NAME = 80
+
+
+class ScoresheetError(CcsooError):
+    """A change the sheet does not allow (sealed, conflicted, off the scale, unknown criterion)."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """A timestamped note on one criterion; ``seq`` is the change that wrote it."""
+
+    seq: int
+    criterion_id: str
+    text: str
+    noted_at: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of a sheet's append-only change log."""
+
+    seq: int
+    kind: str
+    at: str
+    criterion_id: str | None = None
+    old_level: int | None = None
+    new_level: int | None = None
+    text: str = ""
+    undoes: int | None = None
+
+
+@dataclass(frozen=True)
+class Scoresheet:
+    """The current content of a sheet. ``conflict`` is None until the panelist declares."""
+
+    sheet_id: str
+    rubric_id: str
+    rubric_digest: str
+    candidate_id: str
+    panelist: str
+    created_at: str
+    conflict: bool | None = None
+    conflict_reason: str = ""
+    levels: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    notes: tuple[Note, ...] = ()
+    seal_hash: str | None = None
+    sealed_at: str | None = None
+
+    @property
+    def sealed(self) -> bool:
+        return self.seal_hash is not None
+
+    def notes_for(self, criterion_id: str) -> tuple[Note, ...]:
+        return tuple(n for n in self.notes if n.criterion_id == criterion_id)
+
+
+def check_person(value: str, what: str) -> str:
+    """A panelist name or candidate id as typed: trimmed, one line, not empty, not huge."""
+    text = " ".join(value.split())
+    if not text:
+        raise ScoresheetError(Problem(what, None, f"the {what} is empty; type it"))
+    if len(text) > MAX_NAME:
+        raise ScoresheetError(Problem(what, None, f"the {what} is {len(text)} characters; keep it under {MAX_NAME}"))
+    return text
+
+
+def _refuse(sheet: Scoresheet, message: str) -> ScoresheetError:
+    return ScoresheetError(Problem(f"sheet {sheet.sheet_id[:8]}", None, message))
+
+
+def check_editable(sheet: Scoresheet) -> None:
+    """Raise unless levels and notes may still change on this sheet."""
+    if sheet.sealed:
+        raise _refuse(sheet, "this sheet is finalised (sealed); it cannot be changed")
+    if sheet.conflict is None:
+        raise _refuse(sheet, "declare any conflict of interest before scoring")
+    if sheet.conflict:
+        raise _refuse(sheet, "a conflict of interest was declared; this sheet is not scored")
+
+
+def check_level(rubric: Rubric, sheet: Scoresheet, criterion_id: str, level: int) -> None:
+    """Raise unless ``level`` may be set on ``criterion_id`` of this sheet."""
+    check_editable(sheet)
+    check_rubric(rubric, sheet)
+    try:
+        rubric.criterion(criterion_id)
+    except KeyError:
+        raise _refuse(sheet, f"rubric {rubric.id} has no criterion '{criterion_id}'") from None
+    if not rubric.lowest <= level <= rubric.highest:
+        raise _refuse(sheet, f"level {level} is not on the scale {rubric.lowest}-{rubric.highest}")
+
+
+def check_note(rubric: Rubric, sheet: Scoresheet, criterion_id: str, text: str) -> str:
+    """Return the note as it will be stored, or raise if it may not be added."""
+    check_editable(sheet)
+    try:
+        rubric.criterion(criterion_id)
+    except KeyError:
+        raise _refuse(sheet, f"rubric {rubric.id} has no criterion '{criterion_id}'") from None
+    cleaned = text.strip()
+    if not cleaned:
+        raise _refuse(sheet, "the note is empty; type something or press escape")
+    if len(cleaned) > MAX_NOTE:
+        raise _refuse(sheet, f"the note is {len(cleaned)} characters; keep it under {MAX_NOTE}")
+    return cleaned
+
+
+def check_rubric(rubric: Rubric, sheet: Scoresheet) -> None:
+    """Raise if the sheet was opened against another rubric or another version of its file."""
+    if sheet.rubric_id != rubric.id or sheet.rubric_digest != rubric.digest:
+        raise _refuse(
+            sheet,
+            f"this sheet was scored against rubric {sheet.rubric_id} ({sheet.rubric_digest[:12]}), "
+            f"not {rubric.id} ({rubric.digest[:12]}); open it with the same rubric file",
+        )
+
+
+def undo_target(changes: Sequence[Change]) -> Change | None:
+    """The change an undo would revert: the latest level or note change not already undone."""
+    undone = {c.undoes for c in changes if c.kind == UNDO}
+    for change in reversed(changes):
+        if change.kind in UNDOABLE and change.seq not in undone:
+            return change
+    return None
+
+
+def weighted_percentage(rubric: Rubric, levels: Mapping[str, int]) -> float | None:
+    """sum(w * (level - lowest) / (highest - lowest)) / sum(w) * 100 over the scored criteria.
+
+    None when nothing is scored yet. Unscored criteria are left out of both sums, so the
+    running total on screen is the percentage of what has been judged so far.
+    """
+    span = rubric.highest - rubric.lowest
+    numerator = 0.0
+    denominator = 0.0
+    for criterion in rubric.criteria:
+        level = levels.get(criterion.id)
+        if level is None:
+            continue
+        numerator += criterion.weight * (level - rubric.lowest) / span
+        denominator += criterion.weight
+    if denominator == 0:
+        return None
+    return numerator / denominator * 100
+
+
+def unscored(rubric: Rubric, sheet: Scoresheet) -> tuple[str, ...]:
+    return tuple(c.id for c in rubric.criteria if c.id not in sheet.levels)
+
+
+def seal_problems(rubric: Rubric, sheet: Scoresheet) -> list[str]:
+    """Why this sheet cannot be sealed yet (empty when it can)."""
+    if sheet.sealed:
+        return ["this sheet is already finalised"]
+    if sheet.conflict is None:
+        return ["declare any conflict of interest first"]
+    if sheet.rubric_id != rubric.id or sheet.rubric_digest != rubric.digest:
+        return [f"this sheet belongs to rubric {sheet.rubric_id} ({sheet.rubric_digest[:12]}), not this rubric file"]
+    if sheet.conflict:
+        return []  # a recusal is sealed without scores
+    missing = unscored(rubric, sheet)
+    if missing:
+        titles = ", ".join(rubric.criterion(m).title for m in missing)
+        return [f"{len(missing)} criteria not scored yet: {titles}"]
+    return []
+
+
+def canonical_content(sheet: Scoresheet) -> bytes:
+    """The sheet's content as canonical JSON: sorted keys, no whitespace, UTF-8.
+
+    Covers what a panelist decided (rubric id and file digest, candidate, panelist,
+    conflict, levels, notes with their times), not where or when it was stored, so the
+    same sheet hashes the same in every database it is copied to.
+    """
+    content = {
+        "sheet_id": sheet.sheet_id,
+        "rubric_id": sheet.rubric_id,
+        "rubric_digest": sheet.rubric_digest,
+        "candidate_id": sheet.candidate_id,
+        "panelist": sheet.panelist,
+        "conflict": bool(sheet.conflict),
+        "conflict_reason": sheet.conflict_reason,
+        "levels": dict(sorted(sheet.levels.items())),
+        "notes": [[n.criterion_id, n.noted_at, n.text] for n in sorted(sheet.notes, key=lambda n: n.seq)],
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def seal_hash(sheet: Scoresheet) -> str:
+    """SHA-256 (hex) of the canonical content."""
+    return hashlib.sha256(canonical_content(sheet)).hexdigest()
+
+
+def verify_seal(sheet: Scoresheet) -> bool:
+    """True when the sheet is sealed and its content still matches the stored hash."""
+    return sheet.seal_hash is not None and sheet.seal_hash == seal_hash(sheet)
