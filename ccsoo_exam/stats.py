@@ -29,8 +29,8 @@ Koo, T. K., & Li, M. Y. (2016). A guideline of selecting and reporting intraclas
     15(2), 155-163.
 Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. Annenberg School for
     Communication Departmental Papers, University of Pennsylvania.
-Krippendorff, K. (2004). Content Analysis: An Introduction to Its Methodology (2nd ed.),
-    section 11.4.4. Thousand Oaks, CA: Sage.
+Krippendorff, K. (2004). Content Analysis: An Introduction to Its Methodology (2nd ed.).
+    Thousand Oaks, CA: Sage.
 Kuder, G. F., & Richardson, M. W. (1937). The theory of the estimation of test
     reliability. Psychometrika, 2(3), 151-160.
 Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
@@ -40,10 +40,11 @@ Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
 from __future__ import annotations
 
 import math
+import numbers
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import compress
+from itertools import chain, compress
 from operator import mul
 
 __all__ = [
@@ -130,8 +131,8 @@ def icc(ratings: Sequence[Sequence[float]], form: str) -> float:
 
     With n targets, k judges and the two-way ANOVA mean squares BMS (between targets,
     n-1 df), JMS (between judges, k-1 df), EMS (residual, (n-1)(k-1) df) and WMS (within
-    targets, n(k-1) df), Shrout & Fleiss (1979), Table 1 / equations 2-4 and their
-    Spearman-Brown forms, give::
+    targets, n(k-1) df), Shrout & Fleiss (1979) give (the k forms being the Spearman-Brown
+    step-up of the single-rater forms)::
 
         ICC(1,1) = (BMS - WMS) / (BMS + (k-1) WMS)
         ICC(2,1) = (BMS - EMS) / (BMS + (k-1) EMS + k (JMS - EMS) / n)
@@ -142,7 +143,8 @@ def icc(ratings: Sequence[Sequence[float]], form: str) -> float:
 
     Raises ``ValueError`` for fewer than 2 rows or 2 columns, ragged rows, non-numeric,
     NaN or infinite scores, an unknown form, and data for which the chosen coefficient
-    is undefined (its denominator is zero, e.g. every score identical).
+    is undefined: a zero denominator (e.g. every score identical) or, possible only for
+    ICC(A,k) on tiny tables, a negative one, where the formula yields values above 1.
     """
     if form not in ICC_FORMS:
         raise ValueError(f"unknown ICC form {form!r}; expected one of {', '.join(ICC_FORMS)}")
@@ -153,7 +155,7 @@ def icc(ratings: Sequence[Sequence[float]], form: str) -> float:
     # candidates or panelists and near-constant data does not lose its variance to rounding.
     grand = math.fsum(math.fsum(row) for row in table) / (n * k)
     row_means = [math.fsum(row) / k for row in table]
-    col_means = [math.fsum(col) / n for col in zip(*table)]
+    col_means = [math.fsum(col) / n for col in zip(*table, strict=True)]
 
     ss_total = math.fsum((x - grand) ** 2 for row in table for x in row)
     if ss_total == 0.0:
@@ -162,11 +164,13 @@ def icc(ratings: Sequence[Sequence[float]], form: str) -> float:
     ss_cols = n * math.fsum((m - grand) ** 2 for m in col_means)
     # Within and residual sums of squares are summed directly rather than obtained by
     # subtraction, which could leave a small negative number where the true value is zero.
-    ss_within = math.fsum((x - rm) ** 2 for row, rm in zip(table, row_means) for x in row)
+    ss_within = math.fsum(
+        (x - rm) ** 2 for row, rm in zip(table, row_means, strict=True) for x in row
+    )
     ss_error = math.fsum(
         (x - rm - cm + grand) ** 2
-        for row, rm in zip(table, row_means)
-        for x, cm in zip(row, col_means)
+        for row, rm in zip(table, row_means, strict=True)
+        for x, cm in zip(row, col_means, strict=True)
     )
 
     bms = ss_rows / (n - 1)
@@ -187,10 +191,12 @@ def icc(ratings: Sequence[Sequence[float]], form: str) -> float:
     else:  # "C,k"
         num, den = bms - ems, bms
 
+    # Only ICC(A,k) can have a negative denominator (BMS + (JMS - EMS)/n with EMS large);
+    # the ratio is then not a correlation at all, so it is refused like a zero one.
     if den <= _REL_EPS * (ss_total / (n * k - 1)):
         raise ValueError(
-            f"ICC({form}) is undefined for these data: its denominator is zero "
-            "(no variation between candidates relative to the other mean squares)"
+            f"ICC({form}) is undefined for these data: its denominator is zero or negative "
+            "(too little variation between candidates relative to the other mean squares)"
         )
     return num / den
 
@@ -198,7 +204,7 @@ def icc(ratings: Sequence[Sequence[float]], form: str) -> float:
 def icc_band(value: float) -> str:
     """Koo & Li (2016) descriptive band for an ICC value.
 
-    Koo & Li (2016, p. 161): values "less than 0.5, between 0.5 and 0.75, between 0.75 and
+    Koo & Li (2016): values "less than 0.5, between 0.5 and 0.75, between 0.75 and
     0.9, and greater than 0.90 are indicative of poor, moderate, good, and excellent
     reliability". Boundaries go to the upper band except 0.9, which is "good" because the
     paper requires *greater than* 0.90 for "excellent". Koo & Li recommend applying the
@@ -230,9 +236,10 @@ def _alpha_value(value: object, level: str, where: str) -> Hashable:
         if not isinstance(value, Hashable):
             raise ValueError(f"{where}: nominal values must be hashable, got {value!r}")
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        # ValueError, not TypeError: callers handle one exception type for all bad data.
-        raise ValueError(f"{where}: {level} values must be numbers, got {value!r}")  # noqa: TRY004
+    # numbers.Real admits numpy scalars and Fractions as well as int and float. ValueError,
+    # not TypeError, so that callers handle a single exception type for all bad data.
+    if not isinstance(value, numbers.Real):
+        raise ValueError(f"{where}: {level} values must be numbers, got {value!r}")
     if math.isnan(value):
         raise ValueError(f"{where}: value is NaN (use None for a missing value)")
     if math.isinf(value):
@@ -267,8 +274,10 @@ def krippendorff_alpha(data: Sequence[Sequence[Hashable | None]], level: str) ->
 
     The coincidence matrix is kept as a dict over the pairs of distinct values that meet
     in some unit, so the work is linear in the number of scores. The expected-disagreement
-    sum is closed-form for nominal and interval data and a loop over pairs of distinct
-    values for ordinal and ratio data (V**2 for V distinct values).
+    sum is closed-form for nominal, ordinal (the ordinal delta equals the squared
+    difference of mid-ranks) and interval data; for ratio data it loops over pairs of
+    distinct values (V**2 for V distinct values, fine for score scales, slow for tens of
+    thousands of distinct reals).
 
     Raises ``ValueError`` for an unknown level, rows of different lengths, NaN, infinite
     or (for numeric levels) non-numeric values, negative ratio values, data with no
@@ -293,7 +302,7 @@ def krippendorff_alpha(data: Sequence[Sequence[Hashable | None]], level: str) ->
     # marginals n_c are just the value counts over pairable units.
     coincidence: dict[tuple[Hashable, Hashable], float] = {}
     marginals: Counter[Hashable] = Counter()
-    for u, unit in enumerate(zip(*rows)):
+    for u, unit in enumerate(zip(*rows, strict=True)):
         values = [
             _alpha_value(v, level, f"rater {r}, unit {u}")
             for r, v in enumerate(unit)
@@ -332,30 +341,38 @@ def krippendorff_alpha(data: Sequence[Sequence[Hashable | None]], level: str) ->
     return 1.0 - (n - 1) * observed / expected
 
 
+def _mid_ranks(marginals: Counter[Hashable]) -> dict[Hashable, float]:
+    # Ordinal delta of Krippendorff (2011, section E) is
+    #   (sum_{g=c..k} n_g - (n_c + n_k)/2)^2 = (M_k - M_c)^2  for c < k,
+    # where M_v = (count of pairable values below v) + n_v / 2 is v's mid-rank among all
+    # pairable values. Ordinal alpha is therefore interval alpha on mid-ranks, which lets
+    # it reuse the O(V) expected-disagreement formula instead of an O(V^2) pair loop.
+    mid: dict[Hashable, float] = {}
+    below = 0
+    for v in sorted(marginals):  # type: ignore[type-var]
+        mid[v] = below + marginals[v] / 2
+        below += marginals[v]
+    return mid
+
+
 def _difference_function(level: str, marginals: Counter[Hashable]) -> _Delta:
     if level == "nominal":
         return lambda c, k: 0.0 if c == k else 1.0
     if level == "interval":
         return lambda c, k: (c - k) ** 2  # type: ignore[operator]
     if level == "ratio":
-        # Both zero means identical values; any other pair has c + k > 0 (values >= 0).
+        # c == k covers 0 vs 0; any other pair has c + k > 0 because values are >= 0.
         return lambda c, k: 0.0 if c == k else ((c - k) / (c + k)) ** 2  # type: ignore[operator]
-    # Ordinal: the distance between ranks is the number of pairable values lying between
-    # them, half-counting the two endpoints (Krippendorff 2011, section E).
-    ordered = sorted(marginals)  # type: ignore[type-var]
-    rank = {v: i for i, v in enumerate(ordered)}
-    cumulative = [0]
-    for v in ordered:
-        cumulative.append(cumulative[-1] + marginals[v])
+    mid = _mid_ranks(marginals)
+    return lambda c, k: (mid[c] - mid[k]) ** 2
 
-    def ordinal(c: Hashable, k: Hashable) -> float:
-        i, j = rank[c], rank[k]
-        if i > j:
-            i, j = j, i
-        between = cumulative[j + 1] - cumulative[i]
-        return (between - (marginals[c] + marginals[k]) / 2) ** 2
 
-    return ordinal
+def _squared_spread(weighted: Iterable[tuple[float, int]], n: int) -> float:
+    # sum_{c<k} n_c n_k (x_c - x_k)^2 = n * sum_c n_c (x_c - mean)^2 (expand the square);
+    # centring first keeps precision when values are large and close together.
+    pairs = list(weighted)
+    mean = math.fsum(x * m for x, m in pairs) / n
+    return n * math.fsum(m * (x - mean) ** 2 for x, m in pairs)
 
 
 def _expected_pair_sum(level: str, marginals: Counter[Hashable], n: int, delta2: _Delta) -> float:
@@ -364,10 +381,11 @@ def _expected_pair_sum(level: str, marginals: Counter[Hashable], n: int, delta2:
     if level == "nominal":
         return (n * n - sum(v * v for v in marginals.values())) / 2
     if level == "interval":
-        # sum_{c<k} n_c n_k (c-k)^2 = n * sum_c n_c (c - mean)^2; centring first keeps
-        # precision when scores are large and close together.
-        mean = math.fsum(c * m for c, m in marginals.items()) / n  # type: ignore[operator]
-        return n * math.fsum(m * (c - mean) ** 2 for c, m in marginals.items())  # type: ignore[operator]
+        return _squared_spread(marginals.items(), n)  # type: ignore[arg-type]
+    if level == "ordinal":
+        mid = _mid_ranks(marginals)
+        return _squared_spread(((mid[v], m) for v, m in marginals.items()), n)
+    # The ratio metric has no such decomposition: O(V^2) over distinct values.
     items = list(marginals.items())
     return math.fsum(
         n_c * n_k * delta2(c, k) for i, (c, n_c) in enumerate(items) for k, n_k in items[i + 1 :]
@@ -377,7 +395,7 @@ def _expected_pair_sum(level: str, marginals: Counter[Hashable], n: int, delta2:
 def alpha_band(value: float) -> str:
     """Krippendorff's acceptance band for an alpha value.
 
-    Krippendorff (2004, section 11.4.4, p. 241): rely on variables with alpha >= .800;
+    Krippendorff (2004, p. 241): rely on variables with alpha >= .800;
     consider variables with .667 <= alpha < .800 only for drawing tentative conclusions;
     below .667 the data are not reliable enough.
 
@@ -441,14 +459,14 @@ class _BinaryMoments:
     item_sums: list[int]  # correct answers per item
     total_sum: int  # sum of total scores
     total_sq_sum: int  # sum of squared total scores
-    totals: list[int]
-    columns: list[tuple[int, ...]]
+    totals: list[float]  # total score per candidate (int-valued)
+    columns: list[Sequence[float]]  # item columns; empty unless asked for
 
 
 _BINARY = frozenset((0, 1))
 
 
-def _binary_moments(matrix: Iterable[Sequence[int]]) -> _BinaryMoments:
+def _binary_moments(matrix: Iterable[Sequence[int]], *, keep_columns: bool) -> _BinaryMoments:
     rows = matrix if isinstance(matrix, (list, tuple)) else list(matrix)
     n = len(rows)
     if n == 0:
@@ -456,25 +474,27 @@ def _binary_moments(matrix: Iterable[Sequence[int]]) -> _BinaryMoments:
     k = len(rows[0])
     if k == 0:
         raise ValueError("the score matrix has no items (columns)")
-    # One Python-level iteration per row; the per-cell work (membership, summing) runs in
-    # C, which is what keeps 10,000 x 80 well under the time budget.
-    for i, row in enumerate(rows):
-        if len(row) != k:
-            raise ValueError(f"ragged score matrix: row {i} has {len(row)} items, row 0 has {k}")
-        if not _BINARY.issuperset(row):
-            bad = next(x for x in row if x not in _BINARY)
-            raise ValueError(f"row {i}: item scores must be 0 or 1, got {bad!r}")
-    # Sums of 0/1 values are exact integers (bools and 1.0 included), so every moment
-    # below is exact and zero variances are detected exactly, not to within rounding.
-    totals = [int(t) for t in map(sum, rows)]
-    columns = list(zip(*rows))
-    item_sums = [int(s) for s in map(sum, columns)]
+    # Validation and sums are whole-matrix calls that iterate in C (map, chain, zip,
+    # set.issuperset); a Python-level loop over 800,000 cells would cost more than all the
+    # statistics together. The slow per-row search runs only to word an error message.
+    if len(set(map(len, rows))) != 1:
+        i = next(i for i, row in enumerate(rows) if len(row) != k)
+        raise ValueError(f"ragged score matrix: row {i} has {len(rows[i])} items, row 0 has {k}")
+    if not _BINARY.issuperset(chain.from_iterable(rows)):
+        i, bad = next((i, x) for i, row in enumerate(rows) for x in row if x not in _BINARY)
+        raise ValueError(f"row {i}: item scores must be 0 or 1, got {bad!r}")
+    totals = list(map(sum, rows))
+    columns = list(zip(*rows, strict=True)) if keep_columns else []
+    # Sums of 0/1 values are integer-valued even for bools or 1.0 floats; converting the
+    # aggregates to int makes every moment below exact, so zero variances are detected
+    # exactly rather than to within rounding.
+    item_sums = [int(s) for s in map(sum, columns if keep_columns else zip(*rows, strict=True))]
     return _BinaryMoments(
         n=n,
         k=k,
         item_sums=item_sums,
-        total_sum=sum(totals),
-        total_sq_sum=sum(map(mul, totals, totals)),
+        total_sum=int(sum(totals)),
+        total_sq_sum=int(sum(map(mul, totals, totals))),
         totals=totals,
         columns=columns,
     )
@@ -503,8 +523,8 @@ def kr20(matrix: Iterable[Sequence[int]]) -> float:
     where k is the number of items, p_j the proportion correct on item j, q_j = 1 - p_j
     and X the total score. ``var(X)`` is the *population* variance (divisor n), because
     p_j q_j is itself the population variance of item j: using the same divisor in the
-    numerator and denominator makes KR-20 exactly Cronbach's (1951) alpha on 0/1 data and
-    independent of n, as in the standard psychometric texts. (Mixing an n - 1 total
+    numerator and denominator makes the divisor cancel, so KR-20 is exactly Cronbach's
+    (1951) alpha on 0/1 data, as in the standard psychometric texts. (Mixing an n - 1 total
     variance with p q item variances biases the coefficient upwards in small groups.)
 
     Accepts any sequence of equal-length sequences, e.g. a list of tuples from a database
@@ -515,7 +535,7 @@ def kr20(matrix: Iterable[Sequence[int]]) -> float:
     returning NaN makes the caller decide how to report a degenerate sitting, see
     ``test_summary``).
     """
-    return _kr20_from(_binary_moments(matrix))
+    return _kr20_from(_binary_moments(matrix, keep_columns=False))
 
 
 def item_statistics(matrix: Iterable[Sequence[int]]) -> list[ItemStatistic]:
@@ -536,22 +556,21 @@ def item_statistics(matrix: Iterable[Sequence[int]]) -> list[ItemStatistic]:
 
     Raises ``ValueError`` for an empty or ragged matrix or values other than 0/1.
     """
-    m = _binary_moments(matrix)
+    m = _binary_moments(matrix, keep_columns=True)
     n, total_sum = m.n, m.total_sum
     var_total_n2 = n * m.total_sq_sum - total_sum * total_sum
     result: list[ItemStatistic] = []
-    for j, (s, column) in enumerate(zip(m.item_sums, m.columns)):
+    for j, (s, column) in enumerate(zip(m.item_sums, m.columns, strict=True)):
         # sum_i x_ij * X_i: with 0/1 x this is the sum of totals of those correct, which
         # compress() evaluates in C.
-        cross = sum(compress(m.totals, column))
+        cross = int(sum(compress(m.totals, column)))
         cov_xt_n2 = n * cross - s * total_sum
         var_x_n2 = n * s - s * s
         cov_xy_n2 = cov_xt_n2 - var_x_n2
         var_y_n2 = var_total_n2 - 2 * cov_xt_n2 + var_x_n2
-        if var_x_n2 == 0 or var_y_n2 == 0:
-            r = math.nan
-        else:
-            r = cov_xy_n2 / math.sqrt(var_x_n2 * var_y_n2)
+        # Both variances are >= 0, so the product is zero exactly when either one is.
+        var_product = var_x_n2 * var_y_n2
+        r = cov_xy_n2 / math.sqrt(var_product) if var_product else math.nan
         result.append(ItemStatistic(index=j, p_value=s / n, item_total=r))
     return result
 
@@ -560,14 +579,14 @@ def test_summary(matrix: Iterable[Sequence[int]]) -> TestSummary:
     """Size, mean and SD of total scores, KR-20 and standard error of measurement.
 
     ``sd`` is the population SD of total scores (the variance KR-20 uses); the classical
-    SEM is ``sd * sqrt(1 - kr20)`` (e.g. Crocker & Algina 1986, Introduction to Classical
-    and Modern Test Theory, ch. 7). Where KR-20 is undefined (one item, or every candidate
-    with the same total) ``kr20`` and ``sem`` are NaN instead of raising, so that a summary
-    of a degenerate sitting can still be displayed.
+    SEM is ``sd * sqrt(1 - kr20)`` (classical test theory; e.g. Crocker & Algina 1986,
+    Introduction to Classical and Modern Test Theory). Where KR-20 is undefined (one item,
+    or every candidate with the same total) ``kr20`` and ``sem`` are NaN instead of
+    raising, so that a summary of a degenerate sitting can still be displayed.
 
     Raises ``ValueError`` for an empty or ragged matrix or values other than 0/1.
     """
-    m = _binary_moments(matrix)
+    m = _binary_moments(matrix, keep_columns=False)
     n = m.n
     mean = m.total_sum / n
     var_total_n2 = n * m.total_sq_sum - m.total_sum * m.total_sum
@@ -579,3 +598,8 @@ def test_summary(matrix: Iterable[Sequence[int]]) -> TestSummary:
     # KR-20 <= 1 mathematically; max() only guards against a last-bit rounding excess.
     sem = math.nan if math.isnan(reliability) else sd * math.sqrt(max(0.0, 1.0 - reliability))
     return TestSummary(n_candidates=n, n_items=m.k, mean=mean, sd=sd, kr20=reliability, sem=sem)
+
+
+# The public name starts with "test_", so any test module that imports it would have pytest
+# collect it as a test; pytest honours __test__ = False on functions as well as classes.
+test_summary.__test__ = False  # type: ignore[attr-defined]

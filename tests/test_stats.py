@@ -60,21 +60,24 @@ def reference_mean_squares(ratings: list[list[int]]) -> dict[str, Fraction]:
     }
 
 
-def reference_icc(ratings: list[list[int]], form: str) -> Fraction:
-    """Shrout & Fleiss (1979) equations written out from the paper, in exact arithmetic."""
+def reference_icc_parts(ratings: list[list[int]], form: str) -> tuple[Fraction, Fraction]:
+    """Numerator and denominator of the Shrout & Fleiss (1979) equations, exactly."""
     ms = reference_mean_squares(ratings)
     n, k = len(ratings), len(ratings[0])
     bms, wms, jms, ems = ms["BMS"], ms["WMS"], ms["JMS"], ms["EMS"]
-    # Lambdas so that only the requested form is evaluated (and can divide by zero).
-    formulas = {
-        "1,1": lambda: (bms - wms) / (bms + (k - 1) * wms),
-        "A,1": lambda: (bms - ems) / (bms + (k - 1) * ems + k * (jms - ems) / n),
-        "C,1": lambda: (bms - ems) / (bms + (k - 1) * ems),
-        "1,k": lambda: (bms - wms) / bms,
-        "A,k": lambda: (bms - ems) / (bms + (jms - ems) / n),
-        "C,k": lambda: (bms - ems) / bms,
-    }
-    return formulas[form]()
+    return {
+        "1,1": (bms - wms, bms + (k - 1) * wms),
+        "A,1": (bms - ems, bms + (k - 1) * ems + k * (jms - ems) / n),
+        "C,1": (bms - ems, bms + (k - 1) * ems),
+        "1,k": (bms - wms, bms),
+        "A,k": (bms - ems, bms + (jms - ems) / n),
+        "C,k": (bms - ems, bms),
+    }[form]
+
+
+def reference_icc(ratings: list[list[int]], form: str) -> Fraction:
+    numerator, denominator = reference_icc_parts(ratings, form)
+    return numerator / denominator
 
 
 def reference_alpha(data: list[list[object]], level: str) -> tuple[float, dict[object, float]]:
@@ -145,8 +148,8 @@ SHROUT_FLEISS = [
     [10, 5, 6, 9],
     [6, 2, 4, 7],
 ]
-# Table 4 of the same paper, to the two decimals published: ICC(1,1), ICC(2,1), ICC(3,1),
-# ICC(1,4), ICC(2,4), ICC(3,4).
+# The estimates published with that example, to the two decimals printed: ICC(1,1),
+# ICC(2,1), ICC(3,1), ICC(1,4), ICC(2,4), ICC(3,4).
 SHROUT_FLEISS_PUBLISHED = {
     "1,1": 0.17,
     "A,1": 0.29,
@@ -166,9 +169,10 @@ SHROUT_FLEISS_4DP = {
 }
 
 
-def test_reference_anova_matches_shrout_fleiss_table_3() -> None:
-    # Table 3 of Shrout & Fleiss (1979): BMS 11.24, WMS 6.26, JMS 32.49, EMS 1.02. This
-    # validates the reference implementation itself before it is used as an oracle.
+def test_reference_anova_matches_shrout_fleiss() -> None:
+    # The ANOVA Shrout & Fleiss (1979) publish for the example: BMS 11.24, WMS 6.26,
+    # JMS 32.49, EMS 1.02. This validates the reference implementation itself before it
+    # is used as an oracle.
     ms = reference_mean_squares(SHROUT_FLEISS)
     assert round(float(ms["BMS"]), 2) == 11.24
     assert round(float(ms["WMS"]), 2) == 6.26
@@ -177,7 +181,7 @@ def test_reference_anova_matches_shrout_fleiss_table_3() -> None:
 
 
 @pytest.mark.parametrize("form", ICC_FORMS)
-def test_icc_matches_shrout_fleiss_table_4(form: str) -> None:
+def test_icc_matches_shrout_fleiss_published(form: str) -> None:
     value = icc(SHROUT_FLEISS, form)
     assert round(value, 2) == SHROUT_FLEISS_PUBLISHED[form]
     assert round(value, 4) == SHROUT_FLEISS_4DP[form]
@@ -544,15 +548,19 @@ def test_icc_invariant_to_candidate_order(
 @given(rating_tables(), st.sampled_from(ICC_FORMS))
 def test_icc_agrees_with_exact_reference(table: list[list[int]], form: str) -> None:
     got = outcome(icc, table, form)
-    try:
-        expected = float(reference_icc(table, form))
-    except ZeroDivisionError:
-        expected = None
-    if got is None or expected is None:
-        # The module refuses only where the exact denominator is zero.
-        assert got is None and expected is None
+    numerator, denominator = reference_icc_parts(table, form)
+    if denominator <= 0:
+        # Zero, or negative (ICC(A,k) on tiny tables, e.g. [[0, 1], [1, 0]], where the
+        # formula would give 2.0): the coefficient is meaningless and must be refused.
+        assert got is None
     else:
-        assert got == pytest.approx(expected, rel=1e-9, abs=1e-9)
+        assert got == pytest.approx(float(numerator / denominator), rel=1e-9, abs=1e-9)
+
+
+def test_icc_negative_denominator_is_refused() -> None:
+    # n = k = 2: BMS = JMS = 0, EMS = 1, so ICC(A,k) = -1 / (0 + (0 - 1) / 2) = 2.0.
+    with pytest.raises(ValueError, match="undefined"):
+        icc([[0, 1], [1, 0]], "A,k")
 
 
 @given(
