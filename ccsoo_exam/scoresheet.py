@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import MappingProxyType
 
 from ccsoo_exam.errors import CcsooError, Problem
@@ -77,6 +78,11 @@ class Scoresheet:
 
     def notes_for(self, criterion_id: str) -> tuple[Note, ...]:
         return tuple(n for n in self.notes if n.criterion_id == criterion_id)
+
+
+def utc_now() -> str:
+    """Wall-clock time for stamps and the audit trail, ISO-8601 UTC to the second (never used for timing)."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def check_person(value: str, what: str) -> str:

@@ -1,0 +1,237 @@
+"""``ccsoo-exam panel``: live scoring, the panel report, moderation and merging panel files.
+
+Textual is imported only when the scoring screen is opened, so the report and moderation
+commands start quickly and run where no terminal UI is available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+import ccsoo_exam
+from ccsoo_exam.aggregation import panel_report, report_as_dict, report_as_text
+from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.rubric import Rubric, load_rubric
+from ccsoo_exam.scoresheet import utc_now
+from ccsoo_exam.store import scoresheets as store
+from ccsoo_exam.store.database import ProcessLock
+
+DEFAULT_RUBRIC = Path("rubrics") / "executive-presentation.yaml"
+ENV_DATA = "CCSOO_EXAM_DATA"
+MAX_ROSTER_BYTES = 1024 * 1024
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    panel = commands.add_parser(
+        "panel",
+        help="live panel scoring of the executive presentation",
+        description=(
+            "Open the panel scoring screen: identify yourself, pick the candidate, declare any conflict of "
+            "interest, then score each rubric criterion live; every change is saved at once. "
+            "Subcommands print the panel report, record a moderated score, or merge panelists' files."
+        ),
+        epilog=f"Default database: ${ENV_DATA}/panel.db, else $XDG_DATA_HOME/ccsoo-exam/panel.db, "
+        "else ~/.local/share/ccsoo-exam/panel.db.",
+    )
+    panel.add_argument("--rubric", metavar="FILE", help=f"rubric to score against (default {DEFAULT_RUBRIC})")
+    panel.add_argument("--db", metavar="PATH", help="panel database (default: see below)")
+    panel.add_argument("--roster", metavar="FILE.csv", help="candidates to offer: a CSV with candidate_id,name columns")
+    panel.set_defaults(handler=cmd_panel)
+    sub = panel.add_subparsers(dest="panel_command", metavar="ACTION")
+
+    p = sub.add_parser(
+        "report",
+        help="print results, discrepancies, decisions and reliability",
+        description=(
+            "Aggregate finalised sheets per candidate: each panelist's weighted percentage, the panel mean and "
+            "spread, discrepancy flags, moderated final scores and the decision against the pass rule; then "
+            "ICC(A,k) and Krippendorff's alpha with their interpretation bands. Recused (conflict) and "
+            "unfinalised sheets are listed but not counted."
+        ),
+    )
+    p.add_argument("--db", metavar="PATH", required=True, help="panel database (a panelist's or a merged one)")
+    p.add_argument("--rubric", metavar="FILE", help="rubric file (default: the one stored with the sheets)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    p.set_defaults(handler=cmd_report)
+
+    p = sub.add_parser(
+        "moderate",
+        help="record a moderated final score",
+        description=(
+            "Record the moderator's final score for a candidate, with the reason. The latest moderation counts; "
+            "earlier ones stay in the database for the record."
+        ),
+    )
+    p.add_argument("--db", metavar="PATH", required=True, help="panel database")
+    p.add_argument("--candidate", metavar="ID", required=True, help="candidate id")
+    p.add_argument("--score", metavar="PCT", required=True, help="final weighted percentage, 0-100")
+    p.add_argument("--reason", metavar="TEXT", required=True, help="why this score (kept for audit)")
+    p.add_argument("--moderator", metavar="NAME", required=True, help="who moderated")
+    p.add_argument("--rubric", metavar="FILE", help="rubric file (default: the one stored with the sheets)")
+    p.set_defaults(handler=cmd_moderate)
+
+    p = sub.add_parser(
+        "import",
+        help="merge panelists' databases into one",
+        description=(
+            "Copy finalised sheets (with their change logs and rubric files) and moderations from each SOURCE "
+            "into the --db database by their stable ids. Importing the same file twice changes nothing; a sheet "
+            "that differs from the one already there is reported, never overwritten."
+        ),
+    )
+    p.add_argument("--db", metavar="PATH", required=True, help="target database (created if missing)")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="panelists' panel.db files")
+    p.set_defaults(handler=cmd_import)
+
+
+def default_db() -> Path:
+    if os.environ.get(ENV_DATA):
+        return Path(os.environ[ENV_DATA]) / "panel.db"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "ccsoo-exam" / "panel.db"
+
+
+def _rubric_path(given: str | None) -> str:
+    if given:
+        return given
+    if DEFAULT_RUBRIC.exists():
+        return str(DEFAULT_RUBRIC)
+    # Run from elsewhere in a source checkout: use the checkout's sample rubric.
+    beside = Path(ccsoo_exam.__file__).resolve().parent.parent / DEFAULT_RUBRIC
+    return str(beside) if beside.exists() else str(DEFAULT_RUBRIC)
+
+
+def load_roster_csv(path: str) -> list[tuple[str, str]]:
+    """Read (candidate_id, name) rows from a CSV with a header naming at least those two columns."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_ROSTER_BYTES + 1)
+    except FileNotFoundError:
+        raise CcsooError(Problem(path, None, "roster file not found; check the path")) from None
+    except OSError as exc:
+        raise CcsooError(Problem(path, None, f"cannot read the roster: {exc.strerror}")) from None
+    if len(data) > MAX_ROSTER_BYTES:
+        raise CcsooError(Problem(path, None, f"roster is over {MAX_ROSTER_BYTES:,} bytes; is it the right file?"))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CcsooError(Problem(path, None, "roster is not UTF-8 text; save it as UTF-8 CSV")) from None
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip() for c in reader.fieldnames or []]
+    missing = [c for c in ("candidate_id", "name") if c not in columns]
+    if missing:
+        raise CcsooError(
+            Problem(path, 1, f"the header needs the columns candidate_id,name (missing {', '.join(missing)})")
+        )
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    rows: list[tuple[str, str]] = []
+    for record in reader:
+        line = reader.line_num
+        clean = {(k or "").strip(): (v or "").strip() for k, v in record.items() if isinstance(v, str)}
+        candidate_id = clean.get("candidate_id", "")
+        if not candidate_id:
+            problems.append(Problem(path, line, "candidate_id is empty"))
+            continue
+        if candidate_id in seen:
+            problems.append(Problem(path, line, f"candidate_id '{candidate_id}' repeats line {seen[candidate_id]}"))
+            continue
+        seen[candidate_id] = line
+        rows.append((candidate_id, clean.get("name", "")))
+    if problems:
+        raise CcsooError(problems)
+    return rows
+
+
+def cmd_panel(args: argparse.Namespace) -> int:
+    rubric = load_rubric(_rubric_path(args.rubric))
+    roster = load_roster_csv(args.roster) if args.roster else []
+    db = Path(args.db) if args.db else default_db()
+    print(f"ccsoo-exam panel: scoring against {rubric.id}; sheets are saved in {db}")
+    with ProcessLock(db):
+        from ccsoo_exam.ui.panel import make_panel_app  # Textual only for the screen
+
+        make_panel_app(str(db), rubric, roster=roster).run()
+    print(f"ccsoo-exam panel: all changes are saved in {db}")
+    return 0
+
+
+def _require_file(path: str) -> None:
+    # Opening a missing path would create an empty database; a typo should say so instead.
+    if not Path(path).is_file():
+        raise CcsooError(Problem(path, None, "database not found; check the path"))
+
+
+def _report_rubric(conn: sqlite3.Connection, given: str | None, db: str) -> Rubric:
+    if given:
+        return load_rubric(given)
+    stored = store.stored_rubrics(conn)
+    if not stored:
+        raise CcsooError(Problem(db, None, "has no scoresheets yet"))
+    ids = {r.id for r in stored}
+    if len(stored) > 1:
+        versions = ", ".join(f"{r.id} ({r.digest[:12]})" for r in stored)
+        what = "rubrics" if len(ids) > 1 else "versions of the rubric"
+        raise CcsooError(
+            Problem(db, None, f"holds sheets for several {what}: {versions}; choose one with --rubric FILE")
+        )
+    return stored[0]
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    _require_file(args.db)
+    conn = store.open_store(args.db)
+    try:
+        rubric = _report_rubric(conn, args.rubric, args.db)
+        report = panel_report(rubric, store.list_sheets(conn, rubric.id), store.moderations(conn, rubric.id))
+    finally:
+        conn.close()
+    if args.format == "json":
+        print(json.dumps(report_as_dict(report, rubric), indent=2, ensure_ascii=False))
+    else:
+        print(report_as_text(report, rubric))
+    return 0
+
+
+def cmd_moderate(args: argparse.Namespace) -> int:
+    try:
+        score = float(args.score)
+    except ValueError:
+        raise CcsooError(Problem("--score", None, f"must be a number from 0 to 100, not '{args.score}'")) from None
+    if not math.isfinite(score):
+        raise CcsooError(Problem("--score", None, "must be a number from 0 to 100"))
+    _require_file(args.db)
+    conn = store.open_store(args.db)
+    try:
+        rubric = _report_rubric(conn, args.rubric, args.db)
+        moderation = store.record_moderation(
+            conn, rubric.id, args.candidate, score, args.reason, args.moderator, utc_now()
+        )
+    finally:
+        conn.close()
+    print(
+        f"{args.candidate}: moderated to {moderation.score:g}% by {moderation.moderator} ({moderation.moderation_id})"
+    )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    for source in args.sources:
+        _require_file(source)
+        if Path(source).resolve() == Path(args.db).resolve():
+            raise CcsooError(Problem(source, None, "is the target database itself; name another file"))
+    failed = False
+    for source, report in store.import_files(args.db, args.sources):
+        print(f"{source}: {report.summary()}")
+        for problem in (*report.conflicts, *report.skipped):
+            print(problem, file=sys.stderr)
+        failed = failed or bool(report.conflicts)
+    return 1 if failed else 0

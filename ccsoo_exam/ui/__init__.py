@@ -1,0 +1,1 @@
+"""The Textual front end: the candidate exam and the panel scoring app, one .tcss per screen."""

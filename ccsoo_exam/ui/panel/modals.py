@@ -1,0 +1,111 @@
+"""Small modal questions on the panel: conflict of interest, a note, confirming finalisation."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+class ConflictScreen(ModalScreen[tuple[bool, str] | None]):
+    """Asked once per sheet, before any scoring. Dismisses with (conflict, reason), or None to go back."""
+
+    CSS_PATH = "modals.tcss"
+    AUTO_FOCUS = None
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "no_conflict", "No conflict", show=False),
+        Binding("y", "conflict", "Declare conflict", show=False),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    def __init__(self, candidate: str, panelist: str) -> None:
+        super().__init__()
+        self.candidate = candidate
+        self.panelist = panelist
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Conflict of interest", classes="dialog-title")
+            yield Static(
+                f"{self.panelist}, before you score candidate {self.candidate}: do you have a conflict of "
+                "interest? (a personal or family relationship, a reporting line now or in the last 3 years, "
+                "a financial interest, or having coached or assessed this candidate for this presentation)"
+            )
+            yield Static(
+                "n  no conflict: start scoring\n"
+                "y  yes: describe it; the sheet is recorded as a recusal and not scored\n"
+                "esc  back to the candidate list",
+                classes="dialog-keys",
+            )
+
+    def action_no_conflict(self) -> None:
+        self.dismiss((False, ""))
+
+    def action_conflict(self) -> None:
+        # Mounted only now: a text box present from the start would take focus and swallow 'n' and 'y'.
+        if not self.query("#reason"):
+            reason = Input(placeholder="describe the conflict, then enter", id="reason", max_length=500)
+            self.query_one(".dialog").mount(reason)
+            reason.focus()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted, "#reason")
+    def reason_given(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.notify("Describe the conflict (a few words), or press escape.", severity="warning")
+            return
+        self.dismiss((True, event.value))
+
+
+class NoteScreen(ModalScreen[str | None]):
+    """One line of note text for a criterion; enter saves it, escape cancels."""
+
+    CSS_PATH = "modals.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, criterion_title: str) -> None:
+        super().__init__()
+        self.criterion_title = criterion_title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(f"Note on {self.criterion_title}", classes="dialog-title")
+            yield Input(placeholder="what you saw or heard; enter saves, escape cancels", id="note", max_length=2000)
+
+    @on(Input.Submitted, "#note")
+    def note_written(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value if event.value.strip() else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; only 'y' confirms, so a stray enter cannot seal a sheet."""
+
+    CSS_PATH = "modals.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes", show=False),
+        Binding("n,escape", "answer(False)", "No", show=False),
+    ]
+
+    def __init__(self, title: str, question: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.question)
+            yield Static("y  yes      n  no", classes="dialog-keys")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

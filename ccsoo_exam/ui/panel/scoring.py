@@ -1,0 +1,222 @@
+"""The scoring screen: one panelist's sheet for one candidate, phase by phase.
+
+The story: start the phase timer as the candidate begins; move through the criteria,
+reading the descriptors; press the level's number; add notes as things are seen; switch
+to the discussion phase; finalise when every criterion is scored. Each change is one
+store call that commits before the screen shows it, so a crash loses nothing shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ccsoo_exam.errors import CcsooError
+from ccsoo_exam.rubric import Phase
+from ccsoo_exam.scoresheet import LEVEL, NOTE, Scoresheet, seal_problems, unscored, weighted_percentage
+from ccsoo_exam.store import scoresheets as store
+from ccsoo_exam.ui.panel.context import PanelContext
+from ccsoo_exam.ui.panel.criteria import CriterionList
+from ccsoo_exam.ui.panel.descriptor import LevelDescriptor
+from ccsoo_exam.ui.panel.messages import CriterionHighlighted, LevelBrowsed, LevelChosen, PhaseOverrun
+from ccsoo_exam.ui.panel.modals import ConfirmScreen, NoteScreen
+from ccsoo_exam.ui.panel.timer import PhaseTimer
+
+
+class ScoringScreen(Screen[None]):
+    """Scores, notes, the phase timer and finalising for one sheet."""
+
+    CSS_PATH = "scoring.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab,right_square_bracket", "phase(1)", "Next phase"),
+        Binding("shift+tab,left_square_bracket", "phase(-1)", "Prev phase", show=False),
+        Binding("s", "timer", "Timer"),
+        Binding("n", "note", "Note"),
+        Binding("u", "undo", "Undo"),
+        Binding("f", "finalise", "Finalise"),
+        Binding("escape", "leave", "Candidates"),
+    ]
+
+    def __init__(self, context: PanelContext, sheet: Scoresheet) -> None:
+        super().__init__()
+        self.context = context
+        self.rubric = context.rubric
+        self.sheet = sheet
+        self.phase_index = 0
+        self.saved_at = ""
+
+    @property
+    def phase(self) -> Phase:
+        return self.rubric.phases[self.phase_index]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="sheet-header")
+        with Horizontal(id="phase-bar"):
+            yield Static(id="phase-title")
+            yield PhaseTimer(self.rubric.phases, self.context.clock, id="timer")
+        yield CriterionList(self.rubric, id="criteria")
+        with VerticalScroll(id="descriptor-box"):
+            yield LevelDescriptor(id="descriptor")
+        yield Static(id="notes")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_phase()
+        self.query_one(CriterionList).focus()
+
+    # --- drawing -------------------------------------------------------------------------
+
+    def show_phase(self) -> None:
+        criteria = self.rubric.criteria_in(self.phase.id)
+        position = f"Phase {self.phase_index + 1}/{len(self.rubric.phases)}"
+        self.query_one("#phase-title", Static).update(
+            Text.assemble((f"{position}: ", "dim"), (self.phase.title, "bold"), f"  ({self.phase.minutes} min)")
+        )
+        self.query_one(PhaseTimer).show_phase(self.phase)
+        self.query_one(CriterionList).show(criteria, self.sheet)
+        self.show_sheet()
+
+    def show_sheet(self) -> None:
+        """Redraw everything that depends on the sheet after it changed."""
+        self.query_one(CriterionList).show(self.rubric.criteria_in(self.phase.id), self.sheet)
+        total = weighted_percentage(self.rubric, self.sheet.levels)
+        scored = len(self.rubric.criteria) - len(unscored(self.rubric, self.sheet))
+        header = Text(no_wrap=True, overflow="ellipsis")
+        header.append(f"{self.sheet.candidate_id}", style="bold")
+        header.append(f" · {self.sheet.panelist} · ")
+        header.append("—" if total is None else f"{total:.1f}%", style="bold")
+        header.append(f" ({scored}/{len(self.rubric.criteria)} scored)")
+        if self.sheet.sealed:
+            header.append(f" · FINALISED {self.sheet.seal_hash[:8] if self.sheet.seal_hash else ''}", style="bold")
+        elif self.saved_at:
+            header.append(f" · saved {self.saved_at[11:19]}", style="dim")
+        self.query_one("#sheet-header", Static).update(header)
+        self.set_class(self.sheet.sealed, "-sealed")
+        self.show_criterion()
+
+    def show_criterion(self) -> None:
+        criteria = self.query_one(CriterionList)
+        criterion = criteria.current
+        chosen = self.sheet.levels.get(criterion.id) if criterion else None
+        browsed = criteria.browsed.get(criterion.id) if criterion else None
+        self.query_one(LevelDescriptor).show(self.rubric, criterion, chosen, browsed)
+        notes = self.sheet.notes_for(criterion.id) if criterion else ()
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if notes:
+            last = notes[-1]
+            line.append(f"✎ {len(notes)} note{'s' if len(notes) != 1 else ''}; last {last.noted_at[11:16]}: ")
+            line.append(last.text, style="italic")
+        else:
+            line.append("✎ no notes on this criterion (n adds one)", style="dim")
+        self.query_one("#notes", Static).update(line)
+
+    # --- what the widgets report --------------------------------------------------------
+
+    @on(CriterionHighlighted)
+    @on(LevelBrowsed)
+    def criterion_moved(self) -> None:
+        self.show_criterion()
+
+    @on(LevelChosen)
+    def level_chosen(self, event: LevelChosen) -> None:
+        self.change(
+            lambda at: store.set_level(
+                self.context.conn, self.rubric, self.sheet.sheet_id, event.criterion_id, event.level, at
+            )
+        )
+
+    @on(PhaseOverrun)
+    def phase_overrun(self, event: PhaseOverrun) -> None:
+        title = self.rubric.phase(event.phase_id).title
+        self.notify(f"{title}: past {self.rubric.phase(event.phase_id).minutes} minutes.", severity="warning")
+
+    def change(self, write: Callable[[str], Scoresheet]) -> bool:
+        """Run one store change; show the new sheet only once it is committed."""
+        at = self.context.wall()
+        try:
+            self.sheet = write(at)
+        except CcsooError as error:
+            self.notify("\n".join(p.message for p in error.problems), severity="error", timeout=6)
+            return False
+        self.saved_at = at
+        self.show_sheet()
+        return True
+
+    # --- keys ---------------------------------------------------------------------------
+
+    def action_phase(self, step: int) -> None:
+        self.phase_index = (self.phase_index + step) % len(self.rubric.phases)
+        self.show_phase()
+
+    def action_timer(self) -> None:
+        running = self.query_one(PhaseTimer).toggle()
+        self.notify(f"{self.phase.title} timer {'started' if running else 'paused'}.", timeout=2)
+
+    def action_note(self) -> None:
+        criterion = self.query_one(CriterionList).current
+        if criterion is None:
+            return
+        if self.sheet.sealed:
+            self.notify("This sheet is finalised; it cannot be changed.", severity="error")
+            return
+
+        def written(text: str | None) -> None:
+            if text:
+                self.change(
+                    lambda at: store.add_note(
+                        self.context.conn, self.rubric, self.sheet.sheet_id, criterion.id, text, at
+                    )
+                )
+
+        self.app.push_screen(NoteScreen(criterion.title), written)
+
+    def action_undo(self) -> None:
+        undone = []
+
+        def write(at: str) -> Scoresheet:
+            sheet, change = store.undo(self.context.conn, self.rubric, self.sheet.sheet_id, at)
+            undone.append(change)
+            return sheet
+
+        if not self.change(write):
+            return
+        change = undone[0]
+        if change is None:
+            self.notify("Nothing to undo.", timeout=2)
+        elif change.kind == LEVEL:
+            title = self.rubric.criterion(change.criterion_id or "").title
+            back = "not scored" if change.old_level is None else f"level {change.old_level}"
+            self.notify(f"Undone: {title} back to {back}.", timeout=3)
+        elif change.kind == NOTE:
+            self.notify(f"Undone: note “{change.text[:40]}”.", timeout=3)
+
+    def action_finalise(self) -> None:
+        problems = seal_problems(self.rubric, self.sheet)
+        if problems:
+            self.notify("Cannot finalise: " + "; ".join(problems), severity="error", timeout=8)
+            return
+        total = weighted_percentage(self.rubric, self.sheet.levels) or 0.0
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.change(lambda at: store.seal(self.context.conn, self.rubric, self.sheet.sheet_id, at)):
+                self.notify(f"Finalised and sealed ({self.sheet.seal_hash[:12] if self.sheet.seal_hash else ''}).")
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Finalise this sheet?",
+                f"{self.sheet.candidate_id}, scored by {self.sheet.panelist}: {total:.1f}%. "
+                "Once finalised the sheet is sealed and can no longer be changed.",
+            ),
+            answered,
+        )
+
+    def action_leave(self) -> None:
+        self.dismiss(None)
