@@ -73,10 +73,11 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # COMMIT itself can fail (disk full); never leave it open
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 class ProcessLock:

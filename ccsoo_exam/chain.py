@@ -1,0 +1,70 @@
+"""The per-sitting event hash chain and the receipt code derived from it.
+
+Each event's hash covers the previous hash, its sequence number, kind, payload, time and
+consumed seconds, so deleting, reordering or editing any event after the fact breaks
+every later hash. The receipt code the candidate takes away is a short form of the
+chain head: it ties the paper slip to exactly this history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+GENESIS = "0" * 64
+_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over a phone
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    kind: str
+    payload: str  # canonical JSON
+    wall_time: str
+    consumed: float
+    prev_hash: str
+    hash: str
+
+
+def canonical(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(prev_hash: str, seq: int, kind: str, payload: str, wall_time: str, consumed: float) -> str:
+    text = f"{prev_hash}|{seq}|{kind}|{payload}|{wall_time}|{consumed:.3f}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def make_event(prev_hash: str, seq: int, kind: str, payload: dict[str, Any], wall_time: str, consumed: float) -> Event:
+    body = canonical(payload)
+    return Event(seq, kind, body, wall_time, round(consumed, 3), prev_hash, event_hash(prev_hash, seq, kind, body, wall_time, round(consumed, 3)))
+
+
+def first_break(events: Iterable[Event]) -> tuple[int, str] | None:
+    """The first event whose link or hash does not hold, with the reason; None if intact."""
+    previous = GENESIS
+    expected_seq = 1
+    for event in events:
+        if event.seq != expected_seq:
+            return event.seq, f"expected event {expected_seq}, found {event.seq} (events missing or reordered)"
+        if event.prev_hash != previous:
+            return event.seq, "does not link to the previous event"
+        if event_hash(event.prev_hash, event.seq, event.kind, event.payload, event.wall_time, event.consumed) != event.hash:
+            return event.seq, "contents do not match its hash (edited after the fact)"
+        previous = event.hash
+        expected_seq += 1
+    return None
+
+
+def receipt_code(head: str) -> str:
+    """Eight characters from the chain head, grouped as XXXX-XXXX."""
+    number = int(head[:20], 16)
+    chars = []
+    for _ in range(8):
+        number, index = divmod(number, len(_ALPHABET))
+        chars.append(_ALPHABET[index])
+    code = "".join(chars)
+    return f"{code[:4]}-{code[4:]}"

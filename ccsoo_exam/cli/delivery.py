@@ -1,0 +1,95 @@
+"""``ccsoo-exam sit`` and ``ccsoo-exam demo``: candidate delivery on this terminal."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sqlite3
+import sys
+from pathlib import Path
+
+from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.exam import load_exam
+from ccsoo_exam.locations import data_dir, sample_package
+
+DEMO_PIN = "2468"
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "sit",
+        help="deliver the exam to a candidate on this terminal",
+        description=(
+            "Deliver the timed exam on this terminal. The proctor unlocks the package with the exam key and "
+            "sets a PIN; ctrl+o then opens the proctor menu (pause, add time, incident, end). Answers are "
+            "saved to the results database the moment they are chosen; after a crash, run the same command "
+            "again and the proctor resumes the sitting."
+        ),
+    )
+    p.add_argument("--exam", default="question_banks/exam.yaml", metavar="PATH", help="exam definition (default: %(default)s)")
+    p.add_argument("--db", metavar="PATH", help="results database (default: DATA_DIR/results.db; DATA_DIR is $CCSOO_EXAM_DATA or ~/.local/share/ccsoo-exam)")
+    p.set_defaults(handler=cmd_sit)
+
+    p = commands.add_parser(
+        "demo",
+        help="sit the sample CCSOO exam with the demo key",
+        description=(
+            f"Run the full sample exam (80 questions, 3 hours) on the sample package. The first screen shows the demo "
+            f"exam key and proctor PIN ({DEMO_PIN}); ctrl+o opens the proctor menu, which is how the demo ends. The "
+            "demo database lives in the per-user data directory; its path is printed."
+        ),
+    )
+    p.add_argument("--db", metavar="PATH", help="demo database (default: DATA_DIR/demo.db)")
+    p.set_defaults(handler=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    package = sample_package()
+    exam = package / "exam.yaml"
+    key_file = package / "demo.key"
+    if not exam.exists() or not key_file.exists():
+        raise CcsooError(Problem(str(package), None, "the sample package is missing; run from a full ccsoo-exam checkout"))
+    db = Path(args.db) if args.db else data_dir() / "demo.db"
+    return deliver(str(exam), db, demo_key=key_file.read_text(encoding="utf-8").strip(), demo_pin=DEMO_PIN)
+
+
+def cmd_sit(args: argparse.Namespace) -> int:
+    db = Path(args.db) if args.db else data_dir() / "results.db"
+    return deliver(args.exam, db)
+
+
+def deliver(exam_path: str, db: Path, demo_key: str | None = None, demo_pin: str | None = None) -> int:
+    definition = load_exam(exam_path)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CcsooError("the exam needs an interactive terminal; run it in a console, not through a pipe")
+    # Textual reads TEXTUAL_* settings at import: some would auto-press keys, take screenshots or open devtools.
+    for name in [n for n in os.environ if n.upper().startswith("TEXTUAL")]:
+        del os.environ[name]
+    from ccsoo_exam.store.database import ProcessLock, connect
+    from ccsoo_exam.store.sittings import MIGRATIONS
+    from ccsoo_exam.ui.exam.app import make_app
+
+    print(f"ccsoo-exam: results database {db}", file=sys.stderr)
+    with ProcessLock(db):
+        conn = connect(db, MIGRATIONS)
+        try:
+            app = make_app(definition, conn, roster=read_roster(conn), demo_key=demo_key, demo_pin=demo_pin)
+            app.run()
+        finally:
+            conn.close()
+    print(f"ccsoo-exam: {app.outcome}; results database {db}", file=sys.stderr)
+    return 0
+
+
+def read_roster(conn: sqlite3.Connection) -> dict[str, tuple[str, float]]:
+    """Candidates from the administrator's roster table, with any extra-time accommodation."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'candidates'").fetchone():
+        return {}
+    roster = {}
+    for row in conn.execute("SELECT * FROM candidates"):
+        keys = row.keys()
+        accommodations = str(row["accommodations"] or "") if "accommodations" in keys else ""
+        match = re.search(r"(\d+)\s*%", accommodations)
+        roster[str(row["candidate_id"])] = (str(row["name"] or "") if "name" in keys else "", 1 + int(match.group(1)) / 100 if match else 1.0)
+    return roster

@@ -1,0 +1,141 @@
+"""A sitting in progress: the form's item content joined to its durable record.
+
+The UI talks to this object only. It keeps an in-memory mirror of the responses that is
+updated *after* each commit returns, so what the screen shows as saved is what is on disk.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import datetime
+
+from ccsoo_exam.bank import Item
+from ccsoo_exam.form import Form
+from ccsoo_exam.ledger import Clock, Ledger
+from ccsoo_exam.package import ExamPackage
+from ccsoo_exam.scoring import Score, score
+from ccsoo_exam.store.sittings import (
+    ResponseState,
+    SittingRecord,
+    SittingRecorder,
+    WallClock,
+    load_responses,
+    load_sitting,
+)
+
+
+class LiveSitting:
+    def __init__(self, conn: sqlite3.Connection, package: ExamPackage, sitting_id: str, clock: Clock, wall_clock: WallClock) -> None:
+        self.conn = conn
+        self.package = package
+        self.definition = package.definition
+        self.record = load_sitting(conn, sitting_id)
+        self.responses: list[ResponseState] = load_responses(conn, sitting_id)
+        self.ledger = Ledger(self.record.allowance, self.record.consumed, clock)
+        self.recorder = SittingRecorder(conn, self.record, self.ledger, wall_clock)
+        self.position = self.record.position
+        self.warnings_given = set(self.record.warnings_given)
+        self.timer_hidden = self.record.timer_hidden
+        self.result: Score | None = None
+
+    @property
+    def sitting_id(self) -> str:
+        return self.record.sitting_id
+
+    @property
+    def count(self) -> int:
+        return len(self.responses)
+
+    def item(self, position: int) -> Item:
+        entry = self.responses[position].item
+        return self.package.banks[entry.bank].item(entry.item_id)
+
+    def current(self) -> ResponseState:
+        return self.responses[self.position]
+
+    def answered(self) -> int:
+        return sum(r.answer is not None for r in self.responses)
+
+    def flagged(self) -> int:
+        return sum(r.flagged for r in self.responses)
+
+    def refresh_record(self) -> SittingRecord:
+        self.record = load_sitting(self.conn, self.sitting_id)
+        return self.record
+
+    # Each change commits first and updates the mirror only when the commit returned.
+
+    def start(self) -> None:
+        self.recorder.start()
+
+    def answer(self, position: int, shown: str | None) -> ResponseState:
+        """Choose the option shown as ``shown`` (None clears); choosing a struck option un-strikes it."""
+        state = self.responses[position]
+        authored = state.item.authored(shown) if shown else None
+        struck = state.struck - {authored} if authored else state.struck
+        self.recorder.answer(position, authored, struck)
+        self.position = position
+        self.responses[position] = replace(state, answer=authored, struck=struck)
+        return self.responses[position]
+
+    def toggle_flag(self, position: int) -> ResponseState:
+        state = self.responses[position]
+        self.recorder.flag(position, not state.flagged)
+        self.responses[position] = replace(state, flagged=not state.flagged)
+        return self.responses[position]
+
+    def toggle_strike(self, position: int, shown: str) -> ResponseState:
+        state = self.responses[position]
+        authored = state.item.authored(shown)
+        struck = state.struck ^ {authored}
+        self.recorder.strike(position, frozenset(struck))
+        self.responses[position] = replace(state, struck=frozenset(struck))
+        return self.responses[position]
+
+    def navigate(self, position: int) -> None:
+        if position != self.position:
+            self.recorder.navigate(position)
+            self.position = position
+
+    def heartbeat(self) -> None:
+        self.recorder.heartbeat()
+
+    def warn(self, minutes: int) -> None:
+        self.warnings_given.add(minutes)
+        self.recorder.warning(minutes, frozenset(self.warnings_given))
+
+    def set_timer_hidden(self, hidden: bool) -> None:
+        self.recorder.hide_timer(hidden)
+        self.timer_hidden = hidden
+
+    def pause(self, reason: str) -> None:
+        self.recorder.pause(reason)
+
+    def resume(self, reason: str = "") -> None:
+        self.recorder.resume(reason)
+
+    def extend(self, minutes: float, reason: str) -> None:
+        self.recorder.extend(minutes, reason)
+
+    def incident(self, note: str) -> None:
+        self.recorder.incident(note)
+
+    def log_gap(self, now: datetime) -> float:
+        """After a restart: log how long the program was down. The clock did not run."""
+        since = self.record.last_event_time
+        seconds = max(0.0, (now - datetime.fromisoformat(since)).total_seconds())
+        self.recorder.gap(seconds, since)
+        return seconds
+
+    def submit(self, reason: str) -> Score:
+        answers = {r.position: r.answer for r in self.responses}
+        result = score(_form_of(self), self.package.banks, answers, self.definition.cut_score)
+        self.recorder.submit(result, reason)
+        self.result = result
+        self.refresh_record()
+        return result
+
+
+def _form_of(live: LiveSitting) -> Form:
+    return Form(live.record.form_seed, tuple(r.item for r in live.responses))

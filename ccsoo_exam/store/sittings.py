@@ -1,0 +1,387 @@
+"""Sittings on a delivery terminal: responses, flags, strike-outs, time and the event chain.
+
+Every change is one transaction holding the response row, its hash-chained event and
+the consumed time, so after a crash the database is exactly as the screen last showed
+it as saved. Responses are stored as the *authored* option letters; the answer key is
+never written here, only the score computed at submission.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ccsoo_exam.chain import GENESIS, Event, first_break, make_event
+from ccsoo_exam.errors import Problem, StoreError
+from ccsoo_exam.form import Form, FormItem
+from ccsoo_exam.ledger import Ledger, TimeAllowance
+from ccsoo_exam.scoring import Score
+from ccsoo_exam.store.database import Migration, transaction
+
+MIGRATIONS: list[Migration] = [
+    (
+        "sittings-001-create",
+        """
+        CREATE TABLE sittings (
+            sitting_id TEXT PRIMARY KEY,
+            exam_id TEXT NOT NULL,
+            exam_title TEXT NOT NULL,
+            package_fingerprint TEXT NOT NULL,
+            candidate_id TEXT NOT NULL,
+            candidate_name TEXT NOT NULL DEFAULT '',
+            form_seed TEXT NOT NULL,
+            form_digest TEXT NOT NULL,
+            item_count INTEGER NOT NULL,
+            cut_score INTEGER NOT NULL,
+            base_seconds REAL NOT NULL,
+            multiplier REAL NOT NULL DEFAULT 1.0,
+            extension_seconds REAL NOT NULL DEFAULT 0,
+            consumed_seconds REAL NOT NULL DEFAULT 0,
+            status TEXT NOT NULL CHECK (status IN ('checked-in', 'in-progress', 'paused', 'submitted')),
+            position INTEGER NOT NULL DEFAULT 0,
+            timer_hidden INTEGER NOT NULL DEFAULT 0,
+            warnings_given TEXT NOT NULL DEFAULT '',
+            proctor_pin TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            submitted_at TEXT,
+            submit_reason TEXT,
+            raw_score INTEGER,
+            percent REAL,
+            passed INTEGER,
+            module_scores TEXT,
+            chain_head TEXT NOT NULL,
+            event_count INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE responses (
+            sitting_id TEXT NOT NULL REFERENCES sittings (sitting_id),
+            position INTEGER NOT NULL,
+            bank_id TEXT NOT NULL,
+            module INTEGER NOT NULL,
+            item_id TEXT NOT NULL,
+            option_order TEXT NOT NULL,
+            answer TEXT CHECK (answer IN ('A', 'B', 'C', 'D')),
+            flagged INTEGER NOT NULL DEFAULT 0,
+            struck TEXT NOT NULL DEFAULT '',
+            answered_at TEXT,
+            PRIMARY KEY (sitting_id, position)
+        );
+        CREATE TABLE events (
+            sitting_id TEXT NOT NULL REFERENCES sittings (sitting_id),
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            wall_time TEXT NOT NULL,
+            consumed_seconds REAL NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            PRIMARY KEY (sitting_id, seq)
+        );
+        CREATE INDEX sittings_status ON sittings (status, updated_at)
+        """,
+    )
+]
+
+WallClock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class ResponseState:
+    """One question of the form as the candidate left it (letters are authored)."""
+
+    position: int
+    item: FormItem
+    answer: str | None
+    flagged: bool
+    struck: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SittingRecord:
+    sitting_id: str
+    exam_id: str
+    package_fingerprint: str
+    candidate_id: str
+    candidate_name: str
+    form_seed: int
+    status: str
+    position: int
+    allowance: TimeAllowance
+    consumed: float
+    timer_hidden: bool
+    warnings_given: frozenset[int]
+    proctor_pin: str
+    last_event_time: str
+    chain_head: str
+    event_count: int
+    submitted_at: str | None
+    raw_score: int | None
+    percent: float | None
+    passed: bool | None
+    module_scores: dict[int, tuple[int, int]] | None
+
+
+def create_sitting(
+    conn: sqlite3.Connection,
+    *,
+    exam_id: str,
+    exam_title: str,
+    package_fingerprint: str,
+    candidate_id: str,
+    candidate_name: str,
+    form: Form,
+    cut_score: int,
+    base_seconds: float,
+    multiplier: float,
+    proctor_pin: str,
+    wall_clock: WallClock = utc_now,
+) -> str:
+    """Check a candidate in: the sitting, its 80 empty responses and the first event, at once."""
+    sitting_id = str(uuid.uuid4())
+    now = iso(wall_clock())
+    payload = {"candidate": candidate_id, "seed": str(form.seed), "form": form.digest, "multiplier": multiplier, "package": package_fingerprint}
+    event = make_event(GENESIS, 1, "check-in", payload, now, 0.0)
+    with _writing(), transaction(conn):
+        conn.execute(
+            """INSERT INTO sittings (sitting_id, exam_id, exam_title, package_fingerprint, candidate_id, candidate_name,
+               form_seed, form_digest, item_count, cut_score, base_seconds, multiplier, status, proctor_pin,
+               created_at, chain_head, event_count, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'checked-in', ?, ?, ?, 1, ?)""",
+            (sitting_id, exam_id, exam_title, package_fingerprint, candidate_id, candidate_name, str(form.seed),
+             form.digest, len(form.items), cut_score, base_seconds, multiplier, proctor_pin, now, event.hash, now),
+        )
+        conn.executemany(
+            "INSERT INTO responses (sitting_id, position, bank_id, module, item_id, option_order) VALUES (?, ?, ?, ?, ?, ?)",
+            [(sitting_id, i.position, i.bank, i.module, i.item_id, "".join(i.option_order)) for i in form.items],
+        )
+        _insert_event(conn, sitting_id, event)
+    return sitting_id
+
+
+def open_sittings(conn: sqlite3.Connection, exam_id: str) -> list[SittingRecord]:
+    """Sittings on this terminal not yet submitted, newest first (what a proctor may resume)."""
+    rows = conn.execute(
+        "SELECT sitting_id FROM sittings WHERE exam_id = ? AND status != 'submitted' ORDER BY updated_at DESC", (exam_id,)
+    ).fetchall()
+    return [load_sitting(conn, row[0]) for row in rows]
+
+
+def load_sitting(conn: sqlite3.Connection, sitting_id: str) -> SittingRecord:
+    row = conn.execute("SELECT * FROM sittings WHERE sitting_id = ?", (sitting_id,)).fetchone()
+    if row is None:
+        raise StoreError(Problem("sitting", None, f"no sitting {sitting_id} in this database"))
+    last = conn.execute("SELECT wall_time FROM events WHERE sitting_id = ? ORDER BY seq DESC LIMIT 1", (sitting_id,)).fetchone()
+    modules = json.loads(row["module_scores"]) if row["module_scores"] else None
+    return SittingRecord(
+        sitting_id=row["sitting_id"],
+        exam_id=row["exam_id"],
+        package_fingerprint=row["package_fingerprint"],
+        candidate_id=row["candidate_id"],
+        candidate_name=row["candidate_name"],
+        form_seed=int(row["form_seed"]),
+        status=row["status"],
+        position=row["position"],
+        allowance=TimeAllowance(row["base_seconds"], row["multiplier"], row["extension_seconds"]),
+        consumed=row["consumed_seconds"],
+        timer_hidden=bool(row["timer_hidden"]),
+        warnings_given=frozenset(int(w) for w in row["warnings_given"].split(",") if w),
+        proctor_pin=row["proctor_pin"],
+        last_event_time=last[0] if last else row["created_at"],
+        chain_head=row["chain_head"],
+        event_count=row["event_count"],
+        submitted_at=row["submitted_at"],
+        raw_score=row["raw_score"],
+        percent=row["percent"],
+        passed=None if row["passed"] is None else bool(row["passed"]),
+        module_scores={int(k): (v[0], v[1]) for k, v in modules.items()} if modules else None,
+    )
+
+
+def load_responses(conn: sqlite3.Connection, sitting_id: str) -> list[ResponseState]:
+    rows = conn.execute("SELECT * FROM responses WHERE sitting_id = ? ORDER BY position", (sitting_id,)).fetchall()
+    return [
+        ResponseState(
+            r["position"],
+            FormItem(r["position"], r["bank_id"], r["module"], r["item_id"], tuple(r["option_order"])),
+            r["answer"],
+            bool(r["flagged"]),
+            frozenset(r["struck"]),
+        )
+        for r in rows
+    ]
+
+
+def load_events(conn: sqlite3.Connection, sitting_id: str) -> list[Event]:
+    rows = conn.execute(
+        "SELECT seq, kind, payload, wall_time, consumed_seconds, prev_hash, hash FROM events WHERE sitting_id = ? ORDER BY seq",
+        (sitting_id,),
+    ).fetchall()
+    return [Event(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+
+
+def verify_sitting(conn: sqlite3.Connection, sitting_id: str) -> tuple[int, str] | None:
+    """The first broken event of a sitting's chain, or None when the chain holds."""
+    events = load_events(conn, sitting_id)
+    broken = first_break(events)
+    if broken is None:
+        head = conn.execute("SELECT chain_head FROM sittings WHERE sitting_id = ?", (sitting_id,)).fetchone()[0]
+        if events and events[-1].hash != head:
+            return events[-1].seq, "the sitting's recorded chain head does not match its last event"
+    return broken
+
+
+def _insert_event(conn: sqlite3.Connection, sitting_id: str, event: Event) -> None:
+    conn.execute(
+        "INSERT INTO events (sitting_id, seq, kind, payload, wall_time, consumed_seconds, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (sitting_id, event.seq, event.kind, event.payload, event.wall_time, event.consumed, event.prev_hash, event.hash),
+    )
+
+
+class _writing:
+    """Turn SQLite's write failures into a StoreError the screen can show the proctor."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        if isinstance(exc, sqlite3.Error):
+            detail = str(exc)
+            if "readonly" in detail or "read-only" in detail:
+                hint = "the results database is read-only"
+            elif "full" in detail:
+                hint = "the disk is full"
+            elif "locked" in detail or "busy" in detail:
+                hint = "the results database is locked by another program"
+            else:
+                hint = f"the results database failed ({detail})"
+            raise StoreError(Problem("results database", None, f"NOT SAVED: {hint}; call the proctor")) from exc
+        return False
+
+
+class SittingRecorder:
+    """Writes one sitting's changes, each with its event and consumed time, in one transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, record: SittingRecord, ledger: Ledger, wall_clock: WallClock = utc_now) -> None:
+        self.conn = conn
+        self.sitting_id = record.sitting_id
+        self.ledger = ledger
+        self.wall_clock = wall_clock
+        self.head = record.chain_head
+        self.seq = record.event_count
+
+    def _commit(self, kind: str, payload: dict[str, Any], statements: list[tuple[str, tuple[Any, ...]]] = ()) -> Event:  # type: ignore[assignment]
+        snapshot = self.ledger.snapshot()
+        self.ledger.take()
+        now = iso(self.wall_clock())
+        event = make_event(self.head, self.seq + 1, kind, payload, now, self.ledger.consumed)
+        try:
+            with _writing(), transaction(self.conn):
+                for sql, params in statements:
+                    self.conn.execute(sql, params)
+                _insert_event(self.conn, self.sitting_id, event)
+                self.conn.execute(
+                    """UPDATE sittings SET consumed_seconds = ?, extension_seconds = ?, chain_head = ?, event_count = ?,
+                       updated_at = ? WHERE sitting_id = ?""",
+                    (self.ledger.consumed, self.ledger.allowance.extension_seconds, event.hash, event.seq, now, self.sitting_id),
+                )
+        except BaseException:
+            self.ledger.restore(snapshot)
+            raise
+        self.head, self.seq = event.hash, event.seq
+        return event
+
+    def _sitting(self, assignments: str, *params: Any) -> tuple[str, tuple[Any, ...]]:
+        return f"UPDATE sittings SET {assignments} WHERE sitting_id = ?", (*params, self.sitting_id)
+
+    def _response(self, position: int, assignments: str, *params: Any) -> tuple[str, tuple[Any, ...]]:
+        return f"UPDATE responses SET {assignments} WHERE sitting_id = ? AND position = ?", (*params, self.sitting_id, position)
+
+    def start(self) -> Event:
+        self.ledger.start()
+        return self._commit("start", {}, [self._sitting("status = 'in-progress', started_at = ?", iso(self.wall_clock()))])
+
+    def answer(self, position: int, letter: str | None, struck: frozenset[str] = frozenset()) -> Event:
+        letters = "".join(sorted(struck))
+        return self._commit(
+            "answer",
+            {"position": position, "answer": letter},
+            [
+                self._response(position, "answer = ?, struck = ?, answered_at = ?", letter, letters, iso(self.wall_clock())),
+                self._sitting("position = ?", position),
+            ],
+        )
+
+    def flag(self, position: int, flagged: bool) -> Event:
+        return self._commit("flag", {"position": position, "flagged": flagged}, [self._response(position, "flagged = ?", int(flagged))])
+
+    def strike(self, position: int, struck: frozenset[str]) -> Event:
+        letters = "".join(sorted(struck))
+        return self._commit("strike", {"position": position, "struck": letters}, [self._response(position, "struck = ?", letters)])
+
+    def navigate(self, position: int) -> Event:
+        return self._commit("navigate", {"position": position}, [self._sitting("position = ?", position)])
+
+    def heartbeat(self) -> Event:
+        return self._commit("heartbeat", {})
+
+    def warning(self, minutes: int, given: frozenset[int]) -> Event:
+        listed = ",".join(str(m) for m in sorted(given))
+        return self._commit("warning", {"minutes": minutes}, [self._sitting("warnings_given = ?", listed)])
+
+    def hide_timer(self, hidden: bool) -> Event:
+        return self._commit("timer", {"hidden": hidden}, [self._sitting("timer_hidden = ?", int(hidden))])
+
+    def pause(self, reason: str) -> Event:
+        event = self._commit("pause", {"reason": reason}, [self._sitting("status = 'paused'")])
+        self.ledger.pause()
+        return event
+
+    def resume(self, reason: str = "") -> Event:
+        self.ledger.start()
+        return self._commit("resume", {"reason": reason}, [self._sitting("status = 'in-progress'")])
+
+    def extend(self, minutes: float, reason: str) -> Event:
+        snapshot = self.ledger.allowance
+        self.ledger.extend(minutes * 60)
+        try:
+            return self._commit("extend", {"minutes": minutes, "reason": reason})
+        except BaseException:
+            self.ledger.allowance = snapshot
+            raise
+
+    def incident(self, note: str) -> Event:
+        return self._commit("incident", {"note": note})
+
+    def gap(self, seconds: float, since: str) -> Event:
+        """Log the time the program was not running (the clock stood still meanwhile)."""
+        return self._commit("gap", {"wall_seconds": round(seconds, 3), "since": since})
+
+    def submit(self, result: Score, reason: str) -> Event:
+        modules = json.dumps({str(m): list(v) for m, v in result.by_module.items()})
+        now = iso(self.wall_clock())
+        event = self._commit(
+            "submit",
+            {"reason": reason, "raw": result.raw, "percent": result.percent, "passed": result.passed, "modules": modules},
+            [
+                self._sitting(
+                    "status = 'submitted', submitted_at = ?, submit_reason = ?, raw_score = ?, percent = ?, passed = ?, module_scores = ?",
+                    now, reason, result.raw, result.percent, int(result.passed), modules,
+                )
+            ],
+        )
+        self.ledger.pause()
+        return event

@@ -1,0 +1,1 @@
+"""The candidate's exam: unlock, check-in, instructions, questions, review, receipt."""

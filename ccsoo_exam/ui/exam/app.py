@@ -1,0 +1,318 @@
+"""The candidate's exam application: the sitting as a story from unlock to receipt.
+
+``make_app`` builds it for the CLI and the tests alike, with the database connection,
+the exam definition and both clocks injected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from textual.binding import Binding
+from textual.events import Resize
+
+from ccsoo_exam.errors import CcsooError, StoreError
+from ccsoo_exam.exam import ExamDefinition
+from ccsoo_exam.form import assemble_form, new_seed
+from ccsoo_exam.ledger import Clock, format_clock
+from ccsoo_exam.package import ExamPackage
+from ccsoo_exam.pin import check_pin, hash_pin
+from ccsoo_exam.store.live import LiveSitting
+from ccsoo_exam.store.sittings import create_sitting, open_sittings, utc_now
+from ccsoo_exam.ui.exam.checkin import CheckIn, CheckInScreen
+from ccsoo_exam.ui.exam.instructions import InstructionsScreen
+from ccsoo_exam.ui.exam.messages import ProctorAction
+from ccsoo_exam.ui.exam.modals import ConfirmSubmitModal, GotoModal, NoticeScreen, PausedScreen, PinModal, ProctorMenu
+from ccsoo_exam.ui.exam.question import QuestionScreen
+from ccsoo_exam.ui.exam.receipt import ReceiptScreen
+from ccsoo_exam.ui.exam.resume import ResumeScreen
+from ccsoo_exam.ui.exam.review import ReviewScreen
+from ccsoo_exam.ui.exam.unlock import Unlocked, UnlockScreen
+from ccsoo_exam.ui.lockdown import LockedDownApp
+
+MIN_WIDTH, MIN_HEIGHT = 80, 24
+PROCTOR_KEY = "ctrl+o"
+HEARTBEAT_SECONDS = 5.0
+
+
+class ExamApp(LockedDownApp):
+    TITLE = "ccsoo-exam"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [*LockedDownApp.BINDINGS, Binding(PROCTOR_KEY, "proctor", show=False, priority=True, system=True)]
+
+    def __init__(
+        self,
+        definition: ExamDefinition,
+        conn: sqlite3.Connection,
+        *,
+        clock: Clock = time.monotonic,
+        wall_clock: Callable[[], datetime] = utc_now,
+        roster: dict[str, tuple[str, float]] | None = None,
+        demo_key: str | None = None,
+        demo_pin: str | None = None,
+        timers: bool = True,
+    ) -> None:
+        super().__init__()
+        self.definition = definition
+        self.conn = conn
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.roster = roster or {}
+        self.demo_key = demo_key
+        self.demo_pin = demo_pin
+        self.timers = timers  # tests drive tick() and heartbeat() themselves
+        self.package: ExamPackage | None = None
+        self.live: LiveSitting | None = None
+        self.pin_hash: str | None = None
+        self.outcome = "not started"
+        self._size_notice: NoticeScreen | None = None
+        self._menu_open = False
+
+    # -- the story --------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if not self.is_headless:
+            self._install_signal_handlers()
+        self.push_screen(UnlockScreen(self.definition, self.demo_key, self.demo_pin), self._unlocked)
+        if self.timers:
+            self.set_interval(1.0, self.tick)
+            self.set_interval(HEARTBEAT_SECONDS, self.heartbeat)
+        self._check_size(self.size.width, self.size.height)
+
+    def _unlocked(self, result: Unlocked | None) -> None:
+        if result is None:
+            return
+        self.package = result.package
+        waiting = open_sittings(self.conn, self.definition.exam)
+        if not waiting:
+            self.pin_hash = hash_pin(result.pin)
+            self.push_screen(CheckInScreen(self.roster), self._checked_in)
+            return
+        record = waiting[0]
+        if not check_pin(result.pin, record.proctor_pin):
+            self.push_screen(UnlockScreen(self.definition, self.demo_key, self.demo_pin), self._unlocked)
+            self.notify("That PIN is not the PIN of the sitting in progress on this terminal.", severity="error", timeout=6)
+            return
+        if record.package_fingerprint != self.package.fingerprint:
+            self._block("Wrong exam package", "The sitting in progress used a different exam package. Unlock the same package to resume it.")
+            return
+        self.pin_hash = record.proctor_pin
+        self.live = LiveSitting(self.conn, self.package, record.sitting_id, self.clock, self.wall_clock)
+        if record.status == "checked-in":
+            self._show_instructions()
+            return
+        gap = self._save(lambda: self._live().log_gap(self.wall_clock()))
+        self.push_screen(ResumeScreen(self._live(), float(gap or 0.0)), self._resumed)
+
+    def _resumed(self, go: bool | None) -> None:
+        if self._save(lambda: self._live().resume("restart after interruption")) is not False:
+            self._show_questions()
+
+    def _checked_in(self, check_in: CheckIn | None) -> None:
+        if check_in is None or self.package is None or self.pin_hash is None:
+            return
+        definition = self.definition
+        form = assemble_form(definition, self.package.banks, new_seed())
+        sitting_id = self._save(
+            lambda: create_sitting(
+                self.conn, exam_id=definition.exam, exam_title=definition.title, package_fingerprint=self.package.fingerprint,  # type: ignore[union-attr]
+                candidate_id=check_in.candidate_id, candidate_name=check_in.name, form=form, cut_score=definition.cut_score,
+                base_seconds=definition.duration_minutes * 60.0, multiplier=check_in.multiplier, proctor_pin=self.pin_hash,  # type: ignore[arg-type]
+                wall_clock=self.wall_clock,
+            )
+        )
+        if sitting_id:
+            self.live = LiveSitting(self.conn, self.package, str(sitting_id), self.clock, self.wall_clock)
+            self._show_instructions()
+
+    def _show_instructions(self) -> None:
+        live = self._live()
+        self.push_screen(InstructionsScreen(self.definition, live.record.candidate_id, live.ledger.allowance.total), self._accepted)
+
+    def _accepted(self, accepted: bool | None) -> None:
+        if accepted and self._save(lambda: self._live().start()) is not False:
+            self._show_questions()
+
+    def _show_questions(self) -> None:
+        self.outcome = "in progress"
+        self.push_screen(QuestionScreen(self._live(), self._save_failed, self.open_review, self.confirm_submit, self.open_goto))
+        if self._live().record.status == "paused":
+            self.push_screen(PausedScreen())
+
+    def open_review(self) -> None:
+        self.push_screen(ReviewScreen(self._live()), self._reviewed)
+
+    def _reviewed(self, position: int | None) -> None:
+        if position == -1:
+            self.confirm_submit()
+        elif position is not None:
+            self._question_screen().go_to(position)
+
+    def open_goto(self) -> None:
+        self.push_screen(GotoModal(self._live().count), lambda p: self._question_screen().go_to(p) if p is not None else None)
+
+    def confirm_submit(self) -> None:
+        live = self._live()
+        self.push_screen(ConfirmSubmitModal(live.count - live.answered(), live.flagged()), self._submit_confirmed)
+
+    def _submit_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self.submit("submitted by the candidate")
+
+    def submit(self, reason: str) -> None:
+        live = self._live()
+        if live.record.status == "submitted":
+            return
+        if self._save(lambda: live.submit(reason)) is False:
+            return
+        self.outcome = f"submitted ({reason})"
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(ReceiptScreen(live))
+
+    # -- time -------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Once a second: redraw the countdown, give warnings, submit at zero."""
+        live = self.live
+        if live is None or live.ledger.paused or live.record.status == "submitted":
+            return
+        remaining = live.ledger.remaining
+        if remaining <= 0:
+            self.submit("time expired")
+            return
+        for minutes in self.definition.time_warnings:
+            if remaining <= minutes * 60 and minutes not in live.warnings_given:
+                # Warn every threshold passed (several at once after a long pause), largest first.
+                if self._save(lambda m=minutes: live.warn(m)) is not False:
+                    self.notify(f"{minutes} minutes remaining.", title="Time", timeout=10)
+        screen = self._question_screen(required=False)
+        if screen is not None:
+            screen.refresh_status()
+
+    def heartbeat(self) -> None:
+        live = self.live
+        if live is not None and not live.ledger.paused and live.record.status != "submitted":
+            self._save(live.heartbeat)
+
+    # -- the proctor ------------------------------------------------------------------
+
+    def action_proctor(self) -> None:
+        if self.pin_hash is None or self._menu_open:
+            return
+        self._menu_open = True
+        self.push_screen(PinModal(), self._pin_entered)
+
+    def _pin_entered(self, pin: str | None) -> None:
+        if pin is None or self.pin_hash is None:
+            self._menu_open = False
+            return
+        if not check_pin(pin, self.pin_hash):
+            self._menu_open = False
+            if self.live is not None:
+                self._save(lambda: self._live().incident("wrong proctor PIN entered"))
+            self.notify("Wrong PIN.", severity="error", timeout=4)
+            return
+        live = self.live
+        if live is None:
+            self._menu_open = False
+            return
+        paused = live.ledger.paused and live.record.status != "submitted"
+        self.push_screen(ProctorMenu(paused, live.record.status == "submitted", format_clock(live.ledger.remaining)), self._proctor_chose)
+
+    def _proctor_chose(self, choice: ProctorAction | None) -> None:
+        self._menu_open = False
+        live = self.live
+        if choice is None or live is None:
+            return
+        if choice.action == "pause" and self._save(lambda: live.pause("proctor")) is not False:
+            live.record = live.refresh_record()
+            self.push_screen(PausedScreen())
+        elif choice.action == "resume" and self._save(lambda: live.resume("proctor")) is not False:
+            live.record = live.refresh_record()
+            if isinstance(self.screen, PausedScreen):
+                self.pop_screen()
+        elif choice.action == "extend" and self._save(lambda: live.extend(choice.minutes, choice.text)) is not False:
+            self.notify(f"The proctor added {choice.minutes:g} minutes.", title="Time", timeout=8)
+        elif choice.action == "incident" and self._save(lambda: live.incident(choice.text)) is not False:
+            self.notify("Incident recorded.", timeout=3)
+        elif choice.action == "end":
+            if live.record.status != "submitted":
+                self.submit("ended by the proctor")
+                if live.record.status != "submitted":
+                    return
+            self.outcome = "ended by the proctor"
+            self.exit()
+
+    # -- failures, size and signals -----------------------------------------------------
+
+    def _save(self, change: Callable[[], object]) -> object:
+        """Run a store change; on failure show the proctor notice and return False."""
+        try:
+            return change()
+        except StoreError as error:
+            self._save_failed(error)
+            return False
+
+    def _save_failed(self, error: StoreError) -> None:
+        self._block("NOT SAVED - call the proctor", f"{error.problems[0].message}.\nYour earlier answers are safe. Raise your hand now.")
+
+    def _block(self, heading: str, body: str) -> None:
+        if not isinstance(self.screen, NoticeScreen):
+            self.push_screen(NoticeScreen(heading, body))
+
+    def on_resize(self, event: Resize) -> None:
+        self._check_size(event.size.width, event.size.height)
+
+    def _check_size(self, width: int, height: int) -> None:
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        if small and self._size_notice is None:
+            self._size_notice = NoticeScreen(
+                "The terminal is too small", f"The exam needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this one is {width}x{height}.\nEnlarge the window. Nothing is lost; call the proctor if unsure."
+            )
+            self.push_screen(self._size_notice)
+        elif not small and self._size_notice is not None:
+            if self.screen is self._size_notice:
+                self.pop_screen()
+            self._size_notice = None
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(number, self._terminate, number)
+        for number in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP):
+            signal.signal(number, signal.SIG_IGN)  # the terminal's keys never stop the exam
+
+    def _terminate(self, number: int) -> None:
+        """SIGTERM/SIGHUP: commit a final heartbeat, then exit; the proctor resumes later."""
+        if self.live is not None and self.live.record.status != "submitted":
+            try:
+                self.live.heartbeat()
+            except CcsooError:
+                pass  # the database is gone; the last committed heartbeat stands
+        self.outcome = f"stopped by signal {signal.Signals(number).name}"
+        self.exit()
+
+    # -- small accessors ----------------------------------------------------------------
+
+    def _live(self) -> LiveSitting:
+        assert self.live is not None, "no sitting yet"
+        return self.live
+
+    def _question_screen(self, required: bool = True) -> QuestionScreen:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, QuestionScreen):
+                return screen
+        if required:
+            raise LookupError("no question screen")
+        return None  # type: ignore[return-value]
+
+
+def make_app(definition: ExamDefinition, conn: sqlite3.Connection, **options: object) -> ExamApp:
+    """The one way to build the exam app, for the CLI and the tests."""
+    return ExamApp(definition, conn, **options)  # type: ignore[arg-type]

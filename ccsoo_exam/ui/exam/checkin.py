@@ -1,0 +1,67 @@
+"""Check-in: who is sitting, and the accommodations that change their time."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Input, Label, Select, Static
+
+CANDIDATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+EXTRA_TIME = [("None", 1.0), ("+25% time", 1.25), ("+50% time", 1.5), ("+100% time (double)", 2.0)]
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    candidate_id: str
+    name: str
+    multiplier: float
+
+
+class CheckInScreen(Screen[CheckIn]):
+    CSS_PATH = "checkin.tcss"
+
+    def __init__(self, roster: dict[str, tuple[str, float]]) -> None:
+        super().__init__()
+        self.roster = roster  # candidate id -> (name, time multiplier)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="panel"):
+            yield Static("PROCTOR: check the candidate in", id="title")
+            yield Label("Candidate id")
+            yield Input(id="candidate", placeholder="e.g. C-2026-0042", max_length=40)
+            yield Label("Candidate name" + (" (filled from the roster)" if self.roster else ""))
+            yield Input(id="name", max_length=120)
+            yield Label("Accommodation")
+            yield Select(EXTRA_TIME, value=1.0, allow_blank=False, id="extra")
+            yield Static("", id="message")
+            yield Button("Continue", id="continue", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#candidate", Input).focus()
+
+    @on(Input.Changed, "#candidate")
+    def _look_up(self, event: Input.Changed) -> None:
+        entry = self.roster.get(event.value.strip())
+        if entry:
+            self.query_one("#name", Input).value = entry[0]
+            self.query_one("#extra", Select).value = entry[1] if entry[1] in dict((v, v) for _, v in EXTRA_TIME) else 1.0
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#continue")
+    def _continue(self) -> None:
+        candidate = self.query_one("#candidate", Input).value.strip()
+        name = self.query_one("#name", Input).value.strip()
+        if not CANDIDATE_ID.fullmatch(candidate):
+            self.query_one("#message", Static).update("Enter the candidate id (letters, digits, '-', '_' or '.').")
+            self.query_one("#candidate", Input).focus()
+            return
+        if self.roster and candidate not in self.roster:
+            self.query_one("#message", Static).update(f"{candidate} is not on the roster for this session. Check the id.")
+            return
+        multiplier = self.query_one("#extra", Select).value
+        self.dismiss(CheckIn(candidate, name, float(multiplier) if isinstance(multiplier, float) else 1.0))

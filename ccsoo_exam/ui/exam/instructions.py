@@ -1,0 +1,51 @@
+"""Instructions and the confidentiality agreement: accepted before the clock starts."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Static
+
+from ccsoo_exam.exam import ExamDefinition
+from ccsoo_exam.ledger import format_clock
+
+
+class InstructionsScreen(Screen[bool]):
+    CSS_PATH = "instructions.tcss"
+
+    def __init__(self, definition: ExamDefinition, candidate: str, allowance_seconds: float) -> None:
+        super().__init__()
+        self.definition = definition
+        self.candidate = candidate
+        self.allowance_seconds = allowance_seconds
+
+    def compose(self) -> ComposeResult:
+        d = self.definition
+        with Vertical(id="panel"):
+            yield Static(f"{d.title}\nCandidate {self.candidate} - {d.item_count} questions - time allowed {format_clock(self.allowance_seconds)}", id="title", markup=False)
+            with VerticalScroll(id="text"):
+                yield Static(d.instructions or "Answer every question. Each answer is saved when you choose it.", id="instructions", markup=False)
+                yield Static("Confidentiality agreement", id="agreement-title")
+                yield Static(d.agreement or "I will keep the content of this examination confidential.", id="agreement", markup=False)
+                yield Static(
+                    "Keys: A-D or 1-4 answer; Up/Down and Enter also choose; Left/Right or P/N move; "
+                    "F flag; X rules out the highlighted option; G go to a question; R review; T hides or shows the timer; "
+                    "S submit. Raise your hand if you need the proctor.",
+                    id="keys",
+                )
+            yield Checkbox("I have read the instructions and I accept the confidentiality agreement", id="accept")
+            yield Button("Start the exam (the clock starts now)", id="start", variant="primary", disabled=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#accept", Checkbox).focus()
+
+    @on(Checkbox.Changed, "#accept")
+    def _accepted(self, event: Checkbox.Changed) -> None:
+        self.query_one("#start", Button).disabled = not event.value
+
+    @on(Button.Pressed, "#start")
+    def _start(self) -> None:
+        if self.query_one("#accept", Checkbox).value:
+            self.dismiss(True)

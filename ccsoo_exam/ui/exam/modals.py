@@ -1,0 +1,175 @@
+"""Small dialogs over the exam: go to, submit, the proctor's PIN and menu, and notices."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Input, Label, Static
+
+from ccsoo_exam.ui.exam.messages import ProctorAction
+
+
+class GotoModal(ModalScreen[int | None]):
+    CSS_PATH = "modals.tcss"
+    BINDINGS = [Binding("escape", "cancel", show=False)]
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Go to question (1-{self.count}), Enter to go, Escape to cancel")
+            yield Input(restrict=r"[0-9]*", max_length=3, id="number")
+            yield Static("", classes="message")
+
+    @on(Input.Submitted)
+    def _go(self, event: Input.Submitted) -> None:
+        if event.value.isdigit() and 1 <= int(event.value) <= self.count:
+            self.dismiss(int(event.value) - 1)
+        else:
+            self.query_one(".message", Static).update(f"Type a number from 1 to {self.count}.")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmSubmitModal(ModalScreen[bool]):
+    CSS_PATH = "modals.tcss"
+    BINDINGS = [Binding("escape,n", "answer(False)", show=False), Binding("y", "answer(True)", show=False)]
+
+    def __init__(self, unanswered: int, flagged: int) -> None:
+        super().__init__()
+        self.unanswered = unanswered
+        self.flagged = flagged
+
+    def compose(self) -> ComposeResult:
+        warning = []
+        if self.unanswered:
+            warning.append(f"{self.unanswered} question{'s are' if self.unanswered != 1 else ' is'} unanswered")
+        if self.flagged:
+            warning.append(f"{self.flagged} flagged for review")
+        with Vertical(classes="dialog"):
+            yield Static("Submit your exam?", classes="heading")
+            yield Static(("; ".join(warning) + ". ") if warning else "Every question is answered. ")
+            yield Static("After submitting you cannot change any answer.")
+            with Horizontal(classes="buttons"):
+                yield Button("Y: Submit now", id="yes", variant="error")
+                yield Button("N: Keep working", id="no", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class PinModal(ModalScreen[str | None]):
+    """The proctor's PIN; checking it is the caller's job (it knows the stored hash)."""
+
+    CSS_PATH = "modals.tcss"
+    BINDINGS = [Binding("escape", "cancel", show=False)]
+
+    def __init__(self, prompt: str = "PROCTOR: enter the PIN (Escape to cancel)") -> None:
+        super().__init__()
+        self.prompt = prompt
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.prompt)
+            yield Input(password=True, restrict=r"[0-9]*", max_length=12, id="pin")
+
+    @on(Input.Submitted)
+    def _entered(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ProctorMenu(ModalScreen[ProctorAction | None]):
+    CSS_PATH = "modals.tcss"
+    BINDINGS = [Binding("escape", "close", show=False)]
+
+    def __init__(self, paused: bool, submitted: bool, remaining: str) -> None:
+        super().__init__()
+        self.paused = paused
+        self.submitted = submitted
+        self.remaining = remaining
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static(f"PROCTOR MENU   time left {self.remaining}", classes="heading")
+            if not self.submitted:
+                yield Button("Resume the exam" if self.paused else "Pause the exam (clock stops, question hidden)", id="toggle-pause")
+                yield Label("Minutes to add, and the reason")
+                with Horizontal(classes="row"):
+                    yield Input(restrict=r"[0-9]*", max_length=3, id="minutes", placeholder="min")
+                    yield Input(id="reason", placeholder="reason (required)", max_length=200)
+                yield Button("Add time", id="extend")
+                yield Label("Incident note")
+                yield Input(id="note", placeholder="what happened", max_length=500)
+                yield Button("Record incident", id="incident")
+            yield Button("End the sitting" + (" (answers so far are submitted)" if not self.submitted else ""), id="end", variant="error")
+            yield Button("Close this menu", id="close", variant="primary")
+            yield Static("", classes="message")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        button = event.button.id
+        if button == "close":
+            self.dismiss(None)
+        elif button == "toggle-pause":
+            self.dismiss(ProctorAction("resume" if self.paused else "pause"))
+        elif button == "end":
+            self.dismiss(ProctorAction("end"))
+        elif button == "extend":
+            minutes = self.query_one("#minutes", Input).value
+            reason = self.query_one("#reason", Input).value.strip()
+            if not minutes.isdigit() or not 1 <= int(minutes) <= 240 or not reason:
+                self.query_one(".message", Static).update("Give 1-240 minutes and a reason.")
+                return
+            self.dismiss(ProctorAction("extend", minutes=float(minutes), text=reason))
+        elif button == "incident":
+            note = self.query_one("#note", Input).value.strip()
+            if not note:
+                self.query_one(".message", Static).update("Write the incident note first.")
+                return
+            self.dismiss(ProctorAction("incident", text=note))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class PausedScreen(Screen[None]):
+    """Covers the question while the clock is stopped; only the proctor can lift it."""
+
+    CSS_PATH = "modals.tcss"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("The exam is PAUSED by the proctor.", classes="heading")
+            yield Static("Your answers are saved and the clock is stopped.\nPlease wait for the proctor.")
+
+
+class NoticeScreen(ModalScreen[None]):
+    """A blocking notice; it closes when its cause is gone or the proctor lifts it."""
+
+    CSS_PATH = "modals.tcss"
+
+    def __init__(self, heading: str, body: str) -> None:
+        super().__init__()
+        self.heading = heading
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog notice"):
+            yield Static(self.heading, classes="heading")
+            yield Static(self.body, markup=False)

@@ -1,0 +1,176 @@
+"""The question screen: one question, its options, where the candidate is, and the time.
+
+Every change goes through the live sitting, which commits before it returns; only then
+does the screen redraw and say "Saved". A failed commit redraws nothing new and calls
+the proctor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Static
+
+from ccsoo_exam.bank import LETTERS
+from ccsoo_exam.errors import StoreError
+from ccsoo_exam.ledger import format_clock
+from ccsoo_exam.store.live import LiveSitting
+from ccsoo_exam.ui.exam.messages import OptionClicked
+from ccsoo_exam.ui.exam.widgets import Navigator, OptionRow, StatusBar
+
+KEYS_HELP = "A-D/1-4 answer  Up/Down+Enter choose  P/N or Left/Right move  F flag  X rule out  G go to  R review  S submit  T timer"
+
+
+class QuestionScreen(Screen[None]):
+    CSS_PATH = "question.tcss"
+    BINDINGS = [
+        *(Binding(k, f"choose('{letter}')", show=False) for letter in LETTERS for k in (letter.lower(), letter)),
+        *(Binding(str(n), f"choose('{letter}')", show=False) for n, letter in enumerate(LETTERS, start=1)),
+        Binding("up", "highlight(-1)", show=False),
+        Binding("down", "highlight(1)", show=False),
+        Binding("enter", "choose_highlighted", show=False),
+        Binding("space", "choose_highlighted", show=False),
+        Binding("n,right,pagedown", "move(1)", show=False),
+        Binding("p,left,pageup", "move(-1)", show=False),
+        Binding("home", "go(0)", show=False),
+        Binding("end", "go(-1)", show=False),
+        Binding("f", "flag", show=False),
+        Binding("x", "strike", show=False),
+        Binding("delete,backspace", "clear", show=False),
+        Binding("g", "goto", show=False),
+        Binding("r", "review", show=False),
+        Binding("s", "submit", show=False),
+        Binding("t", "toggle_timer", show=False),
+    ]
+
+    def __init__(self, live: LiveSitting, on_save_failed: Callable[[StoreError], None], on_review: Callable[[], None], on_submit: Callable[[], None], on_goto: Callable[[], None]) -> None:
+        super().__init__()
+        self.live = live
+        self.highlight = 0
+        self.saved = "Saved"
+        self._on_save_failed = on_save_failed
+        self._on_review = on_review
+        self._on_submit = on_submit
+        self._on_goto = on_goto
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield Navigator(id="navigator")
+        body = VerticalScroll(id="body")
+        body.can_focus = False  # arrows belong to the options; the body scrolls to the highlight
+        with body:
+            yield Static(id="stem", markup=False)
+            for index in range(4):
+                yield OptionRow(index)
+        yield Static(KEYS_HELP, id="keys")
+
+    def on_mount(self) -> None:
+        self.redraw()
+
+    # -- drawing ---------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        live = self.live
+        state = live.current()
+        item = live.item(live.position)
+        self.query_one("#stem", Static).update(f"Question {live.position + 1}  {'[FLAGGED for review]' if state.flagged else ''}\n\n{item.stem}")
+        for index, shown in enumerate(LETTERS):
+            authored = state.item.authored(shown)
+            self.query_one(f"#option-{index}", OptionRow).show(
+                shown, item.options[authored], chosen=state.answer == authored, struck=authored in state.struck, highlighted=index == self.highlight
+            )
+        self.query_one(Navigator).show(live.responses, live.position)
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        live = self.live
+        module = live.current().item.module
+        left = f"Module {module}  Question {live.position + 1} of {live.count}  Answered {live.answered()}"
+        clock = "" if live.timer_hidden else format_clock(live.ledger.remaining)
+        self.query_one(StatusBar).show(left, self.saved, clock if clock else "(hidden: T shows)")
+
+    # -- saving ----------------------------------------------------------------------
+
+    def _save(self, change: Callable[[], object]) -> bool:
+        self.saved = "Saving..."
+        try:
+            change()
+        except StoreError as error:
+            self.saved = "NOT SAVED"
+            self.refresh_status()
+            self._on_save_failed(error)
+            return False
+        self.saved = "Saved"
+        self.redraw()
+        return True
+
+    # -- actions ---------------------------------------------------------------------
+
+    def action_choose(self, shown: str) -> None:
+        position = self.live.position
+        self.highlight = LETTERS.index(shown)
+        self._save(lambda: self.live.answer(position, shown))
+
+    def action_choose_highlighted(self) -> None:
+        self.action_choose(LETTERS[self.highlight])
+
+    @on(OptionClicked)
+    def _clicked(self, message: OptionClicked) -> None:
+        self.action_choose(LETTERS[message.index])
+
+    def action_clear(self) -> None:
+        position = self.live.position
+        if self.live.current().answer is not None:
+            self._save(lambda: self.live.answer(position, None))
+
+    def action_highlight(self, step: int) -> None:
+        self.highlight = (self.highlight + step) % 4
+        self.redraw()
+        self.query_one("#body", VerticalScroll).scroll_to_widget(self.query_one(f"#option-{self.highlight}"), animate=False)
+
+    def action_move(self, step: int) -> None:
+        target = self.live.position + step
+        if 0 <= target < self.live.count:
+            self.go_to(target)
+
+    def action_go(self, position: int) -> None:
+        self.go_to(position % self.live.count)
+
+    def go_to(self, position: int) -> None:
+        if self.live.definition.navigation == "forward-only" and position < self.live.position:
+            self.notify("This exam moves forward only.", timeout=3)
+            return
+        self.highlight = 0
+        if self._save(lambda: self.live.navigate(position)):
+            self.query_one("#body", VerticalScroll).scroll_home(animate=False)
+
+    def action_flag(self) -> None:
+        position = self.live.position
+        self._save(lambda: self.live.toggle_flag(position))
+
+    def action_strike(self) -> None:
+        position, shown = self.live.position, LETTERS[self.highlight]
+        state = self.live.current()
+        if state.answer is not None and state.item.authored(shown) == state.answer:
+            self.notify("That option is your answer. Choose another answer before ruling it out.", timeout=4)
+            return
+        self._save(lambda: self.live.toggle_strike(position, shown))
+
+    def action_toggle_timer(self) -> None:
+        hidden = not self.live.timer_hidden
+        self._save(lambda: self.live.set_timer_hidden(hidden))
+
+    def action_goto(self) -> None:
+        self._on_goto()
+
+    def action_review(self) -> None:
+        if self.live.definition.navigation == "free":
+            self._on_review()
+
+    def action_submit(self) -> None:
+        self._on_submit()

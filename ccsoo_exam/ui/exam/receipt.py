@@ -1,0 +1,43 @@
+"""The receipt: what was submitted and a code tied to the sitting's event chain."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Static
+
+from ccsoo_exam.chain import receipt_code
+from ccsoo_exam.store.live import LiveSitting
+
+
+def receipt_text(live: LiveSitting) -> str:
+    record = live.record
+    lines = [
+        f"Candidate        {record.candidate_id} {record.candidate_name}".rstrip(),
+        f"Exam             {live.definition.title}",
+        f"Submitted at     {(record.submitted_at or '')[:19].replace('T', ' ')} UTC",
+        f"Answered         {live.answered()} of {live.count}",
+        f"Receipt code     {receipt_code(record.chain_head)}",
+    ]
+    if live.definition.show_score and record.raw_score is not None:
+        verdict = "PASS" if record.passed else "NOT PASSED"
+        lines.append(f"Score            {record.raw_score} of {live.count} ({record.percent:.1f}%)  {verdict}")
+        if record.module_scores:
+            lines.append("By module        " + "  ".join(f"M{m} {c}/{n}" for m, (c, n) in record.module_scores.items()))
+        lines.append("(Provisional: the certifying body confirms results after review.)")
+    return "\n".join(lines)
+
+
+class ReceiptScreen(Screen[None]):
+    CSS_PATH = "receipt.tcss"
+
+    def __init__(self, live: LiveSitting) -> None:
+        super().__init__()
+        self.live = live
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="panel"):
+            yield Static("Your exam has been submitted", id="title")
+            yield Static(receipt_text(self.live), id="receipt", markup=False)
+            yield Static("Write down your receipt code. Please stay seated: the proctor will end the session.", id="hint")
