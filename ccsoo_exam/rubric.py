@@ -181,9 +181,11 @@ def parse_rubric(root: Node, path: str, source: bytes = b"") -> Rubric:
     levels = tuple(point.value for point in scale)
     pass_rule = _parse_pass_rule(check, top.get("pass_rule"), levels)
     threshold = _parse_moderation(check, top.get("moderation"), levels)
+    before = len(check.problems)
     criteria = _parse_criteria(check, top.get("criteria"), phases, levels)
+    clean = len(check.problems) == before  # a criterion dropped for its own problem is not a phase problem
     for phase in phases:
-        if criteria and not any(c.phase == phase.id for c in criteria):
+        if clean and criteria and not any(c.phase == phase.id for c in criteria):
             check.error(top.keys.get("phases"), f"phase '{phase.id}' has no criteria; add some or remove the phase")
     check.raise_if_any()
     assert rubric_id and title and pass_rule and threshold is not None
@@ -338,7 +340,6 @@ def _parse_criterion(
     if item is None:
         return None
     before = len(check.problems)
-    check.fields(item, where, CRITERION_FIELDS, CRITERION_OPTIONAL)
     criterion_id = check.text(item.get("id"), f"{where} 'id'", max_len=60)
     if criterion_id is not None:
         if not PART_ID.fullmatch(criterion_id):
@@ -346,6 +347,7 @@ def _parse_criterion(
                 item.keys["id"], f"{where} id '{criterion_id}' may use only lowercase letters, digits, '-', '_'"
             )
         where = f"criterion {criterion_id}"
+    check.fields(item, where, CRITERION_FIELDS, CRITERION_OPTIONAL)
     phase = None
     if item.get("phase") is not None:
         # Without valid phases there is nothing to check against; that problem is reported already.
@@ -363,7 +365,7 @@ def _parse_criterion(
     guidance = ""
     if item.get("guidance") is not None:
         guidance = check.text(item.get("guidance"), f"{where} 'guidance'", max_len=2000) or ""
-    descriptors = _parse_descriptors(check, item.get("levels"), where, levels)
+    descriptors = _parse_descriptors(check, item.get("levels"), where, levels, item.keys.get("levels"))
     if len(check.problems) > before or phase is None:
         return None
     assert criterion_id and title and weight and descriptors is not None
@@ -371,7 +373,7 @@ def _parse_criterion(
 
 
 def _parse_descriptors(
-    check: Checker, node: Node | None, where: str, levels: tuple[int, ...]
+    check: Checker, node: Node | None, where: str, levels: tuple[int, ...], key_line: int | None
 ) -> MappingProxyType[int, str] | None:
     if node is None:
         return None
