@@ -72,16 +72,18 @@ class ExamApp(LockedDownApp):
         self.outcome = "not started"
         self._size_notice: NoticeScreen | None = None
         self._menu_open = False
+        self._started = False  # resizes before the first screen is up are checked once it is
 
     # -- the story --------------------------------------------------------------------
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         if not self.is_headless:
             self._install_signal_handlers()
-        self.push_screen(UnlockScreen(self.definition, self.demo_key, self.demo_pin), self._unlocked)
+        await self.push_screen(UnlockScreen(self.definition, self.demo_key, self.demo_pin), self._unlocked)
         if self.timers:
             self.set_interval(1.0, self.tick)
             self.set_interval(HEARTBEAT_SECONDS, self.heartbeat)
+        self._started = True
         self._check_size(self.size.width, self.size.height)
 
     def _unlocked(self, result: Unlocked | None) -> None:
@@ -270,6 +272,8 @@ class ExamApp(LockedDownApp):
         self._check_size(event.size.width, event.size.height)
 
     def _check_size(self, width: int, height: int) -> None:
+        if not self._started:
+            return
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         if small and self._size_notice is None:
             self._size_notice = NoticeScreen(

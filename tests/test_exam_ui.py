@@ -1,0 +1,261 @@
+"""The candidate's sitting through the real app (Pilot at 80x24): assertions on the database and the screen."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, Checkbox, Input, Static
+
+from ccsoo_exam.ui.exam.app import ExamApp, make_app
+from ccsoo_exam.ui.exam.modals import ConfirmSubmitModal, NoticeScreen, PausedScreen, PinModal, ProctorMenu
+from ccsoo_exam.ui.exam.question import QuestionScreen
+from ccsoo_exam.ui.exam.receipt import ReceiptScreen
+from ccsoo_exam.ui.exam.resume import ResumeScreen
+from ccsoo_exam.ui.exam.unlock import Unlocked, UnlockScreen
+from tests.conftest import DEMO_KEY
+from tests.exam_fixtures import PIN, FakeClock, FakeWallClock, open_db, sample_package
+
+SIZE = (80, 24)
+
+
+def build(db: Path, clock: FakeClock | None = None, wall: FakeWallClock | None = None) -> tuple[ExamApp, sqlite3.Connection]:
+    conn = open_db(db)
+    package = sample_package()
+    app = make_app(package.definition, conn, clock=clock or FakeClock(), wall_clock=wall or FakeWallClock(), timers=False)
+    return app, conn
+
+
+async def start_sitting(app: ExamApp, pilot, candidate: str = "C-001") -> None:
+    """Unlock (bypassing the slow KDF), check in, accept, start."""
+    app._unlocked(Unlocked(sample_package(), PIN))
+    await pilot.pause()
+    app.screen.query_one("#candidate", Input).value = candidate
+    app.screen.query_one("#name", Input).value = "Test Candidate"
+    app.screen.query_one("#continue", Button).press()
+    await pilot.pause()
+    start = app.screen.query_one("#start", Button)
+    assert start.disabled, "the clock must not start before the agreement is accepted"
+    app.screen.query_one("#accept", Checkbox).value = True
+    await pilot.pause()
+    app.screen.query_one("#start", Button).press()
+    await pilot.pause()
+    assert isinstance(app.screen, QuestionScreen)
+
+
+def response(conn: sqlite3.Connection, position: int) -> sqlite3.Row:
+    return conn.execute("SELECT * FROM responses WHERE position = ?", (position,)).fetchone()
+
+
+def text(app: ExamApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).content)
+
+
+async def test_unlock_with_wrong_then_right_key(tmp_path: Path) -> None:
+    app, conn = build(tmp_path / "r.db")
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, UnlockScreen)
+        app.screen.query_one("#key", Input).value = "definitely the wrong key"
+        app.screen.query_one("#pin", Input).value = PIN
+        await pilot.press("enter")  # from the key field, Enter moves to the PIN
+        assert app.focused is app.screen.query_one("#pin", Input)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, UnlockScreen)
+        assert "did not unlock" in text(app, "#message")
+        app.screen.query_one("#key", Input).value = DEMO_KEY
+        app.screen.query_one("#pin", Input).focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.query_one("#candidate", Input) is not None  # check-in
+
+
+async def test_answer_flag_strike_and_move_are_saved_before_shown(tmp_path: Path) -> None:
+    app, conn = build(tmp_path / "r.db")
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot)
+        order = response(conn, 0)["option_order"]
+        await pilot.press("b")
+        assert response(conn, 0)["answer"] == order[1], "the authored letter behind shown B is stored"
+        assert "Saved" in str(app.screen.query_one("#status").content)
+        assert "(*) B." in str(app.screen.query_one("#option-1").content)
+        await pilot.press("3")
+        assert response(conn, 0)["answer"] == order[2]
+        await pilot.press("f")
+        assert response(conn, 0)["flagged"] == 1
+        await pilot.press("down", "down", "down")  # from C, three down wraps to B
+        await pilot.press("x")
+        assert response(conn, 0)["struck"] == order[1]
+        await pilot.press("n")
+        assert conn.execute("SELECT position FROM sittings").fetchone()[0] == 1
+        assert "Question 2 of 80" in str(app.screen.query_one("#status").content)
+        await pilot.press("p", "delete")
+        assert response(conn, 0)["answer"] is None
+        kinds = [r[0] for r in conn.execute("SELECT kind FROM events ORDER BY seq")]
+        assert kinds == ["check-in", "start", "answer", "answer", "flag", "strike", "navigate", "navigate", "answer"]
+
+
+async def test_lockdown_keys_do_nothing(tmp_path: Path) -> None:
+    app, conn = build(tmp_path / "r.db")
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot)
+        screen = app.screen
+        for key in ("ctrl+q", "ctrl+c", "ctrl+p", "ctrl+z", "ctrl+backslash", "ctrl+s", "escape", "f1", "f10", "ctrl+x", "ctrl+v"):
+            await pilot.press(key)
+        assert app.is_running and app.screen is screen
+        assert not app.ENABLE_COMMAND_PALETTE and not app.ALLOW_SELECT
+        app.copy_to_clipboard("secret")
+        assert app.clipboard == ""
+
+
+async def test_proctor_pause_extend_incident_and_wrong_pin(tmp_path: Path) -> None:
+    clock = FakeClock()
+    app, conn = build(tmp_path / "r.db", clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot)
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, PinModal)
+        app.screen.query_one(Input).value = "9999"
+        await pilot.press("enter")
+        assert isinstance(app.screen, QuestionScreen)
+        assert conn.execute("SELECT count(*) FROM events WHERE kind = 'incident'").fetchone()[0] == 1
+        await pilot.press("ctrl+o")
+        app.screen.query_one(Input).value = PIN
+        await pilot.press("enter")
+        assert isinstance(app.screen, ProctorMenu)
+        app.screen.query_one("#toggle-pause", Button).press()
+        await pilot.pause()
+        assert isinstance(app.screen, PausedScreen)
+        remaining = app.live.ledger.remaining
+        clock.advance(600)
+        assert app.live.ledger.remaining == remaining, "a paused clock does not run"
+        await pilot.press("a")
+        assert response(conn, 0)["answer"] is None, "keys do not reach the question while paused"
+        await pilot.press("ctrl+o")
+        app.screen.query_one(Input).value = PIN
+        await pilot.press("enter")
+        app.screen.query_one("#toggle-pause", Button).press()
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        await pilot.press("ctrl+o")
+        app.screen.query_one(Input).value = PIN
+        await pilot.press("enter")
+        app.screen.query_one("#minutes", Input).value = "15"
+        app.screen.query_one("#reason", Input).value = "fire alarm"
+        app.screen.query_one("#extend", Button).press()
+        await pilot.pause()
+        assert conn.execute("SELECT extension_seconds FROM sittings").fetchone()[0] == 900
+        assert app.live.ledger.remaining == pytest.approx(remaining + 900)
+        payload = conn.execute("SELECT payload FROM events WHERE kind = 'extend'").fetchone()[0]
+        assert "fire alarm" in payload
+
+
+async def test_time_warnings_then_auto_submit_at_zero(tmp_path: Path) -> None:
+    clock = FakeClock()
+    app, conn = build(tmp_path / "r.db", clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot)
+        await pilot.press("a")
+        clock.advance(150 * 60 + 1)  # 29:59 left
+        app.tick()
+        assert conn.execute("SELECT warnings_given FROM sittings").fetchone()[0] == "30"
+        assert isinstance(app.screen, QuestionScreen), "a warning never takes focus"
+        clock.advance(29 * 60 + 58)
+        app.tick()
+        assert conn.execute("SELECT warnings_given FROM sittings").fetchone()[0] == "5,10,30"
+        clock.advance(2)
+        app.tick()
+        await pilot.pause()
+        row = conn.execute("SELECT status, submit_reason, raw_score FROM sittings").fetchone()
+        assert tuple(row)[:2] == ("submitted", "time expired")
+        assert row[2] in (0, 1)
+        assert isinstance(app.screen, ReceiptScreen)
+        assert "Answered         1 of 80" in str(app.screen.query_one("#receipt").content)
+
+
+async def test_candidate_submit_scores_correctly_and_key_stays_out_of_db(tmp_path: Path) -> None:
+    app, conn = build(tmp_path / "r.db")
+    package = sample_package()
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot)
+        live = app.live
+        # Answer the first 60 correctly (by pressing the shown letter of the key), leave the rest.
+        for position in range(60):
+            state = live.responses[position]
+            key = package.banks[state.item.bank].item(state.item.item_id).key
+            await pilot.press(state.item.shown(key).lower(), "n")
+        await pilot.press("s")
+        assert isinstance(app.screen, ConfirmSubmitModal)
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, ReceiptScreen)
+        row = conn.execute("SELECT raw_score, passed, percent, module_scores FROM sittings").fetchone()
+        assert (row[0], row[1], row[2]) == (60, 1, 75.0)
+        assert "PASS" in str(app.screen.query_one("#receipt").content)
+    dump = "\n".join(conn.iterdump())
+    for bank in package.banks.values():
+        for item in bank.items[:10]:
+            assert item.stem[:40] not in dump and item.rationale[:40] not in dump
+    assert "key" not in {c[1] for t in ("sittings", "responses", "events") for c in conn.execute(f"PRAGMA table_info({t})")}
+
+
+async def test_crash_and_resume_keeps_answers_position_and_time(tmp_path: Path) -> None:
+    clock, wall = FakeClock(), FakeWallClock()
+    app, conn = build(tmp_path / "r.db", clock, wall)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot)
+        await pilot.press("c", "n", "d", "f", "n")
+        clock.advance(4)
+        app.heartbeat()
+        consumed = app.live.ledger.consumed
+        clock.advance(3)  # this pending time dies with the process
+    # The "crash": nothing was submitted; a new process opens the same database.
+    wall.advance(120)
+    app2, conn2 = build(tmp_path / "r.db", FakeClock(), wall)
+    async with app2.run_test(size=SIZE) as pilot:
+        app2._unlocked(Unlocked(sample_package(), "1111"))
+        await pilot.pause()
+        assert isinstance(app2.screen, UnlockScreen), "a wrong PIN cannot resume someone's sitting"
+        app2._unlocked(Unlocked(sample_package(), PIN))
+        await pilot.pause()
+        assert isinstance(app2.screen, ResumeScreen)
+        assert "Question         3 of 80" in str(app2.screen.query_one("#details").content)
+        app2.screen.query_one("#resume", Button).press()
+        await pilot.pause()
+        assert isinstance(app2.screen, QuestionScreen)
+        assert app2.live.position == 2
+        assert [r.answer is not None for r in app2.live.responses[:3]] == [True, True, False]
+        assert app2.live.responses[1].flagged
+        assert app2.live.ledger.consumed == pytest.approx(consumed)
+        gap = conn2.execute("SELECT payload FROM events WHERE kind = 'gap'").fetchone()[0]
+        assert '"wall_seconds":120' in gap.replace(".0", "")
+
+
+async def test_too_small_terminal_blocks_until_resized(tmp_path: Path) -> None:
+    app, conn = build(tmp_path / "r.db")
+    async with app.run_test(size=(70, 20)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, NoticeScreen)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert isinstance(app.screen, UnlockScreen)
+
+
+async def test_failed_commit_shows_not_saved_and_never_a_false_saved(tmp_path: Path) -> None:
+    app, conn = build(tmp_path / "r.db")
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot)
+        conn.execute("PRAGMA query_only = 1")  # the disk turns read-only under us
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, NoticeScreen)
+        assert "NOT SAVED" in str(app.screen.query_one(".heading").content)
+        conn.execute("PRAGMA query_only = 0")
+        assert response(conn, 0)["answer"] is None
+        assert app.live.responses[0].answer is None, "the screen's state only changes after a commit"
+        app.pop_screen()
+        assert "NOT SAVED" in str(app.screen.query_one("#status").content)
+        assert "(*)" not in str(app.screen.query_one("#option-0").content)
