@@ -1,0 +1,89 @@
+"""The terminal database: durable settings, one transaction per change, chain verification, one process."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ccsoo_exam.errors import StoreError
+from ccsoo_exam.form import assemble_form
+from ccsoo_exam.pin import check_pin, hash_pin
+from ccsoo_exam.store.database import ProcessLock, connect
+from ccsoo_exam.store.live import LiveSitting
+from ccsoo_exam.store.sittings import MIGRATIONS, create_sitting, verify_sitting
+from tests.exam_fixtures import FakeClock, FakeWallClock, open_db, sample_package
+
+
+def new_live(db: Path) -> LiveSitting:
+    conn = open_db(db)
+    package = sample_package()
+    form = assemble_form(package.definition, package.banks, 5)
+    sid = create_sitting(
+        conn, exam_id="ccsoo-written-2026", exam_title="t", package_fingerprint=package.fingerprint, candidate_id="C1",
+        candidate_name="", form=form, cut_score=56, base_seconds=10800, multiplier=1.0, proctor_pin=hash_pin("2468"),
+    )
+    live = LiveSitting(conn, package, sid, FakeClock(), FakeWallClock())
+    live.start()
+    return live
+
+
+def test_connections_use_wal_and_full_sync(tmp_path: Path) -> None:
+    conn = open_db(tmp_path / "r.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_migrations_are_recorded_and_not_rerun(tmp_path: Path) -> None:
+    connect(tmp_path / "r.db", MIGRATIONS).close()
+    conn = connect(tmp_path / "r.db", MIGRATIONS)
+    assert [r[0] for r in conn.execute("SELECT name FROM migrations")] == ["sittings-001-create"]
+
+
+def test_each_answer_is_one_transaction_with_its_event(tmp_path: Path) -> None:
+    live = new_live(tmp_path / "r.db")
+    other = sqlite3.connect(tmp_path / "r.db")  # what another reader sees after each commit
+    for position, letter in enumerate("ABCD"):
+        live.answer(position, letter)
+        answers = other.execute("SELECT count(*) FROM responses WHERE answer IS NOT NULL").fetchone()[0]
+        events = other.execute("SELECT count(*) FROM events WHERE kind = 'answer'").fetchone()[0]
+        assert answers == events == position + 1
+    assert verify_sitting(live.conn, live.sitting_id) is None
+
+
+def test_tampering_with_a_stored_event_is_detected(tmp_path: Path) -> None:
+    live = new_live(tmp_path / "r.db")
+    live.answer(0, "A")
+    live.answer(1, "B")
+    live.conn.execute("""UPDATE events SET payload = '{"answer":"Z","position":1}' WHERE seq = 4""")
+    assert verify_sitting(live.conn, live.sitting_id) == (4, "contents do not match its hash (edited after the fact)")
+
+
+def test_failed_commit_keeps_time_owed_and_state_unchanged(tmp_path: Path) -> None:
+    live = new_live(tmp_path / "r.db")
+    live.ledger.clock.advance(30)  # type: ignore[attr-defined]
+    live.conn.execute("PRAGMA query_only = 1")
+    with pytest.raises(StoreError, match="NOT SAVED"):
+        live.answer(0, "A")
+    live.conn.execute("PRAGMA query_only = 0")
+    assert live.responses[0].answer is None and live.ledger.consumed == 0 and live.ledger.pending() == 30
+    assert live.conn.execute("SELECT answer FROM responses WHERE position = 0").fetchone()[0] is None
+
+
+def test_second_process_is_refused(tmp_path: Path) -> None:
+    with ProcessLock(tmp_path / "r.db"), pytest.raises(StoreError, match="another ccsoo-exam process"):
+        ProcessLock(tmp_path / "r.db").acquire()
+    with ProcessLock(tmp_path / "r.db"):
+        pass  # released with its holder
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    (tmp_path / "x.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open the results database"):
+        connect(tmp_path / "x.db", MIGRATIONS)
+
+
+def test_pin_hash() -> None:
+    stored = hash_pin("2468")
+    assert check_pin("2468", stored) and not check_pin("2469", stored) and "2468" not in stored
