@@ -1,0 +1,615 @@
+"""The administrator's database: the roster, merged results, rescorings and certification decisions.
+
+The admin database carries the very same table shapes as a terminal (``sittings``,
+``responses``, ``events``) and a panel machine (``panel_*``), plus its own tables:
+
+* ``candidates``       -- the roster (also copied into terminal and panel databases for check-in);
+* ``merged_sittings``  -- per merged sitting, the content hash and source file, for idempotent merges;
+* ``merge_log``        -- one row per merged file, for audit;
+* ``rescorings``       -- every applied key challenge: item, drop or accepted letter, who, why, when;
+* ``rescored_scores``  -- each sitting's score before and after each rescoring (originals are never changed);
+* ``current_scores``   -- a view: each submitted sitting's latest score (rescored, else as the terminal scored it);
+* ``decisions``        -- the latest certification decision per candidate.
+
+Merging never rewrites a sitting: a sitting is copied once, verified first, and a later file
+holding the same sitting id with other contents is reported as a conflict. The answer key is
+never written here; item analysis and rescoring read the keys from the encrypted package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ccsoo_exam.certification import Decision
+from ccsoo_exam.chain import first_break
+from ccsoo_exam.errors import Problem, StoreError
+from ccsoo_exam.item_analysis import SittingAnswers
+from ccsoo_exam.rescoring import KeyChange, RescoreResult
+from ccsoo_exam.roster import RosterEntry
+from ccsoo_exam.store import scoresheets, sittings
+from ccsoo_exam.store.database import Migration, connect, transaction
+
+ROSTER_MIGRATIONS: list[Migration] = [
+    (
+        "admin-001-roster",
+        """
+        CREATE TABLE IF NOT EXISTS candidates (
+            candidate_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            degree TEXT,
+            years_senior_management INTEGER,
+            route TEXT CHECK (route IN ('panel', 'exam')),
+            accommodations TEXT,
+            eligibility TEXT,
+            eligibility_reason TEXT
+        )
+        """,
+    ),
+]
+
+ADMIN_MIGRATIONS: list[Migration] = [
+    *ROSTER_MIGRATIONS,
+    (
+        "admin-002-merge",
+        """
+        CREATE TABLE merged_sittings (
+            sitting_id TEXT PRIMARY KEY REFERENCES sittings (sitting_id),
+            content_hash TEXT NOT NULL,
+            chain_head TEXT NOT NULL,
+            event_count INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            merged_at TEXT NOT NULL
+        );
+        CREATE TABLE merge_log (
+            merge_id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            source_sha256 TEXT NOT NULL,
+            merged_at TEXT NOT NULL,
+            sittings_added INTEGER NOT NULL,
+            sittings_unchanged INTEGER NOT NULL,
+            conflicts INTEGER NOT NULL,
+            broken INTEGER NOT NULL,
+            sheets_added INTEGER NOT NULL
+        );
+        CREATE INDEX sittings_exam ON sittings (exam_id, status)
+        """,
+    ),
+    (
+        "admin-003-rescoring",
+        """
+        CREATE TABLE rescorings (
+            rescoring_id INTEGER PRIMARY KEY,
+            exam_id TEXT NOT NULL,
+            bank_id TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('drop', 'accept')),
+            letter TEXT CHECK (letter IN ('A', 'B', 'C', 'D')),
+            reason TEXT NOT NULL,
+            applied_by TEXT NOT NULL,
+            applied_at TEXT NOT NULL,
+            package_fingerprint TEXT NOT NULL,
+            sittings INTEGER NOT NULL,
+            decisions_changed INTEGER NOT NULL,
+            sem REAL
+        );
+        CREATE TABLE rescored_scores (
+            rescoring_id INTEGER NOT NULL REFERENCES rescorings (rescoring_id),
+            sitting_id TEXT NOT NULL REFERENCES sittings (sitting_id),
+            raw_before INTEGER NOT NULL,
+            total_before INTEGER NOT NULL,
+            passed_before INTEGER NOT NULL,
+            raw_after INTEGER NOT NULL,
+            total_after INTEGER NOT NULL,
+            percent_after REAL NOT NULL,
+            passed_after INTEGER NOT NULL,
+            module_scores_after TEXT NOT NULL,
+            PRIMARY KEY (rescoring_id, sitting_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX rescored_scores_sitting ON rescored_scores (sitting_id, rescoring_id);
+        CREATE VIEW current_scores AS
+            SELECT s.sitting_id AS sitting_id,
+                   COALESCE(r.raw_after, s.raw_score) AS raw,
+                   COALESCE(r.total_after, s.item_count) AS total,
+                   COALESCE(r.percent_after, s.percent) AS percent,
+                   COALESCE(r.passed_after, s.passed) AS passed,
+                   COALESCE(r.module_scores_after, s.module_scores) AS module_scores,
+                   r.rescoring_id AS rescoring_id
+            FROM sittings s
+            LEFT JOIN rescored_scores r ON r.sitting_id = s.sitting_id AND r.rescoring_id = (
+                SELECT MAX(x.rescoring_id) FROM rescored_scores x WHERE x.sitting_id = s.sitting_id)
+            WHERE s.status = 'submitted'
+        """,
+    ),
+    (
+        "admin-004-decisions",
+        """
+        CREATE TABLE decisions (
+            candidate_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            route TEXT,
+            eligibility TEXT,
+            eligibility_reason TEXT,
+            sitting_id TEXT,
+            exam_raw INTEGER,
+            exam_total INTEGER,
+            exam_passed INTEGER,
+            panel_rubric TEXT,
+            panel_final REAL,
+            panel_decision TEXT,
+            decision TEXT NOT NULL,
+            decision_reason TEXT NOT NULL,
+            decided_at TEXT NOT NULL
+        )
+        """,
+    ),
+]
+
+# The admin database holds every table a terminal or a panel machine has, so the same SQL works on all.
+MIGRATIONS: list[Migration] = [*sittings.MIGRATIONS, *scoresheets.MIGRATIONS, *ADMIN_MIGRATIONS]
+
+
+def open_admin(path: str) -> sqlite3.Connection:
+    """Open (creating if needed) an administrator's database with all its tables."""
+    return connect(path, MIGRATIONS)
+
+
+def open_existing(path: str) -> sqlite3.Connection:
+    """Open an admin database that must already exist (a typo should not create an empty one)."""
+    if not Path(path).is_file():
+        raise StoreError(Problem(path, None, "database not found; check the path (create one with 'admin merge')"))
+    return open_admin(path)
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')", (name,)).fetchone()
+        is not None
+    )
+
+
+# --- roster -------------------------------------------------------------------------------
+
+
+def replace_roster(conn: sqlite3.Connection, entries: Sequence[RosterEntry]) -> None:
+    """Make the ``candidates`` table exactly this roster, in one transaction."""
+    with transaction(conn):
+        conn.execute("DELETE FROM candidates")
+        conn.executemany(
+            "INSERT INTO candidates (candidate_id, name, degree, years_senior_management, route, accommodations, "
+            "eligibility, eligibility_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    e.candidate_id,
+                    e.name,
+                    e.degree,
+                    e.years_senior_management,
+                    e.route,
+                    e.accommodations,
+                    e.eligibility.status,
+                    e.eligibility.reason,
+                )
+                for e in entries
+            ],
+        )
+
+
+def roster_rows(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    if not has_table(conn, "candidates"):
+        return []
+    return conn.execute("SELECT * FROM candidates ORDER BY candidate_id").fetchall()
+
+
+def install_roster(admin: sqlite3.Connection, target_path: str) -> int:
+    """Copy the admin roster into a terminal or panel database (created if missing) for check-in."""
+    rows = admin.execute(
+        "SELECT candidate_id, name, degree, years_senior_management, route, accommodations, eligibility, "
+        "eligibility_reason FROM candidates ORDER BY candidate_id"
+    ).fetchall()
+    if not rows:
+        raise StoreError(
+            Problem("candidates", None, "the admin database has no roster; run 'admin roster import' first")
+        )
+    target = connect(target_path, ROSTER_MIGRATIONS)
+    try:
+        with transaction(target):
+            target.execute("DELETE FROM candidates")
+            target.executemany("INSERT INTO candidates VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [tuple(r) for r in rows])
+    finally:
+        target.close()
+    return len(rows)
+
+
+# --- merging ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    """What merging one file did. Problems are already worded ``path: ...`` for the terminal."""
+
+    source: str
+    added: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    conflicts: tuple[Problem, ...] = ()
+    broken: tuple[Problem, ...] = ()
+    panel: scoresheets.ImportReport | None = None
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        panel = (*self.panel.conflicts, *self.panel.skipped) if self.panel else ()
+        return (*self.broken, *self.conflicts, *panel)
+
+    def summary(self) -> str:
+        text = (
+            f"{len(self.added)} sittings added, {len(self.unchanged)} already merged, "
+            f"{len(self.conflicts)} conflicts, {len(self.broken)} not imported (broken)"
+        )
+        return text + (f"; panel: {self.panel.summary()}" if self.panel else "")
+
+
+@dataclass
+class _Tally:
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    conflicts: list[Problem] = field(default_factory=list)
+    broken: list[Problem] = field(default_factory=list)
+
+
+def merge_file(target: sqlite3.Connection, path: str, at: str) -> MergeReport:
+    """Merge one terminal or panel database into the admin database.
+
+    Sittings: each one's event chain is verified (and its responses and score checked against
+    its events) before anything is copied; a broken sitting is reported at its event and left
+    out. A sitting already merged with the same content is left as it is (merging a file twice
+    changes nothing); one with other content is a conflict, reported, and the merged copy kept.
+    Sittings of one file go in one transaction; panel sheets go through
+    ``scoresheets.import_scoresheets``, which runs its own.
+    """
+    if not Path(path).is_file():
+        raise StoreError(Problem(path, None, "file not found; check the path"))
+    with open(path, "rb") as handle:
+        if handle.read(16) != b"SQLite format 3\x00":
+            raise StoreError(Problem(path, None, "is not a ccsoo-exam database (not an SQLite file)"))
+    source = connect(path, readonly=True)
+    try:
+        try:
+            tables = {r[0] for r in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError:
+            raise StoreError(Problem(path, None, "is not a ccsoo-exam database (not an SQLite file)")) from None
+        has_sittings = {"sittings", "responses", "events"} <= tables
+        if not has_sittings and "panel_sheets" not in tables:
+            raise StoreError(
+                Problem(path, None, "is an SQLite file but not a ccsoo-exam database (no sittings or scoresheets)")
+            )
+        try:
+            panel = scoresheets.import_scoresheets(source, target) if "panel_sheets" in tables else None
+            tally = _Tally()
+            with transaction(target):
+                if has_sittings:
+                    _merge_sittings(source, target, path, at, tally)
+                target.execute(
+                    "INSERT INTO merge_log (source, source_sha256, merged_at, sittings_added, sittings_unchanged, "
+                    "conflicts, broken, sheets_added) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        str(Path(path).resolve()),
+                        _file_sha256(path),
+                        at,
+                        len(tally.added),
+                        len(tally.unchanged),
+                        len(tally.conflicts),
+                        len(tally.broken),
+                        len(panel.added) if panel else 0,
+                    ),
+                )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(Problem(path, None, f"cannot be read as a ccsoo-exam database ({exc})")) from None
+    finally:
+        source.close()
+    return MergeReport(
+        path, tuple(tally.added), tuple(tally.unchanged), tuple(tally.conflicts), tuple(tally.broken), panel
+    )
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def _merge_sittings(source: sqlite3.Connection, target: sqlite3.Connection, path: str, at: str, tally: _Tally) -> None:
+    # Copy the columns both sides know: a newer terminal may carry columns this admin db lacks.
+    target_columns = {t: _columns(target, t) for t in ("sittings", "responses", "events")}
+    common = {t: [c for c in _columns(source, t) if c in target_columns[t]] for t in target_columns}
+    sitting_cols = sorted(common["sittings"])
+    response_cols = common["responses"]
+    event_cols = common["events"]
+    for row in source.execute(
+        f"SELECT {', '.join(sitting_cols)} FROM sittings ORDER BY created_at, sitting_id"
+    ).fetchall():
+        record = dict(zip(sitting_cols, row, strict=True))
+        sitting_id = record["sitting_id"]
+        label = f"sitting {sitting_id} (candidate {record['candidate_id']})"
+        events = sittings.load_events(source, sitting_id)
+        responses = source.execute(
+            f"SELECT {', '.join(response_cols)} FROM responses WHERE sitting_id = ? ORDER BY position", (sitting_id,)
+        ).fetchall()
+        fault = _sitting_fault(record, events, [dict(zip(response_cols, r, strict=True)) for r in responses])
+        if fault is not None:
+            tally.broken.append(Problem(path, None, f"sitting {sitting_id} {fault}; not imported"))
+            continue
+        digest = _content_hash(sitting_cols, row, responses)
+        merged = target.execute(
+            "SELECT content_hash, chain_head, event_count FROM merged_sittings WHERE sitting_id = ?", (sitting_id,)
+        ).fetchone()
+        if merged is None and target.execute("SELECT 1 FROM sittings WHERE sitting_id = ?", (sitting_id,)).fetchone():
+            merged = (_stored_hash(target, sitting_id, sitting_cols, response_cols), None, None)
+        if merged is not None:
+            if merged[0] == digest:
+                tally.unchanged.append(sitting_id)
+            else:
+                detail = ""
+                if merged[2] is not None and merged[2] != record["event_count"]:
+                    detail = f" ({record['event_count']} events here, {merged[2]} in the merged copy)"
+                tally.conflicts.append(
+                    Problem(path, None, f"{label} differs from the merged copy{detail}; kept the merged copy")
+                )
+            continue
+        target.execute(
+            f"INSERT INTO sittings ({', '.join(sitting_cols)}) VALUES ({', '.join('?' * len(sitting_cols))})", row
+        )
+        target.executemany(
+            f"INSERT INTO responses ({', '.join(response_cols)}) VALUES ({', '.join('?' * len(response_cols))})",
+            responses,
+        )
+        target.executemany(
+            f"INSERT INTO events ({', '.join(event_cols)}) VALUES ({', '.join('?' * len(event_cols))})",
+            source.execute(
+                f"SELECT {', '.join(event_cols)} FROM events WHERE sitting_id = ? ORDER BY seq", (sitting_id,)
+            ),
+        )
+        target.execute(
+            "INSERT INTO merged_sittings (sitting_id, content_hash, chain_head, event_count, source, merged_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (sitting_id, digest, record["chain_head"], record["event_count"], str(Path(path).resolve()), at),
+        )
+        tally.added.append(sitting_id)
+
+
+def _sitting_fault(record: dict[str, object], events: list, responses: list[dict[str, object]]) -> str | None:
+    """Why a sitting cannot be trusted, worded after 'sitting <id>', or None when it holds together."""
+    broken = first_break(events)
+    if broken is not None:
+        return f"event {broken[0]}: {broken[1]}"
+    if not events:
+        return "has no events (not even its check-in)"
+    last = events[-1]
+    if last.hash != record["chain_head"]:
+        return f"event {last.seq}: the sitting's recorded chain head does not match its last event"
+    if record["event_count"] != last.seq:
+        return f"event {last.seq}: the sitting records {record['event_count']} events but {last.seq} are chained"
+    # Responses are plain rows beside the chain; each must agree with its last answer event,
+    # otherwise an answer could be edited without touching the (verified) events.
+    latest: dict[int, tuple[int, str | None]] = {}
+    submit = None
+    for event in events:
+        if event.kind == "answer":
+            payload = json.loads(event.payload)
+            latest[int(payload["position"])] = (event.seq, payload.get("answer"))
+        elif event.kind == "submit":
+            submit = event
+    for response in responses:
+        position = int(response["position"])  # type: ignore[call-overload]
+        seq, letter = latest.get(position, (None, None))
+        if response["answer"] != letter:
+            where = f"event {seq}" if seq is not None else f"response {position}"
+            return (
+                f"{where}: the response at position {position} holds {response['answer']!r} "
+                f"but its answer events record {letter!r} (edited outside the exam)"
+            )
+    if record["status"] == "submitted":
+        if submit is None:
+            return f"event {last.seq}: marked submitted but has no submit event"
+        payload = json.loads(submit.payload)
+        if payload.get("raw") != record.get("raw_score") or bool(payload.get("passed")) != bool(record.get("passed")):
+            return f"event {submit.seq}: the stored score does not match the score in its submit event"
+    return None
+
+
+def _content_hash(columns: Sequence[str], row: Sequence[object], responses: Iterable[Sequence[object]]) -> str:
+    body = json.dumps([list(columns), list(row), [list(r) for r in responses]], separators=(",", ":"), default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _stored_hash(
+    conn: sqlite3.Connection, sitting_id: str, sitting_cols: Sequence[str], response_cols: Sequence[str]
+) -> str:
+    row = conn.execute(f"SELECT {', '.join(sitting_cols)} FROM sittings WHERE sitting_id = ?", (sitting_id,)).fetchone()
+    responses = conn.execute(
+        f"SELECT {', '.join(response_cols)} FROM responses WHERE sitting_id = ? ORDER BY position", (sitting_id,)
+    ).fetchall()
+    return _content_hash(sitting_cols, tuple(row), [tuple(r) for r in responses])
+
+
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- reading scored responses -------------------------------------------------------------
+
+# One row per submitted sitting with its items and answers concatenated in form order: SQLite
+# builds the strings in C, so 10,000 x 80 responses cross into Python as 10,000 rows. The
+# positions travel along because SQLite does not promise group_concat follows the inner order.
+_ANSWERS_SQL = """
+SELECT s.sitting_id, s.candidate_id, s.item_count, s.cut_score, g.items, g.answers, g.positions
+FROM sittings s
+JOIN (
+    SELECT sitting_id,
+           group_concat(bank_id || '/' || item_id, ',') AS items,
+           group_concat(COALESCE(answer, '-'), '') AS answers,
+           group_concat(position, ',') AS positions
+    FROM (SELECT sitting_id, position, bank_id, item_id, answer FROM responses ORDER BY sitting_id, position)
+    GROUP BY sitting_id
+) g ON g.sitting_id = s.sitting_id
+WHERE s.status = 'submitted' AND s.exam_id = ?
+ORDER BY s.sitting_id
+"""
+
+
+def submitted_answers(conn: sqlite3.Connection, exam_id: str) -> Iterator[SittingAnswers]:
+    """Every submitted sitting of one exam with its items ('bank/item') and authored answers in form order."""
+    expected: dict[int, str] = {}
+    cursor = conn.execute(_ANSWERS_SQL, (exam_id,))
+    while rows := cursor.fetchmany(2000):
+        for sitting_id, candidate_id, item_count, cut_score, items, answers, positions in rows:
+            count = len(answers)
+            if count not in expected:
+                expected[count] = ",".join(map(str, range(count)))
+            if positions != expected[count]:
+                order = sorted(range(count), key=[int(p) for p in positions.split(",")].__getitem__)
+                split = items.split(",")
+                items = ",".join(split[i] for i in order)
+                answers = "".join(answers[i] for i in order)
+            yield SittingAnswers(sitting_id, candidate_id, item_count, cut_score, items, answers)
+
+
+def current_scores(conn: sqlite3.Connection, exam_id: str) -> dict[str, tuple[int, int, bool]]:
+    """sitting_id -> (raw, total, passed) as currently recorded (after any applied rescoring)."""
+    return {
+        r[0]: (r[1], r[2], bool(r[3]))
+        for r in conn.execute(
+            "SELECT c.sitting_id, c.raw, c.total, c.passed FROM current_scores c JOIN sittings s USING (sitting_id) "
+            "WHERE s.exam_id = ?",
+            (exam_id,),
+        )
+    }
+
+
+# --- rescoring ----------------------------------------------------------------------------
+
+
+def applied_changes(conn: sqlite3.Connection, exam_id: str) -> list[KeyChange]:
+    """The key changes already applied to this exam, oldest first."""
+    return [
+        KeyChange(r[0], r[1], r[2], r[3])
+        for r in conn.execute(
+            "SELECT bank_id, item_id, action, letter FROM rescorings WHERE exam_id = ? ORDER BY rescoring_id",
+            (exam_id,),
+        )
+    ]
+
+
+def record_rescoring(
+    conn: sqlite3.Connection,
+    exam_id: str,
+    change: KeyChange,
+    result: RescoreResult,
+    *,
+    reason: str,
+    by: str,
+    at: str,
+    package_fingerprint: str,
+) -> int:
+    """Store an applied rescoring: who, why and when, and every sitting's score before and after."""
+    with transaction(conn):
+        cursor = conn.execute(
+            "INSERT INTO rescorings (exam_id, bank_id, item_id, action, letter, reason, applied_by, applied_at, "
+            "package_fingerprint, sittings, decisions_changed, sem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                exam_id,
+                change.bank_id,
+                change.item_id,
+                change.action,
+                change.letter,
+                reason,
+                by,
+                at,
+                package_fingerprint,
+                len(result.sittings),
+                len(result.changed),
+                result.sem,
+            ),
+        )
+        rescoring_id = int(cursor.lastrowid or 0)
+        conn.executemany(
+            "INSERT INTO rescored_scores (rescoring_id, sitting_id, raw_before, total_before, passed_before, "
+            "raw_after, total_after, percent_after, passed_after, module_scores_after) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    rescoring_id,
+                    s.sitting_id,
+                    s.before.raw,
+                    s.before.total,
+                    int(s.before.passed),
+                    s.after.raw,
+                    s.after.total,
+                    s.after.percent,
+                    int(s.after.passed),
+                    json.dumps({str(m): list(v) for m, v in s.after.by_module.items()}),
+                )
+                for s in result.sittings
+            ],
+        )
+    return rescoring_id
+
+
+def unrescored_sittings(conn: sqlite3.Connection) -> int:
+    """Submitted sittings merged after the latest rescoring of their exam (their score ignores it)."""
+    return conn.execute(
+        "SELECT COUNT(*) FROM sittings s WHERE s.status = 'submitted' "
+        "AND EXISTS (SELECT 1 FROM rescorings r WHERE r.exam_id = s.exam_id) "
+        "AND NOT EXISTS (SELECT 1 FROM rescored_scores x JOIN rescorings r USING (rescoring_id) "
+        "WHERE x.sitting_id = s.sitting_id AND r.rescoring_id = "
+        "(SELECT MAX(rescoring_id) FROM rescorings WHERE exam_id = s.exam_id))"
+    ).fetchone()[0]
+
+
+# --- certification ------------------------------------------------------------------------
+
+
+def latest_exam_results(conn: sqlite3.Connection) -> dict[str, tuple[str, int, int, bool]]:
+    """candidate_id -> (sitting_id, raw, total, passed) of their latest submitted sitting (current score)."""
+    results: dict[str, tuple[str, int, int, bool]] = {}
+    for row in conn.execute(
+        "SELECT s.candidate_id, s.sitting_id, c.raw, c.total, c.passed FROM sittings s "
+        "JOIN current_scores c USING (sitting_id) ORDER BY s.submitted_at, s.sitting_id"
+    ):
+        results[row[0]] = (row[1], row[2], row[3], bool(row[4]))  # later sittings replace earlier ones
+    return results
+
+
+def save_decisions(conn: sqlite3.Connection, decisions: Iterable[Decision], at: str) -> None:
+    """Replace the stored decisions with these (the table always shows the latest run)."""
+    with transaction(conn):
+        conn.execute("DELETE FROM decisions")
+        conn.executemany(
+            "INSERT INTO decisions (candidate_id, name, route, eligibility, eligibility_reason, sitting_id, exam_raw, "
+            "exam_total, exam_passed, panel_rubric, panel_final, panel_decision, decision, decision_reason, "
+            "decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    d.candidate_id,
+                    d.name,
+                    d.route,
+                    d.eligibility,
+                    d.eligibility_reason,
+                    d.sitting_id,
+                    d.exam_raw,
+                    d.exam_total,
+                    None if d.exam_passed is None else int(d.exam_passed),
+                    d.panel_rubric,
+                    d.panel_final,
+                    d.panel_decision,
+                    d.decision,
+                    d.reason,
+                    at,
+                )
+                for d in decisions
+            ],
+        )
