@@ -1,0 +1,244 @@
+"""Streaming exports of a results database as CSV or JSON, one table at a time.
+
+Rows go from the SQLite cursor straight to the writer, so memory stays flat however many
+sittings the database holds. Column lists are fixed here and documented in docs/admin.md;
+a new column is only ever appended, so scripts that read by position keep working.
+
+Works on an administrator's database and, for the tables it has, on a terminal's or a
+panel machine's database; the file is opened read-only and never changed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from ccsoo_exam.chain import receipt_code
+from ccsoo_exam.errors import Problem, StoreError
+
+FORMATS = ("csv", "json")
+
+
+@dataclass(frozen=True)
+class Table:
+    """One exportable table: its stable columns, the query producing them, the tables it needs."""
+
+    name: str
+    columns: tuple[str, ...]
+    sql: str
+    needs: tuple[str, ...]
+    transform: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
+
+
+_MODULES = tuple(f"module{m}_{part}" for m in range(1, 6) for part in ("correct", "items"))
+
+_RESPONSES = Table(
+    "responses",
+    (
+        "sitting_id",
+        "candidate_id",
+        "exam_id",
+        "position",
+        "module",
+        "bank_id",
+        "item_id",
+        "answer",
+        "answer_shown",
+        "option_order",
+        "flagged",
+        "struck",
+        "answered_at",
+    ),
+    # answer_shown: the letter on screen, i.e. where the authored option sat in option_order.
+    """SELECT r.sitting_id, s.candidate_id, s.exam_id, r.position, r.module, r.bank_id, r.item_id,
+              r.answer, CASE WHEN r.answer IS NULL THEN NULL ELSE char(64 + instr(r.option_order, r.answer)) END,
+              r.option_order, r.flagged, r.struck, r.answered_at
+       FROM responses r JOIN sittings s ON s.sitting_id = r.sitting_id
+       ORDER BY r.sitting_id, r.position""",
+    ("sittings", "responses"),
+)
+
+_SITTING_COLUMNS = (
+    "sitting_id",
+    "candidate_id",
+    "candidate_name",
+    "exam_id",
+    "exam_title",
+    "package_fingerprint",
+    "form_seed",
+    "form_digest",
+    "status",
+    "created_at",
+    "started_at",
+    "submitted_at",
+    "submit_reason",
+    "item_count",
+    "cut_score",
+    "base_seconds",
+    "multiplier",
+    "extension_seconds",
+    "consumed_seconds",
+    "event_count",
+    "chain_head",
+    "receipt_code",
+    "original_raw",
+    "original_percent",
+    "original_passed",
+    "raw",
+    "total",
+    "percent",
+    "passed",
+    "rescoring_id",
+    *_MODULES,
+)
+_RECEIPT = _SITTING_COLUMNS.index("receipt_code")
+_MODULE_SQL = ", ".join(f"json_extract(c.module_scores, '$.\"{m}\"[{i}]')" for m in range(1, 6) for i in (0, 1))
+# A terminal database has no current_scores view: its scores are the terminal's own.
+_TERMINAL_SCORES = (
+    "(SELECT sitting_id, raw_score AS raw, item_count AS total, percent, passed, module_scores, "
+    "NULL AS rescoring_id FROM sittings WHERE status = 'submitted')"
+)
+_SITTINGS_SQL = f"""SELECT s.sitting_id, s.candidate_id, s.candidate_name, s.exam_id, s.exam_title,
+              s.package_fingerprint, s.form_seed, s.form_digest, s.status, s.created_at, s.started_at,
+              s.submitted_at, s.submit_reason, s.item_count, s.cut_score, s.base_seconds, s.multiplier,
+              s.extension_seconds, s.consumed_seconds, s.event_count, s.chain_head, NULL,
+              s.raw_score, s.percent, s.passed, c.raw, c.total, c.percent, c.passed, c.rescoring_id, {_MODULE_SQL}
+       FROM sittings s LEFT JOIN {{scores}} c ON c.sitting_id = s.sitting_id
+       ORDER BY s.exam_id, s.candidate_id, s.created_at, s.sitting_id"""
+
+
+def _with_receipt(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    values = list(row)
+    values[_RECEIPT] = receipt_code(row[_RECEIPT - 1])
+    return tuple(values)
+
+
+_CANDIDATE_COLUMNS = (
+    "candidate_id",
+    "name",
+    "degree",
+    "years_senior_management",
+    "route",
+    "accommodations",
+    "eligibility",
+    "eligibility_reason",
+)
+_PANEL_COLUMNS = (
+    "rubric_id",
+    "candidate_id",
+    "panelist",
+    "sheet_id",
+    "conflict",
+    "conflict_reason",
+    "sealed_at",
+    "criterion_id",
+    "level",
+)
+_DECISION_COLUMNS = (
+    "candidate_id",
+    "name",
+    "route",
+    "eligibility",
+    "eligibility_reason",
+    "sitting_id",
+    "exam_raw",
+    "exam_total",
+    "exam_passed",
+    "panel_rubric",
+    "panel_final",
+    "panel_decision",
+    "decision",
+    "decision_reason",
+    "decided_at",
+)
+_MODERATION_COLUMNS = ("rubric_id", "candidate_id", "score", "reason", "moderator", "moderated_at", "moderation_id")
+
+TABLES: dict[str, Table] = {
+    table.name: table
+    for table in (
+        _RESPONSES,
+        Table("sittings", _SITTING_COLUMNS, _SITTINGS_SQL, ("sittings",), _with_receipt),
+        Table(
+            "candidates",
+            _CANDIDATE_COLUMNS,
+            f"SELECT {', '.join(_CANDIDATE_COLUMNS)} FROM candidates ORDER BY candidate_id",
+            ("candidates",),
+        ),
+        Table(
+            "panel",
+            _PANEL_COLUMNS,
+            """SELECT h.rubric_id, h.candidate_id, h.panelist, h.sheet_id, h.conflict, h.conflict_reason, h.sealed_at,
+                      c.criterion_id, c.level
+               FROM panel_sheets h LEFT JOIN panel_scores c ON c.sheet_id = h.sheet_id
+               ORDER BY h.rubric_id, h.candidate_id, h.panelist, h.sheet_id, c.criterion_id""",
+            ("panel_sheets", "panel_scores"),
+        ),
+        Table(
+            "moderations",
+            _MODERATION_COLUMNS,
+            f"SELECT {', '.join(_MODERATION_COLUMNS)} FROM panel_moderations ORDER BY moderated_at, moderation_id",
+            ("panel_moderations",),
+        ),
+        Table(
+            "decisions",
+            _DECISION_COLUMNS,
+            f"SELECT {', '.join(_DECISION_COLUMNS)} FROM decisions ORDER BY candidate_id",
+            ("decisions",),
+        ),
+    )
+}
+
+
+Batch = list[tuple[Any, ...]]
+
+
+def batches(conn: sqlite3.Connection, table: str, name: str = "results database") -> Iterator[Batch]:
+    """The table's rows as batches of plain tuples in the documented column order."""
+    spec = TABLES[table]
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    missing = [t for t in spec.needs if t not in present]
+    if missing:
+        hint = {
+            "candidates": "import a roster with 'admin roster import'",
+            "decisions": "run 'admin decisions' first",
+        }.get(missing[0], "is this the right database?")
+        raise StoreError(Problem(name, None, f"has no {missing[0]} table to export; {hint}"))
+    sql = spec.sql
+    if table == "sittings":
+        sql = sql.replace("{scores}", "current_scores" if "current_scores" in present else _TERMINAL_SCORES)
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: the writers need nothing more, and they are cheaper
+    cursor.execute(sql)
+    while batch := cursor.fetchmany(5000):
+        yield list(map(spec.transform, batch)) if spec.transform else batch
+
+
+def write_csv(out: IO[str], table: str, records: Iterable[Batch]) -> int:
+    """Header plus one line per row (RFC 4180 quoting, NULL as an empty field); returns the row count."""
+    import csv  # only the exporting commands pay for it
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(TABLES[table].columns)
+    count = 0
+    for batch in records:
+        writer.writerows(batch)
+        count += len(batch)
+    return count
+
+
+def write_json(out: IO[str], table: str, records: Iterable[Batch]) -> int:
+    """A JSON array of objects keyed by column name, one object per line; returns the row count."""
+    columns = TABLES[table].columns
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+    out.write("[")
+    count = 0
+    for batch in records:
+        out.write(
+            ("\n" if count == 0 else ",\n") + ",\n".join(encode(dict(zip(columns, row, strict=True))) for row in batch)
+        )
+        count += len(batch)
+    out.write("\n]\n" if count else "]\n")
+    return count
