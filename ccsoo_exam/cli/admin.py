@@ -71,7 +71,7 @@ def register(commands: argparse._SubParsersAction) -> None:
             "bad row is reported at its line; when any row is bad nothing is imported. Format: docs/admin.md."
         ),
     )
-    p.add_argument("file", metavar="FILE.csv")
+    p.add_argument("file", metavar="FILE.csv", help="the roster, UTF-8 CSV with a header line")
     p.add_argument("--db", required=True, metavar="ADMIN_DB", help="the administrator's database (created if missing)")
     p.set_defaults(handler=cmd_roster_import)
     p = rsub.add_parser(
@@ -158,7 +158,8 @@ def utc_now() -> str:
 def _console() -> Any:
     from rich.console import Console  # only the commands that draw tables pay for rich
 
-    return Console(highlight=False, soft_wrap=False)
+    # Piped into a file or a pager, rich would assume 80 columns and crop the reasons; give it room.
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 
 
 # --- merge --------------------------------------------------------------------------------

@@ -1,0 +1,209 @@
+"""The admin and results commands through main([...]): exit statuses, messages, help text."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ccsoo_exam import vault
+from ccsoo_exam.cli import build_parser, main
+from ccsoo_exam.store import admin
+from tests.admin_data import all_correct, correct_on, small_package, terminal_db
+from tests.conftest import DEMO_KEY, bank_yaml
+
+EXAM_YAML = """\
+exam: ccsoo-test
+title: CCSOO test exam
+duration_minutes: 180
+item_count: 8
+blueprint:
+  - {bank: ccsoo-m1, module: 1, file: m1.bank, items: 4}
+  - {bank: ccsoo-m2, module: 2, file: m2.bank, items: 4}
+cut_score: 5
+time_warnings: [30]
+navigation: free
+shuffle_options: true
+show_score: true
+"""
+ROSTER = (
+    "candidate_id,name,degree,years_senior_management,route,accommodations\n"
+    "C-1,Ada,MBA,12,exam,extra time 25%\n"
+    "C-2,Bo,PhD,20,exam,\n"
+    "C-3,Cy,Bachelor,16,panel,\n"
+)
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory) -> Path:
+    """The small two-bank package, encrypted with the demo key (one KDF run for the module)."""
+    folder = tmp_path_factory.mktemp("package")
+    cache = vault.KeyCache(DEMO_KEY)
+    params = vault.new_params()
+    for m in (1, 2):
+        (folder / f"m{m}.bank").write_bytes(
+            vault.encrypt(bank_yaml(f"ccsoo-m{m}", m, 4).encode(), DEMO_KEY, params, cache)
+        )
+    (folder / "exam.yaml").write_text(EXAM_YAML)
+    (folder / "key.txt").write_text(DEMO_KEY)
+    return folder
+
+
+@pytest.fixture
+def merged(tmp_path: Path) -> str:
+    definition, banks = small_package()
+    terminal_db(str(tmp_path / "t1.db"), definition, banks, {"C-1": all_correct, "C-2": correct_on(5)})
+    terminal_db(str(tmp_path / "t2.db"), definition, banks, {"C-4": correct_on(2)}, seed=30)
+    db = str(tmp_path / "admin.db")
+    assert main(["admin", "merge", str(tmp_path / "t1.db"), str(tmp_path / "t2.db"), "--into", db]) == 0
+    return db
+
+
+def test_every_new_command_has_help_text() -> None:
+    parser = build_parser()
+    found = []
+
+    def walk(p: argparse.ArgumentParser, path: list[str]) -> None:
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                helps = {a.dest: a.help for a in action._choices_actions}
+                for name, sub in action.choices.items():
+                    if path[:1] in (["admin"], ["results"]) or name in ("admin", "results"):
+                        assert helps.get(name), f"{' '.join([*path, name])} has no help"
+                        assert sub.description, f"{' '.join([*path, name])} has no description"
+                        for arg in sub._actions:
+                            if isinstance(arg, argparse._SubParsersAction):
+                                continue
+                            assert arg.help, f"{' '.join([*path, name])} {arg.dest} has no help"
+                        found.append(" ".join([*path, name]))
+                    walk(sub, [*path, name])
+
+    walk(parser, [])
+    assert {
+        "admin merge",
+        "admin roster import",
+        "admin roster install",
+        "admin roster show",
+        "admin items",
+        "admin rescore",
+        "admin decisions",
+        "results export",
+    } <= set(found)
+
+
+def test_merge_twice_tampered_and_foreign_files(tmp_path: Path, merged: str, capsys) -> None:
+    capsys.readouterr()
+    assert main(["admin", "merge", str(tmp_path / "t1.db"), "--into", merged]) == 0
+    assert "0 sittings added, 2 already merged" in capsys.readouterr().out
+    definition, banks = small_package()
+    ids = terminal_db(str(tmp_path / "t3.db"), definition, banks, {"C-5": all_correct}, seed=50)
+    raw = sqlite3.connect(tmp_path / "t3.db")
+    raw.execute("DELETE FROM events WHERE seq = 2")
+    raw.commit()
+    raw.close()
+    (tmp_path / "junk.db").write_text("hello")
+    status = main(["admin", "merge", str(tmp_path / "t3.db"), str(tmp_path / "junk.db"), "--into", merged])
+    err = capsys.readouterr().err.splitlines()
+    assert status == 2  # an unreadable file outranks a broken sitting
+    assert (
+        f"{tmp_path / 't3.db'}: sitting {ids['C-5']} event 3: expected event 2, found 3 "
+        "(events missing or reordered); not imported" in err
+    )
+    assert f"{tmp_path / 'junk.db'}: is not a ccsoo-exam database (not an SQLite file)" in err
+    assert main(["admin", "merge", str(tmp_path / "t3.db"), "--into", merged]) == 1
+    assert main(["admin", "merge", merged, "--into", merged]) == 2
+
+
+def test_roster_import_all_or_nothing_then_install_and_show(tmp_path: Path, merged: str, capsys) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(ROSTER + "C-9,Zed,MBA,abc,exam,\n")
+    assert main(["admin", "roster", "import", str(bad), "--db", merged]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:5: years_senior_management must be a whole number" in err and "nothing imported" in err
+    assert admin.roster_rows(admin.open_admin(merged)) == []
+    good = tmp_path / "good.csv"
+    good.write_text(ROSTER)
+    assert main(["admin", "roster", "import", str(good), "--db", merged]) == 0
+    assert "1 case-by-case review, 2 eligible" in capsys.readouterr().out
+    terminal = str(tmp_path / "fresh-terminal.db")
+    assert main(["admin", "roster", "install", "--db", terminal, "--from", merged]) == 0
+    assert main(["admin", "roster", "show", "--db", terminal]) == 0
+    assert "extra time 25%" in capsys.readouterr().out
+    assert main(["admin", "roster", "install", "--db", terminal, "--from", str(tmp_path / "nope.db")]) == 2
+
+
+def test_items_text_and_json(package: Path, merged: str, capsys) -> None:
+    key = ["--key-file", str(package / "key.txt"), "--exam", str(package / "exam.yaml")]
+    assert main(["admin", "items", "--db", merged, *key]) == 0
+    out = capsys.readouterr().out
+    assert "KR-20" in out and "<- cut" in out and "ccsoo-m1/T1-001" in out
+    assert main(["admin", "items", "--db", merged, "--format", "json", *key]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["candidates"] == 3 and len(data["items"]) == 8
+    assert sum(b["count"] for b in data["histogram"]) == 3
+
+
+def test_rescore_dry_run_changes_nothing_and_apply_records(package: Path, merged: str, capsys) -> None:
+    key = ["--key-file", str(package / "key.txt"), "--exam", str(package / "exam.yaml")]
+    conn = admin.open_admin(merged)
+    tables = ("sittings", "rescorings", "rescored_scores", "decisions")
+
+    def state() -> list:
+        return [conn.execute(f"SELECT * FROM {t}").fetchall() for t in tables]
+
+    before = [[tuple(r) for r in t] for t in state()]
+    assert main(["admin", "rescore", "--db", merged, "--item", "T1-001", "--drop", *key]) == 0
+    out = capsys.readouterr().out
+    assert "DRY RUN" in out and "Pass/fail changes" in out and "within one sem" in out.lower()
+    assert [[tuple(r) for r in t] for t in state()] == before
+    assert main(["admin", "rescore", "--db", merged, "--item", "T1-001", "--drop", "--apply", *key]) == 2
+    assert "--reason and --by" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "admin",
+                "rescore",
+                "--db",
+                merged,
+                "--item",
+                "T1-001",
+                "--drop",
+                "--apply",
+                "--reason",
+                "ambiguous stem",
+                "--by",
+                "Chair",
+                *key,
+            ]
+        )
+        == 0
+    )
+    assert "recorded rescoring #1 by Chair" in capsys.readouterr().out
+    row = conn.execute("SELECT applied_by, reason, applied_at, sittings FROM rescorings").fetchone()
+    assert row[:2] == ("Chair", "ambiguous stem") and row[2].endswith("Z") and row[3] == 3
+    assert main(["admin", "rescore", "--db", merged, "--item", "NOPE", "--accept", "B", *key]) == 2
+
+
+def test_decisions_and_exports(tmp_path: Path, merged: str, capsys) -> None:
+    roster = tmp_path / "r.csv"
+    roster.write_text(ROSTER)
+    assert main(["admin", "roster", "import", str(roster), "--db", merged]) == 0
+    assert main(["admin", "decisions", "--db", merged]) == 0
+    out = capsys.readouterr().out
+    assert "certified" in out and "pending review" in out
+    target = tmp_path / "decisions.csv"
+    assert main(["admin", "decisions", "--db", merged, "--format", "csv", "-o", str(target)]) == 0
+    rows = {r["candidate_id"]: r for r in csv.DictReader(target.open())}
+    assert rows["C-1"]["decision"] == "certified" and rows["C-2"]["decision"] == "certified"
+    assert rows["C-3"]["decision"] == "pending review" and rows["C-4"]["decision"] == "pending"
+    responses = tmp_path / "responses.json"
+    assert main(["results", "export", "--db", merged, "--format", "json", "-o", str(responses)]) == 0
+    assert len(json.loads(responses.read_text())) == 24
+    assert main(["results", "export", "--db", merged, "--table", "decisions"]) == 0
+    assert capsys.readouterr().out.startswith("candidate_id,name,route,")
+    assert main(["results", "export", "--db", str(tmp_path / "missing.db")]) == 2
+    assert "database not found" in capsys.readouterr().err
