@@ -45,7 +45,9 @@ def peak_mb():
             return int(line.split()[1]) / 1024
 """
 
-MEMORY_PROBE = PEAK + """
+MEMORY_PROBE = (
+    PEAK
+    + """
 import asyncio, sys
 from pathlib import Path
 from ccsoo_exam.exam import load_exam
@@ -78,6 +80,7 @@ async def sitting(pilot):
 app.run(headless=True, size=(80, 24), auto_pilot=sitting)
 print(peak_mb())
 """
+)
 
 
 def best_of(runs: int, command: list[str]) -> float:
@@ -93,20 +96,22 @@ def startup(tmp: Path) -> None:
     exam = str(ROOT / "question_banks" / "exam.yaml")
     baseline = best_of(7, [sys.executable, "-c", "import textual.app"])
     ours = best_of(7, [sys.executable, "-c", STARTUP_PROBE, str(tmp / "startup.db"), exam])
-    print(f"start to first screen: {ours * 1000:.0f} ms vs import textual.app {baseline * 1000:.0f} ms -> {ours / baseline:.2f}x [target <= 2.0x]")
+    print(
+        f"start to first screen: {ours * 1000:.0f} ms vs import textual.app {baseline * 1000:.0f} ms "
+        f"-> {ours / baseline:.2f}x [target <= 2.0x]"
+    )
 
 
 async def keypress_costs(tmp: Path, presses: int = 300) -> tuple[float, float]:
     from textual.app import App, ComposeResult
-    from textual.widgets import Static
+    from textual.widgets import Button, Checkbox, Input, Static
 
-    from ccsoo_exam.package import open_banks
     from ccsoo_exam.exam import load_exam
+    from ccsoo_exam.package import open_banks
     from ccsoo_exam.store.database import connect
     from ccsoo_exam.store.sittings import MIGRATIONS
     from ccsoo_exam.ui.exam.app import make_app
     from ccsoo_exam.ui.exam.unlock import Unlocked
-    from textual.widgets import Button, Checkbox, Input
 
     class Empty(App[None]):
         def compose(self) -> ComposeResult:
@@ -166,9 +171,22 @@ def commits(tmp: Path, n: int = 1000) -> None:
     package = open_banks(definition, (ROOT / "question_banks" / "demo.key").read_text().strip())
     conn = connect(tmp / "commit.db", MIGRATIONS)
     form = assemble_form(definition, package.banks, 1)
-    sid = create_sitting(conn, exam_id=definition.exam, exam_title="t", package_fingerprint=package.fingerprint, candidate_id="C",
-                         candidate_name="", form=form, cut_score=56, base_seconds=10800, multiplier=1.0, proctor_pin=hash_pin("2468"))
-    live = LiveSitting(conn, package, sid, time.monotonic, __import__("ccsoo_exam.store.sittings", fromlist=["utc_now"]).utc_now)
+    sid = create_sitting(
+        conn,
+        exam_id=definition.exam,
+        exam_title="t",
+        package_fingerprint=package.fingerprint,
+        candidate_id="C",
+        candidate_name="",
+        form=form,
+        cut_score=56,
+        base_seconds=10800,
+        multiplier=1.0,
+        proctor_pin=hash_pin("2468"),
+    )
+    live = LiveSitting(
+        conn, package, sid, time.monotonic, __import__("ccsoo_exam.store.sittings", fromlist=["utc_now"]).utc_now
+    )
     live.start()
     ours = []
     for i in range(n):
@@ -190,19 +208,33 @@ def commits(tmp: Path, n: int = 1000) -> None:
     def pct(values: list[float], q: float) -> float:
         return sorted(values)[int(q * (len(values) - 1))] * 1000
 
-    print(f"durable answer commit: p50 {pct(ours, 0.5):.2f} ms, p99 {pct(ours, 0.99):.2f} ms [target p99 < 5 ms]; "
-          f"bare INSERT+COMMIT p50 {pct(bare, 0.5):.2f} ms, p99 {pct(bare, 0.99):.2f} ms -> p99 ratio {pct(ours, 0.99) / pct(bare, 0.99):.2f}x")
+    print(
+        f"durable answer commit: p50 {pct(ours, 0.5):.2f} ms, p99 {pct(ours, 0.99):.2f} ms [target p99 < 5 ms]; "
+        f"bare INSERT+COMMIT p50 {pct(bare, 0.5):.2f} ms, p99 {pct(bare, 0.99):.2f} ms "
+        f"-> p99 ratio {pct(ours, 0.99) / pct(bare, 0.99):.2f}x"
+    )
 
 
 def memory(tmp: Path) -> None:
     exam = str(ROOT / "question_banks" / "exam.yaml")
     key = (ROOT / "question_banks" / "demo.key").read_text().strip()
-    out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(tmp / "memory.db"), exam, key], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(tmp / "memory.db"), exam, key],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     peak = float(out.stdout.strip().splitlines()[-1])
-    baseline = subprocess.run([sys.executable, "-c", PEAK + "import textual.app; print(peak_mb())"],
-                              check=True, capture_output=True, text=True)
-    print(f"peak RSS through a full 80-question sitting (real unlock): {peak:.0f} MB [target < 120 MB]; "
-          f"import textual.app alone: {float(baseline.stdout):.0f} MB")
+    baseline = subprocess.run(
+        [sys.executable, "-c", PEAK + "import textual.app; print(peak_mb())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    print(
+        f"peak RSS through a full 80-question sitting (real unlock): {peak:.0f} MB [target < 120 MB]; "
+        f"import textual.app alone: {float(baseline.stdout):.0f} MB"
+    )
 
 
 def main() -> None:
@@ -210,7 +242,10 @@ def main() -> None:
         tmp = Path(name)
         startup(tmp)
         empty, exam = asyncio.run(keypress_costs(tmp))
-        print(f"answering keypress (commit + redraw): {exam * 1000:.2f} ms vs empty app {empty * 1000:.2f} ms -> {exam / empty:.2f}x [target <= 1.3x]")
+        print(
+            f"answering keypress (commit + redraw): {exam * 1000:.2f} ms vs empty app {empty * 1000:.2f} ms "
+            f"-> {exam / empty:.2f}x [target <= 1.3x]"
+        )
         commits(tmp)
         memory(tmp)
 

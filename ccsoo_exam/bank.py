@@ -138,9 +138,7 @@ def _parse_item(check: Checker, node: Node, number: int) -> Item | None:
     if len(check.problems) > before:
         return None
     assert item_id and stem and options and key and rationale and topic and difficulty and source
-    return Item(
-        item_id, stem, options, key, rationale, topic, difficulty, source, kind, calculation, item.line
-    )
+    return Item(item_id, stem, options, key, rationale, topic, difficulty, source, kind, calculation, item.line)
 
 
 def _parse_options(check: Checker, node: Node | None, where: str) -> MappingProxyType[str, str] | None:
@@ -160,7 +158,9 @@ def _parse_options(check: Checker, node: Node | None, where: str) -> MappingProx
             detail.append(f"unexpected {', '.join(repr(k) for k in extra)}")
         check.error(options.line, f"{where} 'options' must have exactly A, B, C, D ({'; '.join(detail)})")
         return None
-    texts = {letter: check.text(options.entries[letter], f"{where} option {letter}", max_len=1000) for letter in LETTERS}
+    texts = {
+        letter: check.text(options.entries[letter], f"{where} option {letter}", max_len=1000) for letter in LETTERS
+    }
     if any(v is None for v in texts.values()):
         return None
     normalised = [" ".join(str(v).lower().split()) for v in texts.values()]

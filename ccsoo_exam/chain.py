@@ -40,7 +40,15 @@ def event_hash(prev_hash: str, seq: int, kind: str, payload: str, wall_time: str
 
 def make_event(prev_hash: str, seq: int, kind: str, payload: dict[str, Any], wall_time: str, consumed: float) -> Event:
     body = canonical(payload)
-    return Event(seq, kind, body, wall_time, round(consumed, 3), prev_hash, event_hash(prev_hash, seq, kind, body, wall_time, round(consumed, 3)))
+    return Event(
+        seq,
+        kind,
+        body,
+        wall_time,
+        round(consumed, 3),
+        prev_hash,
+        event_hash(prev_hash, seq, kind, body, wall_time, round(consumed, 3)),
+    )
 
 
 def first_break(events: Iterable[Event]) -> tuple[int, str] | None:
@@ -52,7 +60,10 @@ def first_break(events: Iterable[Event]) -> tuple[int, str] | None:
             return event.seq, f"expected event {expected_seq}, found {event.seq} (events missing or reordered)"
         if event.prev_hash != previous:
             return event.seq, "does not link to the previous event"
-        if event_hash(event.prev_hash, event.seq, event.kind, event.payload, event.wall_time, event.consumed) != event.hash:
+        if (
+            event_hash(event.prev_hash, event.seq, event.kind, event.payload, event.wall_time, event.consumed)
+            != event.hash
+        ):
             return event.seq, "contents do not match its hash (edited after the fact)"
         previous = event.hash
         expected_seq += 1

@@ -13,8 +13,16 @@ from ccsoo_exam.safeyaml import load_path
 from ccsoo_exam.schema import Checker
 
 EXAM_FIELDS = (
-    "exam", "title", "duration_minutes", "item_count", "blueprint", "cut_score",
-    "time_warnings", "navigation", "shuffle_options", "show_score",
+    "exam",
+    "title",
+    "duration_minutes",
+    "item_count",
+    "blueprint",
+    "cut_score",
+    "time_warnings",
+    "navigation",
+    "shuffle_options",
+    "show_score",
 )
 EXAM_OPTIONAL = ("cut_score_basis", "item_order", "instructions", "agreement")
 NAVIGATION = ("free", "forward-only")
@@ -105,7 +113,10 @@ def load_exam(path: str) -> ExamDefinition:
         if not seq.items:
             check.error(seq.line, "'blueprint' is empty; list the banks and items drawn from each")
     if count is not None and entries and sum(e.items for e in entries) != count:
-        check.error(top.keys.get("blueprint"), f"the blueprint draws {sum(e.items for e in entries)} items but 'item_count' is {count}; make them agree")
+        check.error(
+            top.keys.get("blueprint"),
+            f"the blueprint draws {sum(e.items for e in entries)} items but 'item_count' is {count}; make them agree",
+        )
     if cut is not None and count is not None and cut > count:
         check.error(top.keys.get("cut_score"), f"'cut_score' {cut} is more than the {count} items")
     if duration is not None and any(w >= duration for w in warnings):
@@ -120,6 +131,19 @@ def load_exam(path: str) -> ExamDefinition:
     assert exam_id and title and duration and count and cut is not None and navigation
     assert shuffle is not None and show is not None
     return ExamDefinition(
-        exam_id, title, duration, count, tuple(entries), cut, tuple(sorted(set(warnings), reverse=True)),
-        navigation, shuffle, show, order, basis, instructions, agreement, path,
+        exam_id,
+        title,
+        duration,
+        count,
+        tuple(entries),
+        cut,
+        tuple(sorted(set(warnings), reverse=True)),
+        navigation,
+        shuffle,
+        show,
+        order,
+        basis,
+        instructions,
+        agreement,
+        path,
     )

@@ -64,7 +64,12 @@ def assemble_form(definition: ExamDefinition, banks: Mapping[str, Bank], seed: i
             continue
         if len(bank.items) < entry.items:
             problems.append(
-                Problem(definition.path, None, f"bank '{entry.bank}' has {len(bank.items)} items but the blueprint draws {entry.items}; add items or lower the share")
+                Problem(
+                    definition.path,
+                    None,
+                    f"bank '{entry.bank}' has {len(bank.items)} items but the blueprint draws {entry.items}; "
+                    "add items or lower the share",
+                )
             )
             continue
         chosen = sorted(bank.items, key=lambda item: _rank(seed, "pick", bank.id, item.id))[: entry.items]

@@ -70,19 +70,33 @@ def lint_bank(bank: Bank) -> list[Problem]:
     for item in bank.items:
         for letter, text in item.options.items():
             if _ABOVE.search(text):
-                flag(item.line, f"item {item.id} option {letter} uses '{_ABOVE.search(text).group(0)}'; write a real alternative")  # type: ignore[union-attr]
+                flag(
+                    item.line,
+                    f"item {item.id} option {letter} uses '{_ABOVE.search(text).group(0)}'; write a real alternative",
+                )  # type: ignore[union-attr]
         for match in _NEGATIVE.finditer(item.stem):
             if not match.group(0).isupper():
-                flag(item.line, f"item {item.id} stem is negative ('{match.group(0)}'); rephrase, or write it in capitals ({match.group(0).upper()})")
+                flag(
+                    item.line,
+                    f"item {item.id} stem is negative ('{match.group(0)}'); "
+                    f"rephrase, or write it in capitals ({match.group(0).upper()})",
+                )
                 break
         normal = " ".join(re.sub(r"[^a-z0-9 ]", " ", item.stem.lower()).split())
         if normal in stems:
-            flag(item.line, f"item {item.id} repeats the stem of item {stems[normal].id}; make each item test something different")
+            flag(
+                item.line,
+                f"item {item.id} repeats the stem of item {stems[normal].id}; make each item test something different",
+            )
         else:
             stems[normal] = item
         missing = [letter for letter in LETTERS if letter != item.key and f"Option {letter}" not in item.rationale]
         if missing:
-            flag(item.line, f"item {item.id} rationale does not say why {', '.join('Option ' + m for m in missing)} is wrong; add a sentence for each")
+            flag(
+                item.line,
+                f"item {item.id} rationale does not say why {', '.join('Option ' + m for m in missing)} is wrong; "
+                "add a sentence for each",
+            )
         if len(item.rationale) < 40:
             flag(item.line, f"item {item.id} rationale is too short to justify the key; explain it")
     n = len(bank.items)
@@ -91,8 +105,16 @@ def lint_bank(bank: Bank) -> list[Problem]:
         for letter, count in summary.keys.items():
             share = count / n
             if not KEY_SHARE_LOW <= share <= KEY_SHARE_HIGH:
-                flag(None, f"key {letter} is the answer to {count} of {n} items ({share:.0%}); keep each letter between {KEY_SHARE_LOW:.0%} and {KEY_SHARE_HIGH:.0%}")
+                flag(
+                    None,
+                    f"key {letter} is the answer to {count} of {n} items ({share:.0%}); "
+                    f"keep each letter between {KEY_SHARE_LOW:.0%} and {KEY_SHARE_HIGH:.0%}",
+                )
         share = summary.key_longest / n
         if share > LONGEST_KEY_MAX:
-            flag(None, f"the key is the longest option in {summary.key_longest} of {n} items ({share:.0%}); keep it at or under {LONGEST_KEY_MAX:.0%} by lengthening distractors")
+            flag(
+                None,
+                f"the key is the longest option in {summary.key_longest} of {n} items ({share:.0%}); "
+                f"keep it at or under {LONGEST_KEY_MAX:.0%} by lengthening distractors",
+            )
     return problems

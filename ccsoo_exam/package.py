@@ -46,7 +46,12 @@ def open_banks(definition: ExamDefinition, exam_key: str) -> ExamPackage:
         bank = bank_from_bytes(plaintext, str(path))
         if bank.id != entry.bank or bank.module != entry.module:
             problems.append(
-                Problem(str(path), None, f"holds bank '{bank.id}' (module {bank.module}) but the blueprint expects '{entry.bank}' (module {entry.module}); check the package")
+                Problem(
+                    str(path),
+                    None,
+                    f"holds bank '{bank.id}' (module {bank.module}) "
+                    f"but the blueprint expects '{entry.bank}' (module {entry.module}); check the package",
+                )
             )
             continue
         digest.update(hashlib.sha256(plaintext).digest())

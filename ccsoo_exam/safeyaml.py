@@ -115,9 +115,7 @@ def _build(text: str, name: str) -> Node:
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
-                    raise CcsooError(
-                        Problem(name, line, "more than one YAML document ('---'); keep one per file")
-                    )
+                    raise CcsooError(Problem(name, line, "more than one YAML document ('---'); keep one per file"))
                 continue
             if isinstance(event, yaml.AliasEvent):
                 # Stop at the first alias: expanding or even counting them is what bombs exploit.
@@ -125,15 +123,9 @@ def _build(text: str, name: str) -> Node:
                 raise CcsooError(problems)
             if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 if event.anchor is not None:
-                    problems.append(
-                        Problem(name, line, f"anchors (&{event.anchor}) are not allowed; remove them")
-                    )
-                if event.tag is not None and not (
-                    isinstance(event, yaml.ScalarEvent) and event.tag == "!"
-                ):
-                    problems.append(
-                        Problem(name, line, f"tags ({event.tag}) are not allowed; remove the '!' tag")
-                    )
+                    problems.append(Problem(name, line, f"anchors (&{event.anchor}) are not allowed; remove them"))
+                if event.tag is not None and not (isinstance(event, yaml.ScalarEvent) and event.tag == "!"):
+                    problems.append(Problem(name, line, f"tags ({event.tag}) are not allowed; remove the '!' tag"))
             node: Node
             if isinstance(event, yaml.ScalarEvent):
                 node = Scalar(event.value, line, quoted=event.style not in (None, ""))
@@ -144,10 +136,7 @@ def _build(text: str, name: str) -> Node:
                         Problem(name, line, f"nested deeper than {MAX_DEPTH} levels; flatten the structure")
                     )
                 container: Mapping | Sequence
-                if isinstance(event, yaml.MappingStartEvent):
-                    container = Mapping({}, {}, line)
-                else:
-                    container = Sequence([], line)
+                container = Mapping({}, {}, line) if isinstance(event, yaml.MappingStartEvent) else Sequence([], line)
                 root = _attach(stack, container, root, name, problems)
                 stack.append(_Frame(container))
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -167,9 +156,7 @@ def _build(text: str, name: str) -> Node:
     return root
 
 
-def _attach(
-    stack: list[_Frame], node: Node, root: Node | None, name: str, problems: list[Problem]
-) -> Node | None:
+def _attach(stack: list[_Frame], node: Node, root: Node | None, name: str, problems: list[Problem]) -> Node | None:
     if not stack:
         return node
     frame = stack[-1]
@@ -190,9 +177,7 @@ def _attach(
         return root
     if key.value in parent.entries:
         first = parent.keys[key.value]
-        problems.append(
-            Problem(name, key.line, f"duplicate key '{key.value}' (first at line {first}); keep one")
-        )
+        problems.append(Problem(name, key.line, f"duplicate key '{key.value}' (first at line {first}); keep one"))
         return root
     parent.entries[key.value] = node
     parent.keys[key.value] = key.line
@@ -208,4 +193,3 @@ def _syntax_message(exc: yaml.MarkedYAMLError, source_line: str) -> str:
     elif "mapping values are not allowed" in problem:
         hint = "a ': ' inside text needs the text quoted or written as a '>-' block"
     return f"YAML syntax error: {problem}; {hint}"
-

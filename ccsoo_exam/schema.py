@@ -29,7 +29,7 @@ class Checker:
 
     def raise_if_any(self) -> None:
         if self.problems:
-            raise CcsooError(sorted(self.problems, key=lambda p: (p.line or 0)))
+            raise CcsooError(sorted(self.problems, key=lambda p: p.line or 0))
 
     def mapping(self, node: Node | None, where: str) -> Mapping | None:
         if isinstance(node, Mapping):
@@ -43,9 +43,7 @@ class Checker:
         self.error(_line(node), f"{where} must be a list ('- ' entries)")
         return None
 
-    def fields(
-        self, node: Mapping, where: str, required: Iterable[str], optional: Iterable[str] = ()
-    ) -> None:
+    def fields(self, node: Mapping, where: str, required: Iterable[str], optional: Iterable[str] = ()) -> None:
         """Report missing required fields and unknown ones (with a suggestion)."""
         required = list(required)
         known = required + list(optional)

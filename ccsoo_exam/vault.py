@@ -87,7 +87,9 @@ class KeyCache:
 def check_exam_key(exam_key: str, source: str) -> str:
     key = exam_key.strip()
     if len(key) < MIN_KEY_LENGTH:
-        raise VaultError(Problem(source, None, f"the exam key is shorter than {MIN_KEY_LENGTH} characters; use a longer key"))
+        raise VaultError(
+            Problem(source, None, f"the exam key is shorter than {MIN_KEY_LENGTH} characters; use a longer key")
+        )
     return key
 
 
@@ -109,9 +111,16 @@ def read_header(blob: bytes, name: str) -> tuple[KdfParams, bytes, bytes]:
         raise VaultError(Problem(name, None, "not an encrypted ccsoo-exam bank (wrong file?)"))
     if len(blob) < HEADER_SIZE + TAG_SIZE:
         raise VaultError(Problem(name, None, "the encrypted bank is truncated; get a fresh copy of the exam package"))
-    magic, version, kdf, p1, p2, p3, salt, nonce = _HEADER.unpack_from(blob)
+    _magic, version, kdf, p1, p2, p3, salt, nonce = _HEADER.unpack_from(blob)
     if version != VERSION:
-        raise VaultError(Problem(name, None, f"bank format version {version} is not supported by this ccsoo-exam (expects {VERSION}); update ccsoo-exam or re-encrypt"))
+        raise VaultError(
+            Problem(
+                name,
+                None,
+                f"bank format version {version} is not supported by this ccsoo-exam (expects {VERSION}); "
+                "update ccsoo-exam or re-encrypt",
+            )
+        )
     params = KdfParams(kdf, p1, p2, p3, salt)
     _check_bounds(params, name)
     return params, nonce, blob[:HEADER_SIZE]
@@ -129,7 +138,12 @@ def decrypt(blob: bytes, exam_key: str | None = None, *, name: str = "bank", cac
         return AESGCM(key).decrypt(nonce, blob[HEADER_SIZE:], header)
     except InvalidTag:
         raise VaultError(
-            Problem(name, None, "cannot decrypt: the exam key is wrong, or the file was altered or damaged; check the key, or get a fresh copy")
+            Problem(
+                name,
+                None,
+                "cannot decrypt: the exam key is wrong, or the file was altered or damaged; "
+                "check the key, or get a fresh copy",
+            )
         ) from None
 
 
@@ -139,7 +153,15 @@ def _check_bounds(params: KdfParams, name: str) -> None:
     elif params.kdf == KDF_SCRYPT:
         bounds = SCRYPT_BOUNDS
     else:
-        raise VaultError(Problem(name, None, f"unknown key-derivation method {params.kdf}; the file is damaged or not from ccsoo-exam"))
-    for value, (low, high) in zip((params.p1, params.p2, params.p3), bounds):
+        raise VaultError(
+            Problem(
+                name, None, f"unknown key-derivation method {params.kdf}; the file is damaged or not from ccsoo-exam"
+            )
+        )
+    for value, (low, high) in zip((params.p1, params.p2, params.p3), bounds, strict=False):
         if not low <= value <= high:
-            raise VaultError(Problem(name, None, "key-derivation parameters are out of bounds; the file is damaged or was tampered with"))
+            raise VaultError(
+                Problem(
+                    name, None, "key-derivation parameters are out of bounds; the file is damaged or was tampered with"
+                )
+            )

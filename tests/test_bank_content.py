@@ -89,4 +89,6 @@ def test_arithmetic_checker_catches_a_wrong_value() -> None:
 def test_erlang_c_matches_published_reference() -> None:
     # Reference: 10 erlangs offered to 11 agents waits with probability 0.6821 (standard Erlang C tables).
     assert item_arithmetic.erlang_c(11, 10) == pytest.approx(0.6821, abs=1e-4)
-    assert item_arithmetic.service_level(11, 10, 180, 20) == pytest.approx(1 - 0.6821 * 2.718281828 ** (-1 * 20 / 180), abs=1e-4)
+    assert item_arithmetic.service_level(11, 10, 180, 20) == pytest.approx(
+        1 - 0.6821 * 2.718281828 ** (-1 * 20 / 180), abs=1e-4
+    )

@@ -14,7 +14,9 @@ from tests.conftest import bank_yaml
 KEY = "author key for tests"
 
 
-def run(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def run(
+    *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
     import os
 
     full_env = {**os.environ, **(env or {})}
@@ -77,7 +79,11 @@ def test_encrypt_decrypt_round_trip_through_the_real_command(write, tmp_path: Pa
     wrong = run("bank", "decrypt", dest, env={"CCSOO_EXAM_KEY": "a different key"})
     assert wrong.returncode == 2
     assert wrong.stdout == b""
-    assert wrong.stderr.decode().strip() == f"{dest}: cannot decrypt: the exam key is wrong, or the file was altered or damaged; check the key, or get a fresh copy"
+    assert (
+        wrong.stderr.decode().strip()
+        == f"{dest}: cannot decrypt: the exam key is wrong, or the file was altered or damaged; "
+        "check the key, or get a fresh copy"
+    )
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,9 @@ class Terminal:
     def start(self, *args: str) -> None:
         command = " ".join([sys.executable, "-m", "ccsoo_exam", *args])
         env = f"CCSOO_EXAM_DATA={self.data} TEXTUAL_PRESS=ctrl+q"  # a hostile TEXTUAL_* must be ignored
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", f"{env} exec {command}"], check=True)
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", f"{env} exec {command}"], check=True
+        )
         subprocess.run(["tmux", "set-option", "-t", self.name, "remain-on-exit", "on"], check=True)
 
     def screen(self) -> str:
@@ -46,11 +48,15 @@ class Terminal:
             time.sleep(0.15)  # a person's pace; Textual reads each key on its own
 
     def pid(self) -> int:
-        out = subprocess.run(["tmux", "display-message", "-p", "-t", self.name, "#{pane_pid}"], capture_output=True, text=True)
+        out = subprocess.run(
+            ["tmux", "display-message", "-p", "-t", self.name, "#{pane_pid}"], capture_output=True, text=True
+        )
         return int(out.stdout.strip())
 
     def dead(self) -> bool:
-        out = subprocess.run(["tmux", "display-message", "-p", "-t", self.name, "#{pane_dead}"], capture_output=True, text=True)
+        out = subprocess.run(
+            ["tmux", "display-message", "-p", "-t", self.name, "#{pane_dead}"], capture_output=True, text=True
+        )
         return out.stdout.strip() == "1"
 
     def close(self) -> None:

@@ -20,10 +20,14 @@ from tests.exam_fixtures import PIN, FakeClock, FakeWallClock, open_db, sample_p
 SIZE = (80, 24)
 
 
-def build(db: Path, clock: FakeClock | None = None, wall: FakeWallClock | None = None) -> tuple[ExamApp, sqlite3.Connection]:
+def build(
+    db: Path, clock: FakeClock | None = None, wall: FakeWallClock | None = None
+) -> tuple[ExamApp, sqlite3.Connection]:
     conn = open_db(db)
     package = sample_package()
-    app = make_app(package.definition, conn, clock=clock or FakeClock(), wall_clock=wall or FakeWallClock(), timers=False)
+    app = make_app(
+        package.definition, conn, clock=clock or FakeClock(), wall_clock=wall or FakeWallClock(), timers=False
+    )
     return app, conn
 
 
@@ -53,7 +57,7 @@ def text(app: ExamApp, selector: str) -> str:
 
 
 async def test_unlock_with_wrong_then_right_key(tmp_path: Path) -> None:
-    app, conn = build(tmp_path / "r.db")
+    app, _conn = build(tmp_path / "r.db")
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, UnlockScreen)
         app.screen.query_one("#key", Input).value = "definitely the wrong key"
@@ -99,11 +103,23 @@ async def test_answer_flag_strike_and_move_are_saved_before_shown(tmp_path: Path
 
 
 async def test_lockdown_keys_do_nothing(tmp_path: Path) -> None:
-    app, conn = build(tmp_path / "r.db")
+    app, _conn = build(tmp_path / "r.db")
     async with app.run_test(size=SIZE) as pilot:
         await start_sitting(app, pilot)
         screen = app.screen
-        for key in ("ctrl+q", "ctrl+c", "ctrl+p", "ctrl+z", "ctrl+backslash", "ctrl+s", "escape", "f1", "f10", "ctrl+x", "ctrl+v"):
+        for key in (
+            "ctrl+q",
+            "ctrl+c",
+            "ctrl+p",
+            "ctrl+z",
+            "ctrl+backslash",
+            "ctrl+s",
+            "escape",
+            "f1",
+            "f10",
+            "ctrl+x",
+            "ctrl+v",
+        ):
             await pilot.press(key)
         assert app.is_running and app.screen is screen
         assert not app.ENABLE_COMMAND_PALETTE and not app.ALLOW_SELECT
@@ -199,12 +215,14 @@ async def test_candidate_submit_scores_correctly_and_key_stays_out_of_db(tmp_pat
     for bank in package.banks.values():
         for item in bank.items[:10]:
             assert item.stem[:40] not in dump and item.rationale[:40] not in dump
-    assert "key" not in {c[1] for t in ("sittings", "responses", "events") for c in conn.execute(f"PRAGMA table_info({t})")}
+    assert "key" not in {
+        c[1] for t in ("sittings", "responses", "events") for c in conn.execute(f"PRAGMA table_info({t})")
+    }
 
 
 async def test_crash_and_resume_keeps_answers_position_and_time(tmp_path: Path) -> None:
     clock, wall = FakeClock(), FakeWallClock()
-    app, conn = build(tmp_path / "r.db", clock, wall)
+    app, _conn = build(tmp_path / "r.db", clock, wall)
     async with app.run_test(size=SIZE) as pilot:
         await start_sitting(app, pilot)
         await pilot.press("c", "n", "d", "f", "n")
@@ -235,7 +253,7 @@ async def test_crash_and_resume_keeps_answers_position_and_time(tmp_path: Path) 
 
 
 async def test_too_small_terminal_blocks_until_resized(tmp_path: Path) -> None:
-    app, conn = build(tmp_path / "r.db")
+    app, _conn = build(tmp_path / "r.db")
     async with app.run_test(size=(70, 20)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, NoticeScreen)

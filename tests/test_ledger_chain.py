@@ -73,7 +73,9 @@ def test_clock_format_rounds_up_until_truly_zero() -> None:
 def chain(n: int) -> list:
     events, head = [], GENESIS
     for seq in range(1, n + 1):
-        event = make_event(head, seq, "answer", {"position": seq, "answer": "B"}, f"2026-11-22T09:00:{seq:02d}", seq * 1.5)
+        event = make_event(
+            head, seq, "answer", {"position": seq, "answer": "B"}, f"2026-11-22T09:00:{seq:02d}", seq * 1.5
+        )
         events.append(event)
         head = event.hash
     return events

@@ -21,8 +21,12 @@ def test_all_of_the_above(write) -> None:
 
 
 def test_negative_stem_needs_capitals(write) -> None:
-    lower = bank_yaml(count=20).replace("Which response best serves case number 5", "Which response does not serve case 5")
-    upper = bank_yaml(count=20).replace("Which response best serves case number 5", "Which response does NOT serve case 5")
+    lower = bank_yaml(count=20).replace(
+        "Which response best serves case number 5", "Which response does not serve case 5"
+    )
+    upper = bank_yaml(count=20).replace(
+        "Which response best serves case number 5", "Which response does NOT serve case 5"
+    )
     assert any("stem is negative ('not')" in f for f in flaws(write, lower))
     assert flaws(write, upper) == []
 
@@ -51,7 +55,9 @@ def test_key_longest_too_often(write) -> None:
     text = bank_yaml(count=20)
     bank = load_bank(write("b.yaml", text))
     for item in bank.items[:8]:
-        text = text.replace(f"Response {item.key} for case {item.id[-3:]}", f"Response {item.key} for case {item.id[-3:]} in full")
+        text = text.replace(
+            f"Response {item.key} for case {item.id[-3:]}", f"Response {item.key} for case {item.id[-3:]} in full"
+        )
     found = flaws(write, text)
     assert any("longest option in 8 of 20 items (40%)" in f for f in found)
     assert summarise(load_bank(write("b.yaml", text))).key_longest == 8

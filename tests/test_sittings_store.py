@@ -21,8 +21,17 @@ def new_live(db: Path) -> LiveSitting:
     package = sample_package()
     form = assemble_form(package.definition, package.banks, 5)
     sid = create_sitting(
-        conn, exam_id="ccsoo-written-2026", exam_title="t", package_fingerprint=package.fingerprint, candidate_id="C1",
-        candidate_name="", form=form, cut_score=56, base_seconds=10800, multiplier=1.0, proctor_pin=hash_pin("2468"),
+        conn,
+        exam_id="ccsoo-written-2026",
+        exam_title="t",
+        package_fingerprint=package.fingerprint,
+        candidate_id="C1",
+        candidate_name="",
+        form=form,
+        cut_score=56,
+        base_seconds=10800,
+        multiplier=1.0,
+        proctor_pin=hash_pin("2468"),
     )
     live = LiveSitting(conn, package, sid, FakeClock(), FakeWallClock())
     live.start()

@@ -15,29 +15,65 @@ from ccsoo_exam.lint import lint_bank, summarise
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    bank = commands.add_parser("bank", help="author tools for question banks", description="Author tools for question banks (YAML sources and encrypted .bank files).")
+    bank = commands.add_parser(
+        "bank",
+        help="author tools for question banks",
+        description="Author tools for question banks (YAML sources and encrypted .bank files).",
+    )
     sub = bank.add_subparsers(dest="bank_command", metavar="ACTION", required=True)
 
-    p = sub.add_parser("validate", help="check bank sources against the format", description="Check plaintext bank files against the bank format; every problem is printed as path:line.")
+    p = sub.add_parser(
+        "validate",
+        help="check bank sources against the format",
+        description="Check plaintext bank files against the bank format; every problem is printed as path:line.",
+    )
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(handler=cmd_validate)
 
-    p = sub.add_parser("lint", help="find item-writing flaws", description="Validate, then report item-writing flaws: all/none of the above, key-letter balance, key as longest option, duplicate stems, rationales that skip a distractor, negative stems without emphasis.")
+    p = sub.add_parser(
+        "lint",
+        help="find item-writing flaws",
+        description=(
+            "Validate, then report item-writing flaws: all/none of the above, key-letter balance, "
+            "key as longest option, duplicate stems, rationales that skip a distractor, "
+            "negative stems without emphasis."
+        ),
+    )
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(handler=cmd_lint)
 
-    p = sub.add_parser("inspect", help="summarise banks", description="Show each bank's item counts by topic, difficulty and kind, and its key balance.")
+    p = sub.add_parser(
+        "inspect",
+        help="summarise banks",
+        description="Show each bank's item counts by topic, difficulty and kind, and its key balance.",
+    )
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(handler=cmd_inspect)
 
-    p = sub.add_parser("encrypt", help="encrypt bank sources for delivery", description="Validate and encrypt bank sources. Several sources encrypted together share one key derivation, so the package opens with one KDF run. DEST is a file for one source, a directory for several.")
+    p = sub.add_parser(
+        "encrypt",
+        help="encrypt bank sources for delivery",
+        description=(
+            "Validate and encrypt bank sources. Several sources encrypted together share one key derivation, "
+            "so the package opens with one KDF run. DEST is a file for one source, a directory for several."
+        ),
+    )
     p.add_argument("sources", nargs="+", metavar="SRC")
     p.add_argument("-o", "--output", required=True, metavar="DEST")
-    p.add_argument("--kdf", choices=("argon2id", "scrypt"), default="argon2id", help="key derivation (default argon2id, 64 MiB, 3 passes)")
+    p.add_argument(
+        "--kdf",
+        choices=("argon2id", "scrypt"),
+        default="argon2id",
+        help="key derivation (default argon2id, 64 MiB, 3 passes)",
+    )
     add_key_options(p)
     p.set_defaults(handler=cmd_encrypt)
 
-    p = sub.add_parser("decrypt", help="decrypt a bank", description="Decrypt an encrypted bank and write its YAML to DEST, or to standard output without -o.")
+    p = sub.add_parser(
+        "decrypt",
+        help="decrypt a bank",
+        description="Decrypt an encrypted bank and write its YAML to DEST, or to standard output without -o.",
+    )
     p.add_argument("source", metavar="SRC")
     p.add_argument("-o", "--output", metavar="DEST")
     add_key_options(p)
@@ -95,7 +131,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_encrypt(args: argparse.Namespace) -> int:
     key = exam_key(args)
-    banks, problems = _load_all(args.sources)
+    _banks, problems = _load_all(args.sources)
     if problems:
         _report(problems)
         print("nothing encrypted: fix the problems above first", file=sys.stderr)
@@ -143,4 +179,6 @@ def _write_atomically(target: Path, data: bytes) -> None:
         os.replace(temporary, target)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
-        raise CcsooError(Problem(str(target), None, f"cannot write: {exc.strerror}; check the directory exists and is writable")) from None
+        raise CcsooError(
+            Problem(str(target), None, f"cannot write: {exc.strerror}; check the directory exists and is writable")
+        ) from None

@@ -27,8 +27,16 @@ def register(commands: argparse._SubParsersAction) -> None:
             "again and the proctor resumes the sitting."
         ),
     )
-    p.add_argument("--exam", default="question_banks/exam.yaml", metavar="PATH", help="exam definition (default: %(default)s)")
-    p.add_argument("--db", metavar="PATH", help="results database (default: DATA_DIR/results.db; DATA_DIR is $CCSOO_EXAM_DATA or ~/.local/share/ccsoo-exam)")
+    p.add_argument(
+        "--exam", default="question_banks/exam.yaml", metavar="PATH", help="exam definition (default: %(default)s)"
+    )
+    p.add_argument(
+        "--db",
+        metavar="PATH",
+        help=(
+            "results database (default: DATA_DIR/results.db; DATA_DIR is $CCSOO_EXAM_DATA or ~/.local/share/ccsoo-exam)"
+        ),
+    )
     p.set_defaults(handler=cmd_sit)
 
     p = commands.add_parser(
@@ -49,7 +57,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     exam = package / "exam.yaml"
     key_file = package / "demo.key"
     if not exam.exists() or not key_file.exists():
-        raise CcsooError(Problem(str(package), None, "the sample package is missing; run from a full ccsoo-exam checkout"))
+        raise CcsooError(
+            Problem(str(package), None, "the sample package is missing; run from a full ccsoo-exam checkout")
+        )
     db = Path(args.db) if args.db else data_dir() / "demo.db"
     return deliver(str(exam), db, demo_key=key_file.read_text(encoding="utf-8").strip(), demo_pin=DEMO_PIN)
 
@@ -91,5 +101,8 @@ def read_roster(conn: sqlite3.Connection) -> dict[str, tuple[str, float]]:
         keys = row.keys()
         accommodations = str(row["accommodations"] or "") if "accommodations" in keys else ""
         match = re.search(r"(\d+)\s*%", accommodations)
-        roster[str(row["candidate_id"])] = (str(row["name"] or "") if "name" in keys else "", 1 + int(match.group(1)) / 100 if match else 1.0)
+        roster[str(row["candidate_id"])] = (
+            str(row["name"] or "") if "name" in keys else "",
+            1 + int(match.group(1)) / 100 if match else 1.0,
+        )
     return roster

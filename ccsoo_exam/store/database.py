@@ -20,12 +20,16 @@ from ccsoo_exam.errors import Problem, StoreError
 Migration = tuple[str, str]  # (unique name, SQL script)
 
 
-def connect(path: str | os.PathLike[str], migrations: Sequence[Migration] = (), *, readonly: bool = False) -> sqlite3.Connection:
+def connect(
+    path: str | os.PathLike[str], migrations: Sequence[Migration] = (), *, readonly: bool = False
+) -> sqlite3.Connection:
     """Open (creating if needed) a results database with the durable settings applied."""
     name = str(path)
     try:
         if readonly:
-            conn = sqlite3.connect(f"file:{Path(name).absolute()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                f"file:{Path(name).absolute()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+            )
         else:
             Path(name).parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(name, isolation_level=None, check_same_thread=False)
@@ -34,21 +38,32 @@ def connect(path: str | os.PathLike[str], migrations: Sequence[Migration] = (), 
         if not readonly:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":
-                raise StoreError(Problem(name, None, f"cannot use write-ahead logging (journal mode {mode}); use a local disk"))
+                raise StoreError(
+                    Problem(name, None, f"cannot use write-ahead logging (journal mode {mode}); use a local disk")
+                )
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         if not readonly:
             migrate(conn, migrations)
         return conn
     except sqlite3.DatabaseError as exc:
-        raise StoreError(Problem(name, None, f"cannot open the results database: {exc}; check the path, or that it is a ccsoo-exam database")) from None
+        raise StoreError(
+            Problem(
+                name,
+                None,
+                f"cannot open the results database: {exc}; check the path, or that it is a ccsoo-exam database",
+            )
+        ) from None
     except OSError as exc:
         raise StoreError(Problem(name, None, f"cannot create the results database: {exc.strerror}")) from None
 
 
 def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> list[str]:
     """Apply the migrations this database has not seen, each in its own transaction."""
-    conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS migrations "
+        "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
+    )
     done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
     applied = []
     for name, script in migrations:
@@ -100,7 +115,11 @@ class ProcessLock:
         except BlockingIOError:
             os.close(fd)
             raise StoreError(
-                Problem(str(self.path)[:-5], None, "another ccsoo-exam process is using this database; close it first (only one may run per database)")
+                Problem(
+                    str(self.path)[:-5],
+                    None,
+                    "another ccsoo-exam process is using this database; close it first (only one may run per database)",
+                )
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())

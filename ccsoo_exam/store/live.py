@@ -26,7 +26,9 @@ from ccsoo_exam.store.sittings import (
 
 
 class LiveSitting:
-    def __init__(self, conn: sqlite3.Connection, package: ExamPackage, sitting_id: str, clock: Clock, wall_clock: WallClock) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, package: ExamPackage, sitting_id: str, clock: Clock, wall_clock: WallClock
+    ) -> None:
         self.conn = conn
         self.package = package
         self.definition = package.definition

@@ -153,7 +153,13 @@ def create_sitting(
     """Check a candidate in: the sitting, its 80 empty responses and the first event, at once."""
     sitting_id = str(uuid.uuid4())
     now = iso(wall_clock())
-    payload = {"candidate": candidate_id, "seed": str(form.seed), "form": form.digest, "multiplier": multiplier, "package": package_fingerprint}
+    payload = {
+        "candidate": candidate_id,
+        "seed": str(form.seed),
+        "form": form.digest,
+        "multiplier": multiplier,
+        "package": package_fingerprint,
+    }
     event = make_event(GENESIS, 1, "check-in", payload, now, 0.0)
     with _writing(), transaction(conn):
         conn.execute(
@@ -161,11 +167,28 @@ def create_sitting(
                form_seed, form_digest, item_count, cut_score, base_seconds, multiplier, status, proctor_pin,
                created_at, chain_head, event_count, updated_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'checked-in', ?, ?, ?, 1, ?)""",
-            (sitting_id, exam_id, exam_title, package_fingerprint, candidate_id, candidate_name, str(form.seed),
-             form.digest, len(form.items), cut_score, base_seconds, multiplier, proctor_pin, now, event.hash, now),
+            (
+                sitting_id,
+                exam_id,
+                exam_title,
+                package_fingerprint,
+                candidate_id,
+                candidate_name,
+                str(form.seed),
+                form.digest,
+                len(form.items),
+                cut_score,
+                base_seconds,
+                multiplier,
+                proctor_pin,
+                now,
+                event.hash,
+                now,
+            ),
         )
         conn.executemany(
-            "INSERT INTO responses (sitting_id, position, bank_id, module, item_id, option_order) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO responses (sitting_id, position, bank_id, module, item_id, option_order) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             [(sitting_id, i.position, i.bank, i.module, i.item_id, "".join(i.option_order)) for i in form.items],
         )
         _insert_event(conn, sitting_id, event)
@@ -175,7 +198,8 @@ def create_sitting(
 def open_sittings(conn: sqlite3.Connection, exam_id: str) -> list[SittingRecord]:
     """Sittings on this terminal not yet submitted, newest first (what a proctor may resume)."""
     rows = conn.execute(
-        "SELECT sitting_id FROM sittings WHERE exam_id = ? AND status != 'submitted' ORDER BY updated_at DESC", (exam_id,)
+        "SELECT sitting_id FROM sittings WHERE exam_id = ? AND status != 'submitted' ORDER BY updated_at DESC",
+        (exam_id,),
     ).fetchall()
     return [load_sitting(conn, row[0]) for row in rows]
 
@@ -184,7 +208,9 @@ def load_sitting(conn: sqlite3.Connection, sitting_id: str) -> SittingRecord:
     row = conn.execute("SELECT * FROM sittings WHERE sitting_id = ?", (sitting_id,)).fetchone()
     if row is None:
         raise StoreError(Problem("sitting", None, f"no sitting {sitting_id} in this database"))
-    last = conn.execute("SELECT wall_time FROM events WHERE sitting_id = ? ORDER BY seq DESC LIMIT 1", (sitting_id,)).fetchone()
+    last = conn.execute(
+        "SELECT wall_time FROM events WHERE sitting_id = ? ORDER BY seq DESC LIMIT 1", (sitting_id,)
+    ).fetchone()
     modules = json.loads(row["module_scores"]) if row["module_scores"] else None
     return SittingRecord(
         sitting_id=row["sitting_id"],
@@ -227,7 +253,8 @@ def load_responses(conn: sqlite3.Connection, sitting_id: str) -> list[ResponseSt
 
 def load_events(conn: sqlite3.Connection, sitting_id: str) -> list[Event]:
     rows = conn.execute(
-        "SELECT seq, kind, payload, wall_time, consumed_seconds, prev_hash, hash FROM events WHERE sitting_id = ? ORDER BY seq",
+        "SELECT seq, kind, payload, wall_time, consumed_seconds, prev_hash, hash "
+        "FROM events WHERE sitting_id = ? ORDER BY seq",
         (sitting_id,),
     ).fetchall()
     return [Event(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
@@ -246,8 +273,18 @@ def verify_sitting(conn: sqlite3.Connection, sitting_id: str) -> tuple[int, str]
 
 def _insert_event(conn: sqlite3.Connection, sitting_id: str, event: Event) -> None:
     conn.execute(
-        "INSERT INTO events (sitting_id, seq, kind, payload, wall_time, consumed_seconds, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (sitting_id, event.seq, event.kind, event.payload, event.wall_time, event.consumed, event.prev_hash, event.hash),
+        "INSERT INTO events (sitting_id, seq, kind, payload, wall_time, consumed_seconds, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            sitting_id,
+            event.seq,
+            event.kind,
+            event.payload,
+            event.wall_time,
+            event.consumed,
+            event.prev_hash,
+            event.hash,
+        ),
     )
 
 
@@ -275,7 +312,9 @@ class _writing:
 class SittingRecorder:
     """Writes one sitting's changes, each with its event and consumed time, in one transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, record: SittingRecord, ledger: Ledger, wall_clock: WallClock = utc_now) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, record: SittingRecord, ledger: Ledger, wall_clock: WallClock = utc_now
+    ) -> None:
         self.conn = conn
         self.sitting_id = record.sitting_id
         self.ledger = ledger
@@ -296,7 +335,14 @@ class SittingRecorder:
                 self.conn.execute(
                     """UPDATE sittings SET consumed_seconds = ?, extension_seconds = ?, chain_head = ?, event_count = ?,
                        updated_at = ? WHERE sitting_id = ?""",
-                    (self.ledger.consumed, self.ledger.allowance.extension_seconds, event.hash, event.seq, now, self.sitting_id),
+                    (
+                        self.ledger.consumed,
+                        self.ledger.allowance.extension_seconds,
+                        event.hash,
+                        event.seq,
+                        now,
+                        self.sitting_id,
+                    ),
                 )
         except BaseException:
             self.ledger.restore(snapshot)
@@ -308,11 +354,17 @@ class SittingRecorder:
         return f"UPDATE sittings SET {assignments} WHERE sitting_id = ?", (*params, self.sitting_id)
 
     def _response(self, position: int, assignments: str, *params: Any) -> tuple[str, tuple[Any, ...]]:
-        return f"UPDATE responses SET {assignments} WHERE sitting_id = ? AND position = ?", (*params, self.sitting_id, position)
+        return f"UPDATE responses SET {assignments} WHERE sitting_id = ? AND position = ?", (
+            *params,
+            self.sitting_id,
+            position,
+        )
 
     def start(self) -> Event:
         self.ledger.start()
-        return self._commit("start", {}, [self._sitting("status = 'in-progress', started_at = ?", iso(self.wall_clock()))])
+        return self._commit(
+            "start", {}, [self._sitting("status = 'in-progress', started_at = ?", iso(self.wall_clock()))]
+        )
 
     def answer(self, position: int, letter: str | None, struck: frozenset[str] = frozenset()) -> Event:
         letters = "".join(sorted(struck))
@@ -320,17 +372,23 @@ class SittingRecorder:
             "answer",
             {"position": position, "answer": letter},
             [
-                self._response(position, "answer = ?, struck = ?, answered_at = ?", letter, letters, iso(self.wall_clock())),
+                self._response(
+                    position, "answer = ?, struck = ?, answered_at = ?", letter, letters, iso(self.wall_clock())
+                ),
                 self._sitting("position = ?", position),
             ],
         )
 
     def flag(self, position: int, flagged: bool) -> Event:
-        return self._commit("flag", {"position": position, "flagged": flagged}, [self._response(position, "flagged = ?", int(flagged))])
+        return self._commit(
+            "flag", {"position": position, "flagged": flagged}, [self._response(position, "flagged = ?", int(flagged))]
+        )
 
     def strike(self, position: int, struck: frozenset[str]) -> Event:
         letters = "".join(sorted(struck))
-        return self._commit("strike", {"position": position, "struck": letters}, [self._response(position, "struck = ?", letters)])
+        return self._commit(
+            "strike", {"position": position, "struck": letters}, [self._response(position, "struck = ?", letters)]
+        )
 
     def navigate(self, position: int) -> Event:
         return self._commit("navigate", {"position": position}, [self._sitting("position = ?", position)])
@@ -375,11 +433,23 @@ class SittingRecorder:
         now = iso(self.wall_clock())
         event = self._commit(
             "submit",
-            {"reason": reason, "raw": result.raw, "percent": result.percent, "passed": result.passed, "modules": modules},
+            {
+                "reason": reason,
+                "raw": result.raw,
+                "percent": result.percent,
+                "passed": result.passed,
+                "modules": modules,
+            },
             [
                 self._sitting(
-                    "status = 'submitted', submitted_at = ?, submit_reason = ?, raw_score = ?, percent = ?, passed = ?, module_scores = ?",
-                    now, reason, result.raw, result.percent, int(result.passed), modules,
+                    "status = 'submitted', submitted_at = ?, submit_reason = ?, "
+                    "raw_score = ?, percent = ?, passed = ?, module_scores = ?",
+                    now,
+                    reason,
+                    result.raw,
+                    result.percent,
+                    int(result.passed),
+                    modules,
                 )
             ],
         )

@@ -16,10 +16,25 @@ from textual.app import App
 from textual.binding import Binding
 
 BLOCKED_KEYS = (
-    "ctrl+q", "ctrl+c", "ctrl+p", "ctrl+z", "ctrl+backslash", "ctrl+s", "ctrl+x", "ctrl+v", "ctrl+y",
-    "ctrl+a", "ctrl+e", "ctrl+w", "ctrl+d", "ctrl+l", "ctrl+t",
+    "ctrl+q",
+    "ctrl+c",
+    "ctrl+p",
+    "ctrl+z",
+    "ctrl+backslash",
+    "ctrl+s",
+    "ctrl+x",
+    "ctrl+v",
+    "ctrl+y",
+    "ctrl+a",
+    "ctrl+e",
+    "ctrl+w",
+    "ctrl+d",
+    "ctrl+l",
+    "ctrl+t",
     *(f"f{n}" for n in range(1, 25)),
-    "super+c", "super+v", "super+q",
+    "super+c",
+    "super+v",
+    "super+q",
 )
 
 

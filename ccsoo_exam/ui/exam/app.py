@@ -7,6 +7,7 @@ the exam definition and both clocks injected.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sqlite3
 import time
@@ -98,10 +99,15 @@ class ExamApp(LockedDownApp):
         record = waiting[0]
         if not check_pin(result.pin, record.proctor_pin):
             self.push_screen(UnlockScreen(self.definition, self.demo_key, self.demo_pin), self._unlocked)
-            self.notify("That PIN is not the PIN of the sitting in progress on this terminal.", severity="error", timeout=6)
+            self.notify(
+                "That PIN is not the PIN of the sitting in progress on this terminal.", severity="error", timeout=6
+            )
             return
         if record.package_fingerprint != self.package.fingerprint:
-            self._block("Wrong exam package", "The sitting in progress used a different exam package. Unlock the same package to resume it.")
+            self._block(
+                "Wrong exam package",
+                "The sitting in progress used a different exam package. Unlock the same package to resume it.",
+            )
             return
         self.pin_hash = record.proctor_pin
         self.live = LiveSitting(self.conn, self.package, record.sitting_id, self.clock, self.wall_clock)
@@ -122,9 +128,17 @@ class ExamApp(LockedDownApp):
         form = assemble_form(definition, self.package.banks, new_seed())
         sitting_id = self._save(
             lambda: create_sitting(
-                self.conn, exam_id=definition.exam, exam_title=definition.title, package_fingerprint=self.package.fingerprint,  # type: ignore[union-attr]
-                candidate_id=check_in.candidate_id, candidate_name=check_in.name, form=form, cut_score=definition.cut_score,
-                base_seconds=definition.duration_minutes * 60.0, multiplier=check_in.multiplier, proctor_pin=self.pin_hash,  # type: ignore[arg-type]
+                self.conn,
+                exam_id=definition.exam,
+                exam_title=definition.title,
+                package_fingerprint=self.package.fingerprint,  # type: ignore[union-attr]
+                candidate_id=check_in.candidate_id,
+                candidate_name=check_in.name,
+                form=form,
+                cut_score=definition.cut_score,
+                base_seconds=definition.duration_minutes * 60.0,
+                multiplier=check_in.multiplier,
+                proctor_pin=self.pin_hash,  # type: ignore[arg-type]
                 wall_clock=self.wall_clock,
             )
         )
@@ -134,7 +148,9 @@ class ExamApp(LockedDownApp):
 
     def _show_instructions(self) -> None:
         live = self._live()
-        self.push_screen(InstructionsScreen(self.definition, live.record.candidate_id, live.ledger.allowance.total), self._accepted)
+        self.push_screen(
+            InstructionsScreen(self.definition, live.record.candidate_id, live.ledger.allowance.total), self._accepted
+        )
 
     def _accepted(self, accepted: bool | None) -> None:
         if accepted and self._save(lambda: self._live().start()) is not False:
@@ -142,7 +158,9 @@ class ExamApp(LockedDownApp):
 
     def _show_questions(self) -> None:
         self.outcome = "in progress"
-        self.push_screen(QuestionScreen(self._live(), self._save_failed, self.open_review, self.confirm_submit, self.open_goto))
+        self.push_screen(
+            QuestionScreen(self._live(), self._save_failed, self.open_review, self.confirm_submit, self.open_goto)
+        )
         if self._live().record.status == "paused":
             self.push_screen(PausedScreen())
 
@@ -156,7 +174,9 @@ class ExamApp(LockedDownApp):
             self._question_screen().go_to(position)
 
     def open_goto(self) -> None:
-        self.push_screen(GotoModal(self._live().count), lambda p: self._question_screen().go_to(p) if p is not None else None)
+        self.push_screen(
+            GotoModal(self._live().count), lambda p: self._question_screen().go_to(p) if p is not None else None
+        )
 
     def confirm_submit(self) -> None:
         live = self._live()
@@ -189,10 +209,13 @@ class ExamApp(LockedDownApp):
             self.submit("time expired")
             return
         for minutes in self.definition.time_warnings:
-            if remaining <= minutes * 60 and minutes not in live.warnings_given:
-                # Warn every threshold passed (several at once after a long pause), largest first.
-                if self._save(lambda m=minutes: live.warn(m)) is not False:
-                    self.notify(f"{minutes} minutes remaining.", title="Time", timeout=10)
+            # Warn every threshold passed (several at once after a long pause), largest first.
+            if (
+                remaining <= minutes * 60
+                and minutes not in live.warnings_given
+                and self._save(lambda m=minutes: live.warn(m)) is not False
+            ):
+                self.notify(f"{minutes} minutes remaining.", title="Time", timeout=10)
         screen = self._question_screen(required=False)
         if screen is not None:
             screen.refresh_status()
@@ -225,7 +248,10 @@ class ExamApp(LockedDownApp):
             self._menu_open = False
             return
         paused = live.ledger.paused and live.record.status != "submitted"
-        self.push_screen(ProctorMenu(paused, live.record.status == "submitted", format_clock(live.ledger.remaining)), self._proctor_chose)
+        self.push_screen(
+            ProctorMenu(paused, live.record.status == "submitted", format_clock(live.ledger.remaining)),
+            self._proctor_chose,
+        )
 
     def _proctor_chose(self, choice: ProctorAction | None) -> None:
         self._menu_open = False
@@ -262,7 +288,10 @@ class ExamApp(LockedDownApp):
             return False
 
     def _save_failed(self, error: StoreError) -> None:
-        self._block("NOT SAVED - call the proctor", f"{error.problems[0].message}.\nYour earlier answers are safe. Raise your hand now.")
+        self._block(
+            "NOT SAVED - call the proctor",
+            f"{error.problems[0].message}.\nYour earlier answers are safe. Raise your hand now.",
+        )
 
     def _block(self, heading: str, body: str) -> None:
         if not isinstance(self.screen, NoticeScreen):
@@ -277,7 +306,9 @@ class ExamApp(LockedDownApp):
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         if small and self._size_notice is None:
             self._size_notice = NoticeScreen(
-                "The terminal is too small", f"The exam needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this one is {width}x{height}.\nEnlarge the window. Nothing is lost; call the proctor if unsure."
+                "The terminal is too small",
+                f"The exam needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this one is {width}x{height}.\n"
+                "Enlarge the window. Nothing is lost; call the proctor if unsure.",
             )
             self.push_screen(self._size_notice)
         elif not small and self._size_notice is not None:
@@ -295,10 +326,8 @@ class ExamApp(LockedDownApp):
     def _terminate(self, number: int) -> None:
         """SIGTERM/SIGHUP: commit a final heartbeat, then exit; the proctor resumes later."""
         if self.live is not None and self.live.record.status != "submitted":
-            try:
+            with contextlib.suppress(CcsooError):  # the database is gone; the last committed heartbeat stands
                 self.live.heartbeat()
-            except CcsooError:
-                pass  # the database is gone; the last committed heartbeat stands
         self.outcome = f"stopped by signal {signal.Signals(number).name}"
         self.exit()
 

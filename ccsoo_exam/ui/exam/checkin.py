@@ -49,7 +49,9 @@ class CheckInScreen(Screen[CheckIn]):
         entry = self.roster.get(event.value.strip())
         if entry:
             self.query_one("#name", Input).value = entry[0]
-            self.query_one("#extra", Select).value = entry[1] if entry[1] in dict((v, v) for _, v in EXTRA_TIME) else 1.0
+            self.query_one("#extra", Select).value = (
+                entry[1] if entry[1] in dict((v, v) for _, v in EXTRA_TIME) else 1.0
+            )
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#continue")
@@ -61,7 +63,9 @@ class CheckInScreen(Screen[CheckIn]):
             self.query_one("#candidate", Input).focus()
             return
         if self.roster and candidate not in self.roster:
-            self.query_one("#message", Static).update(f"{candidate} is not on the roster for this session. Check the id.")
+            self.query_one("#message", Static).update(
+                f"{candidate} is not on the roster for this session. Check the id."
+            )
             return
         multiplier = self.query_one("#extra", Select).value
         self.dismiss(CheckIn(candidate, name, float(multiplier) if isinstance(multiplier, float) else 1.0))

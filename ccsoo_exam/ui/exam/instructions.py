@@ -24,14 +24,28 @@ class InstructionsScreen(Screen[bool]):
     def compose(self) -> ComposeResult:
         d = self.definition
         with Vertical(id="panel"):
-            yield Static(f"{d.title}\nCandidate {self.candidate} - {d.item_count} questions - time allowed {format_clock(self.allowance_seconds)}", id="title", markup=False)
+            yield Static(
+                f"{d.title}\nCandidate {self.candidate} - {d.item_count} questions - "
+                f"time allowed {format_clock(self.allowance_seconds)}",
+                id="title",
+                markup=False,
+            )
             with VerticalScroll(id="text"):
-                yield Static(d.instructions or "Answer every question. Each answer is saved when you choose it.", id="instructions", markup=False)
+                yield Static(
+                    d.instructions or "Answer every question. Each answer is saved when you choose it.",
+                    id="instructions",
+                    markup=False,
+                )
                 yield Static("Confidentiality agreement", id="agreement-title")
-                yield Static(d.agreement or "I will keep the content of this examination confidential.", id="agreement", markup=False)
+                yield Static(
+                    d.agreement or "I will keep the content of this examination confidential.",
+                    id="agreement",
+                    markup=False,
+                )
                 yield Static(
                     "Keys: A-D or 1-4 answer; Up/Down and Enter also choose; Left/Right or P/N move; "
-                    "F flag; X rules out the highlighted option; G go to a question; R review; T hides or shows the timer; "
+                    "F flag; X rules out the highlighted option; G go to a question; R review; "
+                    "T hides or shows the timer; "
                     "S submit. Raise your hand if you need the proctor.",
                     id="keys",
                 )

@@ -108,7 +108,10 @@ class ProctorMenu(ModalScreen[ProctorAction | None]):
         with Vertical(classes="dialog wide"):
             yield Static(f"PROCTOR MENU   time left {self.remaining}", classes="heading")
             if not self.submitted:
-                yield Button("Resume the exam" if self.paused else "Pause the exam (clock stops, question hidden)", id="toggle-pause")
+                yield Button(
+                    "Resume the exam" if self.paused else "Pause the exam (clock stops, question hidden)",
+                    id="toggle-pause",
+                )
                 yield Label("Minutes to add, and the reason")
                 with Horizontal(classes="row"):
                     yield Input(restrict=r"[0-9]*", max_length=3, id="minutes", placeholder="min")
@@ -117,7 +120,11 @@ class ProctorMenu(ModalScreen[ProctorAction | None]):
                 yield Label("Incident note")
                 yield Input(id="note", placeholder="what happened", max_length=500)
                 yield Button("Record incident", id="incident")
-            yield Button("End the sitting" + (" (answers so far are submitted)" if not self.submitted else ""), id="end", variant="error")
+            yield Button(
+                "End the sitting" + (" (answers so far are submitted)" if not self.submitted else ""),
+                id="end",
+                variant="error",
+            )
             yield Button("Close this menu", id="close", variant="primary")
             yield Static("", classes="message")
 

@@ -23,7 +23,10 @@ from ccsoo_exam.store.live import LiveSitting
 from ccsoo_exam.ui.exam.messages import OptionClicked
 from ccsoo_exam.ui.exam.widgets import Navigator, OptionRow, StatusBar
 
-KEYS_HELP = "A-D/1-4 answer  Up/Down+Enter choose  P/N or Left/Right move  F flag  X rule out  G go to  R review  S submit  T timer"
+KEYS_HELP = (
+    "A-D/1-4 answer  Up/Down+Enter choose  P/N or Left/Right move  F flag  X rule out  G go to  R review  S submit  "
+    "T timer"
+)
 
 
 class QuestionScreen(Screen[None]):
@@ -48,7 +51,14 @@ class QuestionScreen(Screen[None]):
         Binding("t", "toggle_timer", show=False),
     ]
 
-    def __init__(self, live: LiveSitting, on_save_failed: Callable[[StoreError], None], on_review: Callable[[], None], on_submit: Callable[[], None], on_goto: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        live: LiveSitting,
+        on_save_failed: Callable[[StoreError], None],
+        on_review: Callable[[], None],
+        on_submit: Callable[[], None],
+        on_goto: Callable[[], None],
+    ) -> None:
         super().__init__()
         self.live = live
         self.highlight = 0
@@ -78,11 +88,17 @@ class QuestionScreen(Screen[None]):
         live = self.live
         state = live.current()
         item = live.item(live.position)
-        self.query_one("#stem", Static).update(f"Question {live.position + 1}  {'[FLAGGED for review]' if state.flagged else ''}\n\n{item.stem}")
+        self.query_one("#stem", Static).update(
+            f"Question {live.position + 1}  {'[FLAGGED for review]' if state.flagged else ''}\n\n{item.stem}"
+        )
         for index, shown in enumerate(LETTERS):
             authored = state.item.authored(shown)
             self.query_one(f"#option-{index}", OptionRow).show(
-                shown, item.options[authored], chosen=state.answer == authored, struck=authored in state.struck, highlighted=index == self.highlight
+                shown,
+                item.options[authored],
+                chosen=state.answer == authored,
+                struck=authored in state.struck,
+                highlighted=index == self.highlight,
             )
         self.query_one(Navigator).show(live.responses, live.position)
         self.refresh_status()
@@ -131,7 +147,9 @@ class QuestionScreen(Screen[None]):
     def action_highlight(self, step: int) -> None:
         self.highlight = (self.highlight + step) % 4
         self.redraw()
-        self.query_one("#body", VerticalScroll).scroll_to_widget(self.query_one(f"#option-{self.highlight}"), animate=False)
+        self.query_one("#body", VerticalScroll).scroll_to_widget(
+            self.query_one(f"#option-{self.highlight}"), animate=False
+        )
 
     def action_move(self, step: int) -> None:
         target = self.live.position + step

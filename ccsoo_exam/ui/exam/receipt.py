@@ -40,4 +40,6 @@ class ReceiptScreen(Screen[None]):
         with Vertical(id="panel"):
             yield Static("Your exam has been submitted", id="title")
             yield Static(receipt_text(self.live), id="receipt", markup=False)
-            yield Static("Write down your receipt code. Please stay seated: the proctor will end the session.", id="hint")
+            yield Static(
+                "Write down your receipt code. Please stay seated: the proctor will end the session.", id="hint"
+            )

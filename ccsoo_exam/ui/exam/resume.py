@@ -28,10 +28,11 @@ class ResumeScreen(Screen[bool]):
                 f"Candidate        {record.candidate_id} {record.candidate_name}\n"
                 f"Question         {live.position + 1} of {live.count}\n"
                 f"Answered         {live.answered()}   Flagged {live.flagged()}\n"
-                f"Time left        {format_clock(live.ledger.remaining)} (the clock stopped while the program was down)\n"
+                f"Time left        {format_clock(live.ledger.remaining)} "
+                "(the clock stopped while the program was down)\n"
                 f"Interruption     {format_clock(self.gap_seconds)} since the last saved event (logged)",
                 id="details",
-            markup=False,
+                markup=False,
             )
             yield Button("Resume the sitting", id="resume", variant="primary")
 

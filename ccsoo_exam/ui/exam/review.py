@@ -14,6 +14,7 @@ from ccsoo_exam.ui.exam.widgets import Navigator
 
 def review_order(live: LiveSitting) -> list[int]:
     """Unanswered first, then flagged, then the rest, each in question order."""
+
     def rank(position: int) -> tuple[int, int]:
         state = live.responses[position]
         return (0 if state.answer is None else 1 if state.flagged else 2, position)
@@ -35,7 +36,10 @@ class ReviewScreen(Screen[int | None]):
     def compose(self) -> ComposeResult:
         live = self.live
         unanswered = live.count - live.answered()
-        yield Static(f"REVIEW  Answered {live.answered()} of {live.count}  Unanswered {unanswered}  Flagged {live.flagged()}", id="summary")
+        yield Static(
+            f"REVIEW  Answered {live.answered()} of {live.count}  Unanswered {unanswered}  Flagged {live.flagged()}",
+            id="summary",
+        )
         yield Navigator(id="navigator")
         yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
         yield Static("Enter: go to the question   Escape or R: back to the question   S: submit", id="keys")
@@ -47,8 +51,11 @@ class ReviewScreen(Screen[int | None]):
         for position in review_order(self.live):
             state = self.live.responses[position]
             table.add_row(
-                f"{position + 1:>3}", f"{state.item.module}", "answered" if state.answer else "UNANSWERED",
-                "FLAGGED" if state.flagged else "", key=str(position),
+                f"{position + 1:>3}",
+                f"{state.item.module}",
+                "answered" if state.answer else "UNANSWERED",
+                "FLAGGED" if state.flagged else "",
+                key=str(position),
             )
         table.focus()
 

@@ -17,7 +17,10 @@ SYMBOL_OPEN = "-"
 SYMBOL_ANSWERED = "+"
 SYMBOL_FLAGGED = "?"
 SYMBOL_FLAGGED_ANSWERED = "!"
-LEGEND = (f"{SYMBOL_ANSWERED} answered  {SYMBOL_OPEN} open", f"{SYMBOL_FLAGGED} flagged  {SYMBOL_FLAGGED_ANSWERED} flag+answer")
+LEGEND = (
+    f"{SYMBOL_ANSWERED} answered  {SYMBOL_OPEN} open",
+    f"{SYMBOL_FLAGGED} flagged  {SYMBOL_FLAGGED_ANSWERED} flag+answer",
+)
 
 
 def symbol(state: ResponseState) -> str:
