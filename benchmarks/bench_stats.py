@@ -53,18 +53,14 @@ def panel_data(rng: random.Random, candidates: int = 1000, panelists: int = 5) -
     return table
 
 
-def binary_matrix(
-    rng: random.Random, candidates: int = 10_000, items: int = 80
-) -> list[tuple[int, ...]]:
+def binary_matrix(rng: random.Random, candidates: int = 10_000, items: int = 80) -> list[tuple[int, ...]]:
     # Tuples, as rows come back from a database cursor; a Rasch-like model gives items a
     # spread of difficulties and the test a realistic KR-20.
     difficulty = [rng.gauss(0, 1) for _ in range(items)]
     rows = []
     for _ in range(candidates):
         ability = rng.gauss(0, 1)
-        rows.append(
-            tuple(1 if rng.random() < 1 / (1 + math.exp(b - ability)) else 0 for b in difficulty)
-        )
+        rows.append(tuple(1 if rng.random() < 1 / (1 + math.exp(b - ability)) else 0 for b in difficulty))
     return rows
 
 
@@ -72,9 +68,7 @@ def main() -> None:
     rng = random.Random(SEED)
     panel = panel_data(rng)
     # Krippendorff's data are raters x units, with None for a score not given.
-    raters = [
-        [None if rng.random() < 0.1 else row[r] for row in panel] for r in range(len(panel[0]))
-    ]
+    raters = [[None if rng.random() < 0.1 else row[r] for row in panel] for r in range(len(panel[0]))]
     matrix = binary_matrix(rng)
 
     python = sys.version.split()[0]
@@ -101,10 +95,7 @@ def main() -> None:
     print(f"  baseline sum(map(sum, m))  {baseline * 1000:7.2f} ms")
     print(f"  kr20 = {kr20(matrix):.4f}            {t_kr20 * 1000:7.2f} ms")
     print(f"  item_statistics            {t_items * 1000:7.2f} ms")
-    print(
-        f"  kr20 + item_statistics     {t_both * 1000:7.2f} ms"
-        f"   = {t_both / baseline:.1f} x baseline"
-    )
+    print(f"  kr20 + item_statistics     {t_both * 1000:7.2f} ms   = {t_both / baseline:.1f} x baseline")
 
 
 if __name__ == "__main__":

@@ -104,9 +104,7 @@ def _rating_table(ratings: Sequence[Sequence[float]]) -> list[list[float]]:
     table: list[list[float]] = []
     for i, row in enumerate(rows):
         if len(row) != k:
-            raise ValueError(
-                f"ICC needs complete data: row {i} has {len(row)} scores, row 0 has {k}"
-            )
+            raise ValueError(f"ICC needs complete data: row {i} has {len(row)} scores, row 0 has {k}")
         table.append([_real(x, f"row {i}, column {j}") for j, x in enumerate(row)])
     return table
 
@@ -164,9 +162,7 @@ def icc(ratings: Sequence[Sequence[float]], form: str) -> float:
     ss_cols = n * math.fsum((m - grand) ** 2 for m in col_means)
     # Within and residual sums of squares are summed directly rather than obtained by
     # subtraction, which could leave a small negative number where the true value is zero.
-    ss_within = math.fsum(
-        (x - rm) ** 2 for row, rm in zip(table, row_means, strict=True) for x in row
-    )
+    ss_within = math.fsum((x - rm) ** 2 for row, rm in zip(table, row_means, strict=True) for x in row)
     ss_error = math.fsum(
         (x - rm - cm + grand) ** 2
         for row, rm in zip(table, row_means, strict=True)
@@ -284,9 +280,7 @@ def krippendorff_alpha(data: Sequence[Sequence[Hashable | None]], level: str) ->
     pairable unit, and data whose pairable values are all identical (alpha is 0/0 there).
     """
     if level not in ALPHA_LEVELS:
-        raise ValueError(
-            f"unknown alpha level {level!r}; expected one of {', '.join(ALPHA_LEVELS)}"
-        )
+        raise ValueError(f"unknown alpha level {level!r}; expected one of {', '.join(ALPHA_LEVELS)}")
     rows = list(data)
     if not rows:
         raise ValueError("alpha needs at least one rater row, got none")
@@ -294,8 +288,7 @@ def krippendorff_alpha(data: Sequence[Sequence[Hashable | None]], level: str) ->
     for r, row in enumerate(rows):
         if len(row) != n_units:
             raise ValueError(
-                f"every rater row must cover the same units: row {r} has {len(row)} "
-                f"entries, row 0 has {n_units}"
+                f"every rater row must cover the same units: row {r} has {len(row)} entries, row 0 has {n_units}"
             )
 
     # Off-diagonal coincidences only: the diagonal carries no disagreement, and the
@@ -303,11 +296,7 @@ def krippendorff_alpha(data: Sequence[Sequence[Hashable | None]], level: str) ->
     coincidence: dict[tuple[Hashable, Hashable], float] = {}
     marginals: Counter[Hashable] = Counter()
     for u, unit in enumerate(zip(*rows, strict=True)):
-        values = [
-            _alpha_value(v, level, f"rater {r}, unit {u}")
-            for r, v in enumerate(unit)
-            if v is not None
-        ]
+        values = [_alpha_value(v, level, f"rater {r}, unit {u}") for r, v in enumerate(unit) if v is not None]
         m_u = len(values)
         if m_u < 2:
             continue
@@ -329,8 +318,7 @@ def krippendorff_alpha(data: Sequence[Sequence[Hashable | None]], level: str) ->
         raise ValueError("alpha is undefined: no unit has 2 or more values to pair")
     if len(marginals) == 1:
         raise ValueError(
-            "alpha is undefined: every pairable value is identical, so there is no "
-            "variation to judge agreement against"
+            "alpha is undefined: every pairable value is identical, so there is no variation to judge agreement against"
         )
 
     delta2 = _difference_function(level, marginals)
@@ -387,9 +375,7 @@ def _expected_pair_sum(level: str, marginals: Counter[Hashable], n: int, delta2:
         return _squared_spread(((mid[v], m) for v, m in marginals.items()), n)
     # The ratio metric has no such decomposition: O(V^2) over distinct values.
     items = list(marginals.items())
-    return math.fsum(
-        n_c * n_k * delta2(c, k) for i, (c, n_c) in enumerate(items) for k, n_k in items[i + 1 :]
-    )
+    return math.fsum(n_c * n_k * delta2(c, k) for i, (c, n_c) in enumerate(items) for k, n_k in items[i + 1 :])
 
 
 def alpha_band(value: float) -> str:
@@ -506,9 +492,7 @@ def _kr20_from(m: _BinaryMoments) -> float:
     # n^2 * population variance of totals, and n^2 * sum of item p*q: exact integers.
     var_total_n2 = m.n * m.total_sq_sum - m.total_sum * m.total_sum
     if var_total_n2 == 0:
-        raise ValueError(
-            "KR-20 is undefined: every candidate has the same total score (zero variance)"
-        )
+        raise ValueError("KR-20 is undefined: every candidate has the same total score (zero variance)")
     sum_pq_n2 = sum(s * (m.n - s) for s in m.item_sums)
     return m.k / (m.k - 1) * (1.0 - sum_pq_n2 / var_total_n2)
 

@@ -125,12 +125,7 @@ def random_binary(n: int, k: int, seed: int) -> list[list[int]]:
     rows = []
     for _ in range(n):
         ability = rng.gauss(0, 1)
-        rows.append(
-            [
-                1 if rng.random() < 1 / (1 + math.exp(-(ability - b))) else 0
-                for b in range(-2, k - 2)
-            ]
-        )
+        rows.append([1 if rng.random() < 1 / (1 + math.exp(-(ability - b))) else 0 for b in range(-2, k - 2)])
     return rows
 
 
@@ -403,9 +398,7 @@ def test_item_statistics_hand_worked_example() -> None:
     assert [s.index for s in result] == [0, 1, 2, 3]
     assert [s.p_value for s in result] == pytest.approx([2 / 3, 2 / 3, 1 / 2, 1 / 3])
     # Item 0 vs rest score (totals minus item): x = 1,1,1,0,1,0; rest = 2,2,1,1,3,0.
-    assert result[0].item_total == pytest.approx(
-        statistics.correlation([1, 1, 1, 0, 1, 0], [2, 2, 1, 1, 3, 0])
-    )
+    assert result[0].item_total == pytest.approx(statistics.correlation([1, 1, 1, 0, 1, 0], [2, 2, 1, 1, 3, 0]))
 
 
 def test_guttman_data_more_reliable_than_random() -> None:
@@ -517,9 +510,7 @@ def reliability_data(draw: st.DrawFn) -> list[list[int | None]]:
     raters = draw(st.integers(min_value=2, max_value=5))
     units = draw(st.integers(min_value=1, max_value=10))
     cell = st.one_of(st.none(), st.integers(min_value=0, max_value=6))
-    return draw(
-        st.lists(st.lists(cell, min_size=units, max_size=units), min_size=raters, max_size=raters)
-    )
+    return draw(st.lists(st.lists(cell, min_size=units, max_size=units), min_size=raters, max_size=raters))
 
 
 def outcome(function: object, *args: object) -> float | None:
@@ -537,9 +528,7 @@ def same_outcome(a: float | None, b: float | None) -> bool:
 
 
 @given(rating_tables(), st.sampled_from(ICC_FORMS), st.randoms(use_true_random=False))
-def test_icc_invariant_to_candidate_order(
-    table: list[list[int]], form: str, rnd: random.Random
-) -> None:
+def test_icc_invariant_to_candidate_order(table: list[list[int]], form: str, rnd: random.Random) -> None:
     shuffled = table[:]
     rnd.shuffle(shuffled)
     assert same_outcome(outcome(icc, table, form), outcome(icc, shuffled, form))
@@ -578,21 +567,15 @@ def test_icc_consistency_invariant_to_shifting_one_rater(
 
 
 @given(reliability_data(), st.sampled_from(ALPHA_LEVELS), st.randoms(use_true_random=False))
-def test_alpha_invariant_to_candidate_order(
-    data: list[list[int | None]], level: str, rnd: random.Random
-) -> None:
+def test_alpha_invariant_to_candidate_order(data: list[list[int | None]], level: str, rnd: random.Random) -> None:
     order = list(range(len(data[0])))
     rnd.shuffle(order)
     permuted = [[row[u] for u in order] for row in data]
-    assert same_outcome(
-        outcome(krippendorff_alpha, data, level), outcome(krippendorff_alpha, permuted, level)
-    )
+    assert same_outcome(outcome(krippendorff_alpha, data, level), outcome(krippendorff_alpha, permuted, level))
 
 
 @given(reliability_data(), st.integers(min_value=-100, max_value=100))
-def test_alpha_interval_invariant_to_adding_a_constant(
-    data: list[list[int | None]], shift: int
-) -> None:
+def test_alpha_interval_invariant_to_adding_a_constant(data: list[list[int | None]], shift: int) -> None:
     shifted = [[None if v is None else v + shift for v in row] for row in data]
     assert same_outcome(
         outcome(krippendorff_alpha, data, "interval"),
@@ -706,7 +689,5 @@ def test_stats_module_imports_no_ui_or_storage() -> None:
         "assert not bad, bad"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stderr
