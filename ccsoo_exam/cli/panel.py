@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import math
-import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -19,13 +18,13 @@ from pathlib import Path
 import ccsoo_exam
 from ccsoo_exam.aggregation import panel_report, report_as_dict, report_as_text
 from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.locations import ENV_DATA, data_dir
 from ccsoo_exam.rubric import Rubric, load_rubric
 from ccsoo_exam.scoresheet import utc_now
 from ccsoo_exam.store import scoresheets as store
 from ccsoo_exam.store.database import ProcessLock
 
 DEFAULT_RUBRIC = Path("rubrics") / "executive-presentation.yaml"
-ENV_DATA = "CCSOO_EXAM_DATA"
 MAX_ROSTER_BYTES = 1024 * 1024
 
 
@@ -93,10 +92,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def default_db() -> Path:
-    if os.environ.get(ENV_DATA):
-        return Path(os.environ[ENV_DATA]) / "panel.db"
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "ccsoo-exam" / "panel.db"
+    return data_dir() / "panel.db"
 
 
 def _rubric_path(given: str | None) -> str:
