@@ -115,3 +115,19 @@ def test_a_terminal_database_exports_read_only(tmp_path: Path) -> None:
         list(export.batches(conn, "decisions", path))
     conn.close()
     assert Path(path).read_bytes() == before
+
+
+def test_fast_responses_csv_equals_csv_writer_even_for_odd_values(admin_db) -> None:
+    conn = admin_db[0]
+    fast = io.StringIO()
+    assert export.export_csv(conn, fast, "responses") == 16
+    slow = io.StringIO()
+    export.write_csv(slow, "responses", export.batches(conn, "responses"))
+    assert fast.getvalue() == slow.getvalue()
+    # Values the exam never writes (a comma, a quote, a line break) still come out as valid CSV.
+    conn.execute("""UPDATE responses SET struck = 'A,"B"' || char(10) WHERE position = 1""")
+    odd, reference = io.StringIO(), io.StringIO()
+    export.export_csv(conn, odd, "responses")
+    export.write_csv(reference, "responses", export.batches(conn, "responses"))
+    assert odd.getvalue() == reference.getvalue()
+    assert [r["struck"] for r in csv.DictReader(io.StringIO(odd.getvalue())) if r["position"] == "1"] == ['A,"B"\n'] * 2

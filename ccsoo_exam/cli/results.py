@@ -47,10 +47,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise CcsooError(Problem(args.db, None, "database not found; check the path"))
     conn = connect(args.db, readonly=True)
     try:
-        writer = export.write_csv if args.format == "csv" else export.write_json
-        count = write_output(
-            args.output, lambda out: writer(out, args.table, export.batches(conn, args.table, args.db))
-        )
+        if args.format == "csv":
+            count = write_output(args.output, lambda out: export.export_csv(conn, out, args.table, args.db))
+        else:
+            count = write_output(
+                args.output, lambda out: export.write_json(out, args.table, export.batches(conn, args.table, args.db))
+            )
     finally:
         conn.close()
     if args.output:
