@@ -277,3 +277,53 @@ async def test_failed_commit_shows_not_saved_and_never_a_false_saved(tmp_path: P
         app.pop_screen()
         assert "NOT SAVED" in str(app.screen.query_one("#status").content)
         assert "(*)" not in str(app.screen.query_one("#option-0").content)
+
+
+def screen_text(app: ExamApp) -> str:
+    # The compositor's strips are exactly what the 80x24 terminal shows (modals included).
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+async def test_main_screens_fit_80x24_and_show_what_matters(tmp_path: Path) -> None:
+    app, _conn = build(tmp_path / "r.db")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        unlock = screen_text(app)
+        assert "PROCTOR: unlock the exam package" in unlock and "Unlock" in unlock
+        await start_sitting(app, pilot)
+        await pilot.press("b", "f")
+        question = screen_text(app).splitlines()
+        assert len(question) == 24 and all(len(line) <= 80 for line in question)
+        assert "Module 1  Question 1 of 80  Answered 1" in question[0] and "Saved" in question[0]
+        assert "Time left 3:00:00" in question[0]
+        assert "!" in question[1] and "+ answered  - open" in question[1]
+        assert any("(*) B." in line for line in question), "the chosen answer is visible without scrolling"
+        assert "A-D/1-4 answer" in question[-2]
+        await pilot.press("t")
+        assert "Time left" not in screen_text(app).splitlines()[0]
+        await pilot.press("r")
+        review = screen_text(app)
+        assert "REVIEW  Answered 1 of 80  Unanswered 79  Flagged 1" in review
+        assert review.index("  2 ") < review.index("  1 "), "unanswered questions are listed before answered ones"
+        await pilot.press("escape", "s")
+        assert "79 questions are unanswered; 1 flagged for review." in screen_text(app)
+        await pilot.press("y")
+        await pilot.pause()
+        receipt = screen_text(app)
+        assert "Your exam has been submitted" in receipt and "Receipt code" in receipt
+
+
+async def test_pasted_text_never_reaches_the_exam(tmp_path: Path) -> None:
+    from textual import events
+
+    app, _conn = build(tmp_path / "r.db")
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot)
+        await pilot.press("g")
+        box = app.screen.query_one(Input)
+        app.post_message(events.Paste("12"))
+        await pilot.pause()
+        assert box.value == ""
+        await pilot.press("1", "2", "enter")
+        assert app.live.position == 11

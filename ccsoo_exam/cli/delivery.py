@@ -84,7 +84,9 @@ def deliver(exam_path: str, db: Path, demo_key: str | None = None, demo_pin: str
     with ProcessLock(db):
         conn = connect(db, MIGRATIONS)
         try:
-            app = make_app(definition, conn, roster=read_roster(conn), demo_key=demo_key, demo_pin=demo_pin)
+            app = make_app(
+                definition, conn, roster=read_roster(conn), demo_key=demo_key, demo_pin=demo_pin, database=str(db)
+            )
             app.run()
         finally:
             conn.close()

@@ -56,6 +56,7 @@ class ExamApp(LockedDownApp):
         roster: dict[str, tuple[str, float]] | None = None,
         demo_key: str | None = None,
         demo_pin: str | None = None,
+        database: str = "",
         timers: bool = True,
     ) -> None:
         super().__init__()
@@ -66,6 +67,7 @@ class ExamApp(LockedDownApp):
         self.roster = roster or {}
         self.demo_key = demo_key
         self.demo_pin = demo_pin
+        self.database = database
         self.timers = timers  # tests drive tick() and heartbeat() themselves
         self.package: ExamPackage | None = None
         self.live: LiveSitting | None = None
@@ -80,7 +82,9 @@ class ExamApp(LockedDownApp):
     async def on_mount(self) -> None:
         if not self.is_headless:
             self._install_signal_handlers()
-        await self.push_screen(UnlockScreen(self.definition, self.demo_key, self.demo_pin), self._unlocked)
+        await self.push_screen(
+            UnlockScreen(self.definition, self.demo_key, self.demo_pin, self.database), self._unlocked
+        )
         if self.timers:
             self.set_interval(1.0, self.tick)
             self.set_interval(HEARTBEAT_SECONDS, self.heartbeat)
@@ -98,7 +102,7 @@ class ExamApp(LockedDownApp):
             return
         record = waiting[0]
         if not check_pin(result.pin, record.proctor_pin):
-            self.push_screen(UnlockScreen(self.definition, self.demo_key, self.demo_pin), self._unlocked)
+            self.push_screen(UnlockScreen(self.definition, self.demo_key, self.demo_pin, self.database), self._unlocked)
             self.notify(
                 "That PIN is not the PIN of the sitting in progress on this terminal.", severity="error", timeout=6
             )

@@ -108,7 +108,7 @@ class QuestionScreen(Screen[None]):
         module = live.current().item.module
         left = f"Module {module}  Question {live.position + 1} of {live.count}  Answered {live.answered()}"
         clock = "" if live.timer_hidden else format_clock(live.ledger.remaining)
-        self.query_one(StatusBar).show(left, self.saved, clock if clock else "(hidden: T shows)")
+        self.query_one(StatusBar).show(left, self.saved, clock)
 
     # -- saving ----------------------------------------------------------------------
 

@@ -25,8 +25,11 @@ class Unlocked:
 class UnlockScreen(Screen[Unlocked]):
     CSS_PATH = "unlock.tcss"
 
-    def __init__(self, definition: ExamDefinition, demo_key: str | None = None, demo_pin: str | None = None) -> None:
+    def __init__(
+        self, definition: ExamDefinition, demo_key: str | None = None, demo_pin: str | None = None, database: str = ""
+    ) -> None:
         super().__init__()
+        self.database = database
         self.definition = definition
         self.demo_key = demo_key
         self.demo_pin = demo_pin
@@ -38,8 +41,10 @@ class UnlockScreen(Screen[Unlocked]):
             if self.demo_key:
                 yield Static(
                     f"Demo package. Exam key: {self.demo_key}   Proctor PIN: {self.demo_pin}\n"
-                    "The proctor menu opens with ctrl+o at any time during the exam.",
+                    "The proctor menu opens with ctrl+o at any time during the exam."
+                    + (f"\nDemo database: {self.database}" if self.database else ""),
                     id="demo",
+                    markup=False,
                 )
             yield Label("Exam key")
             yield Input(value=self.demo_key or "", password=True, id="key", placeholder="exam key")

@@ -44,6 +44,8 @@ class StatusBar(Static):
             right.append(f" {saved} ", style=style)
         if clock:
             right.append(f"  Time left {clock}", style="bold")
+        else:
+            right.append("  Timer hidden (T shows it)")
         width = max(0, (self.size.width or 78) - 2 - text.cell_len - right.cell_len)
         text.append(" " * width)
         text.append_text(right)
