@@ -327,3 +327,21 @@ async def test_pasted_text_never_reaches_the_exam(tmp_path: Path) -> None:
         assert box.value == ""
         await pilot.press("1", "2", "enter")
         assert app.live.position == 11
+
+
+async def test_proctor_can_close_before_any_sitting_but_only_with_the_pin(tmp_path: Path) -> None:
+    app, conn = build(tmp_path / "r.db")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, UnlockScreen), "no PIN exists before unlock: nothing opens"
+        app._unlocked(Unlocked(sample_package(), PIN))
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        app.screen.query_one(Input).value = PIN
+        await pilot.press("enter")
+        assert isinstance(app.screen, ProctorMenu)
+        assert "Close ccsoo-exam" in str(app.screen.query_one("#end", Button).label)
+        app.screen.query_one("#end", Button).press()
+        await pilot.pause()
+    assert app.outcome == "closed by the proctor before any sitting started"
+    assert conn.execute("SELECT count(*) FROM sittings").fetchone()[0] == 0

@@ -108,6 +108,7 @@ class ExamApp(LockedDownApp):
             )
             return
         if record.package_fingerprint != self.package.fingerprint:
+            self.pin_hash = record.proctor_pin  # the proctor can still close the program (ctrl+o)
             self._block(
                 "Wrong exam package",
                 "The sitting in progress used a different exam package. Unlock the same package to resume it.",
@@ -249,7 +250,8 @@ class ExamApp(LockedDownApp):
             return
         live = self.live
         if live is None:
-            self._menu_open = False
+            # No sitting yet (check-in, or a package mismatch): the only choice is to close.
+            self.push_screen(ProctorMenu(False, True, "-", no_sitting=True), self._proctor_chose)
             return
         paused = live.ledger.paused and live.record.status != "submitted"
         self.push_screen(
@@ -260,6 +262,10 @@ class ExamApp(LockedDownApp):
     def _proctor_chose(self, choice: ProctorAction | None) -> None:
         self._menu_open = False
         live = self.live
+        if choice is not None and choice.action == "end" and live is None:
+            self.outcome = "closed by the proctor before any sitting started"
+            self.exit()
+            return
         if choice is None or live is None:
             return
         if choice.action == "pause" and self._save(lambda: live.pause("proctor")) is not False:

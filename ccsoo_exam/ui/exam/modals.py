@@ -98,8 +98,9 @@ class ProctorMenu(ModalScreen[ProctorAction | None]):
     CSS_PATH = "modals.tcss"
     BINDINGS = [Binding("escape", "close", show=False)]
 
-    def __init__(self, paused: bool, submitted: bool, remaining: str) -> None:
+    def __init__(self, paused: bool, submitted: bool, remaining: str, no_sitting: bool = False) -> None:
         super().__init__()
+        self.no_sitting = no_sitting
         self.paused = paused
         self.submitted = submitted
         self.remaining = remaining
@@ -120,11 +121,11 @@ class ProctorMenu(ModalScreen[ProctorAction | None]):
                 yield Label("Incident note")
                 yield Input(id="note", placeholder="what happened", max_length=500)
                 yield Button("Record incident", id="incident")
-            yield Button(
-                "End the sitting" + (" (answers so far are submitted)" if not self.submitted else ""),
-                id="end",
-                variant="error",
-            )
+            if self.no_sitting:
+                label = "Close ccsoo-exam (no sitting has started)"
+            else:
+                label = "End the sitting" + (" (answers so far are submitted)" if not self.submitted else "")
+            yield Button(label, id="end", variant="error")
             yield Button("Close this menu", id="close", variant="primary")
             yield Static("", classes="message")
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
@@ -51,7 +51,9 @@ class UnlockScreen(Screen[Unlocked]):
             yield Label("Proctor PIN (4+ digits; to resume a sitting, its PIN)")
             yield Input(password=True, id="pin", placeholder="PIN", restrict=r"[0-9]*", max_length=12)
             yield Static("", id="message")
-            yield Button("Unlock", id="unlock", variant="primary")
+            with Horizontal(id="buttons"):
+                yield Button("Unlock", id="unlock", variant="primary")
+                yield Button("Close", id="close")
 
     def on_mount(self) -> None:
         self.query_one("#pin" if self.demo_key else "#key", Input).focus()
@@ -84,6 +86,11 @@ class UnlockScreen(Screen[Unlocked]):
             self.app.call_from_thread(self._failed, error)
             return
         self.app.call_from_thread(self.dismiss, Unlocked(package, pin))
+
+    @on(Button.Pressed, "#close")
+    def _close(self) -> None:
+        # Nothing of the exam is on screen or in memory yet, so closing here is harmless.
+        self.app.exit()
 
     def _failed(self, error: CcsooError) -> None:
         self.query_one("#unlock", Button).disabled = False
