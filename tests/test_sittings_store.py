@@ -96,3 +96,9 @@ def test_not_a_database(tmp_path: Path) -> None:
 def test_pin_hash() -> None:
     stored = hash_pin("2468")
     assert check_pin("2468", stored) and not check_pin("2469", stored) and "2468" not in stored
+
+
+def test_unusable_database_location_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="cannot use this database location"):
+        ProcessLock(tmp_path / "file" / "sub" / "r.db").acquire()

@@ -62,3 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as error:
+        # A file problem no command anticipated still gets one line, never a traceback.
+        where = error.filename or "ccsoo-exam"
+        print(f"{where}: {error.strerror or error}; check the path and permissions", file=sys.stderr)
+        return EXIT_ERROR
