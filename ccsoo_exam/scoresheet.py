@@ -5,14 +5,19 @@ module holds the rules that do not depend on storage: what a change may do, whic
 an undo reverts, the weighted percentage, when a sheet may be sealed, and the seal hash
 (SHA-256 over a canonical JSON of the sheet's content) that makes a finalised sheet
 tamper-evident wherever it is copied.
+
+It also holds the phase timer's rules (``Lap``, ``toggle_timer``, ``restore_laps``). The
+timer's starts and stops are stored beside the sheet so a reopened sheet shows the right
+elapsed time, but they are not part of what the seal covers: the seal is over what the
+panelist decided, and the timer only helps them judge time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 
@@ -25,6 +30,9 @@ OPEN, CONFLICT, LEVEL, NOTE, UNDO, SEAL = "open", "conflict", "level", "note", "
 UNDOABLE = (LEVEL, NOTE)
 MAX_NOTE = 2000
 MAX_NAME = 80
+# Kinds of phase timer event. Only one phase's timer runs at a time, so moving the timer to
+# the next phase is a stop of the old phase and a start of the new one, recorded together.
+TIMER_START, TIMER_STOP = "start", "stop"
 
 
 class ScoresheetError(CcsooError):
@@ -136,6 +144,18 @@ def check_note(rubric: Rubric, sheet: Scoresheet, criterion_id: str, text: str) 
     return cleaned
 
 
+def check_late_conflict(sheet: Scoresheet, reason: str) -> None:
+    """Raise unless a conflict found during scoring may be declared on this sheet now."""
+    if sheet.sealed:
+        raise _refuse(sheet, "this sheet is finalised (sealed); a conflict can no longer be declared on it")
+    if sheet.conflict is None:
+        raise _refuse(sheet, "no declaration yet: answer the conflict of interest question instead")
+    if sheet.conflict:
+        raise _refuse(sheet, "a conflict of interest was already declared")
+    if not reason:
+        raise _refuse(sheet, "describe the conflict of interest")
+
+
 def check_rubric(rubric: Rubric, sheet: Scoresheet) -> None:
     """Raise if the sheet was opened against another rubric or another version of its file."""
     if sheet.rubric_id != rubric.id or sheet.rubric_digest != rubric.digest:
@@ -201,7 +221,9 @@ def canonical_content(sheet: Scoresheet) -> bytes:
 
     Covers what a panelist decided (rubric id and file digest, candidate, panelist,
     conflict, levels, notes with their times), not where or when it was stored, so the
-    same sheet hashes the same in every database it is copied to.
+    same sheet hashes the same in every database it is copied to. The phase timer's
+    events are left out on purpose: they record how long the candidate took, not a score,
+    and a sheet's scores hash the same whether or not anyone used the timer.
     """
     content = {
         "sheet_id": sheet.sheet_id,
@@ -225,3 +247,113 @@ def seal_hash(sheet: Scoresheet) -> str:
 def verify_seal(sheet: Scoresheet) -> bool:
     """True when the sheet is sealed and its content still matches the stored hash."""
     return sheet.seal_hash is not None and sheet.seal_hash == seal_hash(sheet)
+
+
+# --- the phase timer --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimerEvent:
+    """A phase timer started or stopped.
+
+    ``elapsed`` is the phase's time in seconds when it happened: what was banked from
+    earlier runs for a start, the total for a stop. It is measured on the monotonic clock,
+    so a stopped timer is restored to the fraction of a second. ``at`` is the wall clock
+    (ISO-8601 UTC), the only time that still means something after a restart.
+    """
+
+    phase_id: str
+    kind: str
+    elapsed: float
+    at: str = ""
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class Lap:
+    """One phase's timing: seconds banked from earlier runs, and when the current run began (monotonic)."""
+
+    banked: float = 0.0
+    started: float | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.started is not None
+
+    def elapsed(self, now: float) -> float:
+        return self.banked + (now - self.started if self.started is not None else 0.0)
+
+    def start(self, now: float) -> Lap:
+        return self if self.started is not None else replace(self, started=now)
+
+    def pause(self, now: float) -> Lap:
+        return self if self.started is None else Lap(self.elapsed(now), None)
+
+
+def toggle_timer(laps: Mapping[str, Lap], phase_id: str, now: float) -> tuple[dict[str, Lap], tuple[TimerEvent, ...]]:
+    """Pause ``phase_id``'s timer if it runs, else start it and stop any other.
+
+    Returns the new laps and the events to record (without ``at``), so the caller can
+    commit the events first and show the new laps only once they are saved.
+    """
+    lap = laps[phase_id]
+    if lap.running:
+        return {**laps, phase_id: lap.pause(now)}, (TimerEvent(phase_id, TIMER_STOP, lap.elapsed(now)),)
+    paused, stops = stop_timers(laps, now)
+    paused[phase_id] = lap.start(now)
+    return paused, (*stops, TimerEvent(phase_id, TIMER_START, lap.banked))
+
+
+def stop_timers(laps: Mapping[str, Lap], now: float) -> tuple[dict[str, Lap], tuple[TimerEvent, ...]]:
+    """Stop every running timer (as a sheet is sealed): the new laps and the stop events to record."""
+    stops = tuple(TimerEvent(pid, TIMER_STOP, lap.elapsed(now)) for pid, lap in laps.items() if lap.running)
+    return {pid: lap.pause(now) for pid, lap in laps.items()}, stops
+
+
+def running_since(events: Iterable[TimerEvent]) -> dict[str, TimerEvent]:
+    """The start event of each phase whose timer the log leaves running."""
+    latest: dict[str, TimerEvent] = {}
+    for event in sorted(events, key=lambda e: e.seq):
+        latest[event.phase_id] = event
+    return {pid: event for pid, event in latest.items() if event.kind == TIMER_START}
+
+
+def restore_laps(phase_ids: Iterable[str], events: Iterable[TimerEvent], wall_now: str, now: float) -> dict[str, Lap]:
+    """Each phase's lap as the stored events leave it, on this process's monotonic clock ``now``.
+
+    A stopped phase gets exactly the seconds recorded at its stop. A running phase kept
+    running while the program was down (the presentation goes on in the room while the
+    laptop restarts), so it gets the seconds banked before its start plus the wall-clock
+    time since that start; from here on the monotonic clock takes over again. Monotonic
+    readings from before a restart mean nothing now, so none are stored.
+    """
+    laps = {pid: Lap() for pid in phase_ids}
+    for event in sorted(events, key=lambda e: e.seq):
+        if event.phase_id not in laps:
+            continue
+        if event.kind == TIMER_START:
+            laps[event.phase_id] = Lap(event.elapsed + wall_seconds(event.at, wall_now), now)
+        else:
+            laps[event.phase_id] = Lap(event.elapsed)
+    return laps
+
+
+def wall_seconds(start: str, end: str) -> float:
+    """Seconds from one ISO-8601 stamp to a later one.
+
+    Never negative: a wall clock set back while the program was down must not take time
+    off a phase. A stamp that cannot be read counts as no time rather than stopping a
+    reopened sheet from showing at all.
+    """
+    first, last = _stamp(start), _stamp(end)
+    if first is None or last is None:
+        return 0.0
+    return max(0.0, (last - first).total_seconds())
+
+
+def _stamp(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -16,7 +16,7 @@ import pytest
 from ccsoo_exam.cli import main
 from ccsoo_exam.errors import CcsooError
 from ccsoo_exam.rubric import Rubric, load_rubric, rubric_from_bytes
-from ccsoo_exam.scoresheet import ScoresheetError, verify_seal
+from ccsoo_exam.scoresheet import ScoresheetError, TimerEvent, restore_laps, seal_hash, verify_seal
 from ccsoo_exam.store import scoresheets as store
 from tests.conftest import ROOT
 from tests.test_rubric import MINI
@@ -137,6 +137,100 @@ def test_declared_conflict_is_a_sealed_recusal(db: str, rubric: Rubric) -> None:
         store.set_level(conn, rubric, sheet_id, "a", 2, "t2")
 
 
+def test_timer_events_are_durable_frozen_at_seal_and_outside_it(db: str, rubric: Rubric) -> None:
+    conn = store.open_store(db)
+    sheet_id = store.open_sheet(conn, rubric, "C-1", "Ann", "t0").sheet_id
+    start = TimerEvent("talk", "start", 30.5)
+    with pytest.raises(ScoresheetError, match="declare any conflict"):
+        store.record_timer(conn, rubric, sheet_id, [start], "2025-05-01T10:00:00Z")
+    store.declare_conflict(conn, rubric, sheet_id, False, "", "t0")
+    with pytest.raises(ScoresheetError, match="not a timer event"):
+        store.record_timer(conn, rubric, sheet_id, [start, TimerEvent("lunch", "start", 0)], "2025-05-01T10:00:00Z")
+    assert store.timer_events(conn, sheet_id) == []  # the whole batch rolled back
+    [stored] = store.record_timer(conn, rubric, sheet_id, [start], "2025-05-01T10:00:00Z")
+    assert (stored.seq, stored.at) == (1, "2025-05-01T10:00:00Z") and not conn.in_transaction
+    store.set_level(conn, rubric, sheet_id, "a", 3, "t1")
+    store.set_level(conn, rubric, sheet_id, "b", 2, "t2")
+    unsealed_hash = seal_hash(store.load_sheet(conn, sheet_id))
+    # Sealed five minutes later with the timer still running: it is stopped by the wall clock.
+    sealed = store.seal(conn, rubric, sheet_id, "2025-05-01T10:05:00Z")
+    assert sealed.seal_hash == unsealed_hash  # the timer is not part of the sealed content
+    events = store.timer_events(conn, sheet_id)
+    assert [(e.kind, e.elapsed, e.at) for e in events] == [
+        ("start", 30.5, "2025-05-01T10:00:00Z"),
+        ("stop", 330.5, "2025-05-01T10:05:00Z"),
+    ]
+    assert restore_laps(["talk", "qa"], events, "2025-05-02T00:00:00Z", 0.0)["talk"].elapsed(99.0) == 330.5
+    with pytest.raises(ScoresheetError, match="finalised"):
+        store.record_timer(conn, rubric, sheet_id, [TimerEvent("talk", "start", 330.5)], "2025-05-01T10:06:00Z")
+    # Altering the timer log behind the program's back leaves the scores' seal intact.
+    conn.execute("DELETE FROM panel_timer_events")
+    assert verify_seal(store.load_sheet(conn, sheet_id))
+
+
+def test_seal_records_the_callers_exact_timer_stops(db: str, rubric: Rubric) -> None:
+    conn = store.open_store(db)
+    sheet_id = store.open_sheet(conn, rubric, "C-1", "Ann", "t0").sheet_id
+    store.declare_conflict(conn, rubric, sheet_id, False, "", "t0")
+    store.record_timer(conn, rubric, sheet_id, [TimerEvent("qa", "start", 0.0)], "2025-05-01T10:00:00Z")
+    store.set_level(conn, rubric, sheet_id, "a", 3, "t1")
+    with pytest.raises(ScoresheetError, match="not scored yet"):
+        store.seal(conn, rubric, sheet_id, "2025-05-01T10:01:00Z", closing=[TimerEvent("qa", "stop", 61.25)])
+    assert len(store.timer_events(conn, sheet_id)) == 1  # a refused seal writes no stop
+    store.set_level(conn, rubric, sheet_id, "b", 3, "t2")
+    store.seal(conn, rubric, sheet_id, "2025-05-01T10:01:00Z", closing=[TimerEvent("qa", "stop", 61.25)])
+    assert [(e.kind, e.elapsed) for e in store.timer_events(conn, sheet_id)] == [("start", 0.0), ("stop", 61.25)]
+
+
+def test_late_conflict_recuses_and_keeps_the_log(db: str, rubric: Rubric) -> None:
+    conn = store.open_store(db)
+    sheet_id = store.open_sheet(conn, rubric, "C-1", "Ann", "t0").sheet_id
+    with pytest.raises(ScoresheetError, match="answer the conflict of interest question"):
+        store.declare_late_conflict(conn, rubric, sheet_id, "knows her", "t1")
+    store.declare_conflict(conn, rubric, sheet_id, False, "", "t1")
+    store.set_level(conn, rubric, sheet_id, "a", 3, "t2")
+    store.add_note(conn, rubric, sheet_id, "a", "clear structure", "t3")
+    with pytest.raises(ScoresheetError, match="describe the conflict"):
+        store.declare_late_conflict(conn, rubric, sheet_id, "   ", "t4")
+    assert dict(store.load_sheet(conn, sheet_id).levels) == {"a": 3}  # refused: nothing changed
+    sheet = store.declare_late_conflict(conn, rubric, sheet_id, " same  club board ", "t4")
+    assert sheet == store.load_sheet(conn, sheet_id)
+    assert sheet.conflict and sheet.conflict_reason == "same club board" and sheet.sealed_at == "t4"
+    assert dict(sheet.levels) == {} and sheet.notes == () and verify_seal(sheet)
+    log = store.changes(conn, sheet_id)
+    assert [(c.kind, c.new_level, c.text) for c in log[2:]] == [
+        ("level", 3, ""),
+        ("note", None, "clear structure"),
+        ("conflict", 1, "same club board"),
+        ("seal", None, sheet.seal_hash),
+    ]
+    with pytest.raises(ScoresheetError, match="finalised"):
+        store.declare_late_conflict(conn, rubric, sheet_id, "again", "t5")
+    # A recusal merges like any other sealed sheet, log and all.
+    merged = store.open_store(str(Path(db).with_name("merged.db")))
+    assert store.import_scoresheets(conn, merged).added == (sheet_id,)
+    assert store.changes(merged, sheet_id) == log and store.load_sheet(merged, sheet_id) == sheet
+
+
+def test_timer_events_are_merged_with_their_sheet(tmp_path: Path, rubric: Rubric) -> None:
+    source = store.open_store(str(tmp_path / "a.db"))
+    target = store.open_store(str(tmp_path / "b.db"))
+    sheet = store.open_sheet(source, rubric, "C-1", "Ann", "t0")
+    store.declare_conflict(source, rubric, sheet.sheet_id, False, "", "t0")
+    store.record_timer(source, rubric, sheet.sheet_id, [TimerEvent("talk", "start", 0.0)], "2025-05-01T10:00:00Z")
+    store.set_level(source, rubric, sheet.sheet_id, "a", 3, "t1")
+    store.set_level(source, rubric, sheet.sheet_id, "b", 3, "t1")
+    store.seal(source, rubric, sheet.sheet_id, "t2", closing=[TimerEvent("talk", "stop", 1805.0)])
+    store.import_scoresheets(source, target)
+    store.import_scoresheets(source, target)
+    assert store.timer_events(target, sheet.sheet_id) == store.timer_events(source, sheet.sheet_id)
+    assert len(store.timer_events(target, sheet.sheet_id)) == 2
+    # A file from before timers were recorded still imports.
+    source.execute("DROP TABLE panel_timer_events")
+    again = store.import_scoresheets(source, store.open_store(str(tmp_path / "c.db")))
+    assert again.added == (sheet.sheet_id,)
+
+
 def test_sheet_survives_kill_9(tmp_path: Path, db: str) -> None:
     rubric_path = tmp_path / "mini.yaml"
     rubric_path.write_text(MINI)
@@ -151,6 +245,8 @@ def test_sheet_survives_kill_9(tmp_path: Path, db: str) -> None:
         store.declare_conflict(conn, rubric, sheet.sheet_id, False, "", "t0")
         store.set_level(conn, rubric, sheet.sheet_id, "a", 3, "t1")
         store.add_note(conn, rubric, sheet.sheet_id, "a", "clear", "t2")
+        from ccsoo_exam.scoresheet import TimerEvent
+        store.record_timer(conn, rubric, sheet.sheet_id, [TimerEvent("talk", "start", 12.5)], "2025-05-01T10:00:00Z")
         print("saved", flush=True)
         time.sleep(60)
         """
@@ -165,6 +261,9 @@ def test_sheet_survives_kill_9(tmp_path: Path, db: str) -> None:
     rubric = load_rubric(rubric_path)
     sheet = store.find_sheet(conn, rubric.id, "C-1", "Ann")
     assert sheet is not None and dict(sheet.levels) == {"a": 3} and sheet.notes[0].text == "clear"
+    # The timer was running when the process died: it kept running, by the wall clock.
+    laps = restore_laps(["talk", "qa"], store.timer_events(conn, sheet.sheet_id), "2025-05-01T10:02:00Z", 7.0)
+    assert laps["talk"].running and laps["talk"].elapsed(8.0) == 12.5 + 120 + 1 and not laps["qa"].running
 
 
 def test_import_is_idempotent_and_reports_conflicts(tmp_path: Path, rubric: Rubric) -> None:
@@ -222,8 +321,6 @@ def test_import_refuses_content_change_under_the_same_id(tmp_path: Path, rubric:
     store.import_scoresheets(source, target)
     # Re-seal the source with other (validly sealed) content under the same id.
     source.execute("UPDATE panel_scores SET level = 1 WHERE sheet_id = ?", (sheet_id,))
-    from ccsoo_exam.scoresheet import seal_hash
-
     source.execute(
         "UPDATE panel_sheets SET seal_hash = ? WHERE sheet_id = ?",
         (seal_hash(store.load_sheet(source, sheet_id)), sheet_id),

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from ccsoo_exam.aggregation import aggregate
 from ccsoo_exam.rubric import Rubric, load_rubric
-from ccsoo_exam.scoresheet import verify_seal
+from ccsoo_exam.scoresheet import ScoresheetError, canonical_content, verify_seal
 from ccsoo_exam.store import scoresheets as store
 from ccsoo_exam.ui.panel import PanelApp, make_panel_app
-from ccsoo_exam.ui.panel.modals import ConfirmScreen, ConflictScreen
+from ccsoo_exam.ui.panel.modals import ConfirmScreen, ConflictScreen, LateConflictScreen
 from ccsoo_exam.ui.panel.scoring import ScoringScreen
 from ccsoo_exam.ui.panel.timer import PhaseTimer
 from tests.conftest import ROOT
@@ -41,13 +44,32 @@ class Stamps:
         return f"2025-05-01T10:{self.minute:02d}:00Z"
 
 
+class WallClock:
+    """The room's clock, moved by hand; unlike ``Stamps`` it stands still until the test moves it."""
+
+    def __init__(self, start: str = "2025-05-01T10:00:00Z") -> None:
+        self.now = datetime.fromisoformat(start)
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    def __call__(self) -> str:
+        return self.now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 @pytest.fixture(scope="module")
 def rubric() -> Rubric:
     return load_rubric(SAMPLE)
 
 
-def new_app(db: Path, rubric: Rubric, clock: FakeClock | None = None, **kwargs: object) -> PanelApp:
-    return make_panel_app(str(db), rubric, clock=clock or FakeClock(), wall=Stamps(), **kwargs)  # type: ignore[arg-type]
+def new_app(
+    db: Path,
+    rubric: Rubric,
+    clock: FakeClock | None = None,
+    wall: Callable[[], str] | None = None,
+    **kwargs: object,
+) -> PanelApp:
+    return make_panel_app(str(db), rubric, clock=clock or FakeClock(), wall=wall or Stamps(), **kwargs)  # type: ignore[arg-type]
 
 
 def screen_text(app: PanelApp) -> str:
@@ -288,3 +310,168 @@ async def test_roster_is_offered(tmp_path: Path, rubric: Rubric) -> None:
         await pilot.pause()
         assert "C-200 · Ann" in screen_text(app)
     assert sheet_in(db, rubric, candidate="C-200") is not None
+
+
+async def test_running_timer_survives_a_crash_by_the_wall_clock(tmp_path: Path, rubric: Rubric) -> None:
+    db = tmp_path / "panel.db"
+    clock, wall = FakeClock(), WallClock()
+    first = new_app(db, rubric, clock, wall)
+    async with first.run_test(size=SIZE) as pilot:
+        await start_scoring(pilot)
+        await pilot.press("3", "s")
+        clock.now += 25 * 60
+        wall.advance(25 * 60)
+        first.screen.query_one(PhaseTimer).tick()
+        await pilot.pause()
+        assert "25:00 / 30:00 (running)" in screen_text(first)
+    # kill -9 at minute 25: nothing is written on the way down. The presentation goes on in the
+    # room for 6 minutes 15 seconds while the laptop restarts; the new process has a monotonic
+    # clock that starts somewhere else entirely.
+    wall.advance(6 * 60 + 15)
+    clock = FakeClock()
+    clock.now = 3.5
+    second = new_app(db, rubric, clock, wall)
+    async with second.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        assert isinstance(second.screen, ScoringScreen)
+        timer = second.screen.query_one(PhaseTimer)
+        text = screen_text(second)
+        assert "+01:15 over (running)" in text and timer.has_class("-overrun")
+        assert "Phase 1/2: Executive presentation" in text and "(1/7 scored)" in text
+        # From here the monotonic clock counts; the wall clock is not read again for timing.
+        clock.now += 60
+        wall.advance(3600)
+        timer.tick()
+        await pilot.pause()
+        assert "+02:15 over (running)" in screen_text(second)
+        await pilot.press("s")
+        await pilot.pause()
+        assert "+02:15 over (paused)" in screen_text(second)
+    conn = store.open_store(str(db))
+    events = store.timer_events(conn, sheet_in(db, rubric).sheet_id)
+    conn.close()
+    assert [(e.phase_id, e.kind, e.elapsed) for e in events] == [
+        ("presentation", "start", 0.0),
+        ("presentation", "stop", 32 * 60 + 15),
+    ]
+
+
+async def test_stopped_timers_are_restored_exactly(tmp_path: Path, rubric: Rubric) -> None:
+    db = tmp_path / "panel.db"
+    clock, wall = FakeClock(), WallClock()
+    first = new_app(db, rubric, clock, wall)
+    async with first.run_test(size=SIZE) as pilot:
+        await start_scoring(pilot)
+        await pilot.press("s")
+        clock.now += 754.25
+        # Switching the timer to the discussion stops the presentation's: one transaction, two events.
+        await pilot.press("tab", "s")
+        clock.now += 100.5
+        await pilot.press("s")
+        clock.now += 50
+        await pilot.pause()
+        assert "01:40 / 30:00 (paused)" in screen_text(first)
+    # Stopped timers do not move while the program is down, however long that is.
+    wall.advance(86_400)
+    clock = FakeClock()
+    second = new_app(db, rubric, clock, wall)
+    async with second.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        timer = second.screen.query_one(PhaseTimer)
+        assert timer.running_phase is None
+        assert timer.elapsed("presentation") == 754.25 and timer.elapsed("discussion") == 100.5
+        assert "12:34 / 30:00 (paused)" in screen_text(second)
+        await pilot.press("tab")
+        assert "01:40 / 30:00 (paused)" in screen_text(second)
+        # Restarting banks on top of the restored time.
+        await pilot.press("s")
+        clock.now += 20
+        timer.tick()
+        await pilot.pause()
+        assert "02:00 / 30:00 (running)" in screen_text(second)
+
+
+async def test_conflict_found_mid_session_seals_a_recusal(tmp_path: Path, rubric: Rubric) -> None:
+    db = tmp_path / "panel.db"
+    clock, wall = FakeClock(), WallClock()
+    app = new_app(db, rubric, clock, wall)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_scoring(pilot)
+        await pilot.press("s", "4", "down", "2", "n", *"strong opener", "enter")
+        await pilot.pause()
+        clock.now += 600
+        wall.advance(600)
+        # Escape on the question changes nothing.
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, LateConflictScreen)
+        assert "2 levels and 1 note" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ScoringScreen) and not sheet_in(db, rubric).sealed
+        # An empty description is refused; a real one recuses at once.
+        await pilot.press("c", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LateConflictScreen)
+        await pilot.press(*"coached her in 2023", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, (LateConflictScreen, ScoringScreen))
+        assert "recused (conflict)" in screen_text(app)
+        # Reopening the candidate does not offer the sheet for scoring again.
+        app.screen.query_one("#candidate").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ScoringScreen)
+    recusal = sheet_in(db, rubric)
+    assert recusal.conflict and recusal.conflict_reason == "coached her in 2023" and verify_seal(recusal)
+    assert recusal.sealed_at == "2025-05-01T10:10:00Z"
+    assert dict(recusal.levels) == {} and recusal.notes == ()
+    # The same sealed content as a conflict declared before any scoring.
+    conn = store.open_store(str(db))
+    upfront = store.open_sheet(conn, rubric, "C-001", "Bo", "2025-05-01T10:00:00Z")
+    upfront = store.declare_conflict(conn, rubric, upfront.sheet_id, True, "coached her in 2023", "t")
+    late_content, upfront_content = (json.loads(canonical_content(s)) for s in (recusal, upfront))
+    for content in (late_content, upfront_content):
+        del content["sheet_id"], content["panelist"]
+    assert late_content == upfront_content and late_content["levels"] == {} and late_content["notes"] == []
+    # What was entered stays in the log; the running timer stopped with the sheet.
+    log = store.changes(conn, recusal.sheet_id)
+    assert [c.kind for c in log] == ["open", "conflict", "level", "level", "note", "conflict", "seal"]
+    assert [(c.new_level, c.text) for c in log if c.kind in ("level", "note")] == [
+        (4, ""),
+        (2, ""),
+        (None, "strong opener"),
+    ]
+    assert (log[-2].old_level, log[-2].new_level, log[-2].at) == (0, 1, "2025-05-01T10:10:00Z")
+    events = store.timer_events(conn, recusal.sheet_id)
+    assert [(e.kind, e.elapsed) for e in events] == [("start", 0.0), ("stop", 600.0)]
+    # Excluded from aggregation, and closed to every edit.
+    [result], _ = aggregate(rubric, store.list_sheets(conn, rubric.id))
+    assert result.recused == ("Ann", "Bo") and result.scores == () and result.pending == ()
+    for attempt in (
+        lambda: store.set_level(conn, rubric, recusal.sheet_id, "executive-communication", 3, "t"),
+        lambda: store.add_note(conn, rubric, recusal.sheet_id, "executive-communication", "late", "t"),
+        lambda: store.undo(conn, rubric, recusal.sheet_id, "t"),
+        lambda: store.declare_late_conflict(conn, rubric, recusal.sheet_id, "again", "t"),
+    ):
+        with pytest.raises(ScoresheetError):
+            attempt()
+    conn.close()
+
+
+async def test_conflict_key_on_a_finalised_sheet_changes_nothing(tmp_path: Path, rubric: Rubric) -> None:
+    db = tmp_path / "panel.db"
+    app = new_app(db, rubric)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_scoring(pilot)
+        for phase in range(2):
+            for index, _ in enumerate(rubric.criteria_in(rubric.phases[phase].id)):
+                await pilot.press("down" if index else "home", "3")
+            await pilot.press("tab")
+        await pilot.press("f", "y")
+        await pilot.pause()
+        sealed = sheet_in(db, rubric)
+        await pilot.press("c", "s")
+        await pilot.pause()
+        assert isinstance(app.screen, ScoringScreen) and "FINALISED" in screen_text(app)
+    assert sheet_in(db, rubric) == sealed and not sealed.conflict

@@ -14,16 +14,24 @@ from ccsoo_exam.scoresheet import (
     OPEN,
     UNDO,
     Change,
+    Lap,
     Note,
     Scoresheet,
     ScoresheetError,
+    TimerEvent,
     canonical_content,
+    check_late_conflict,
     check_level,
     check_note,
+    restore_laps,
+    running_since,
     seal_hash,
     seal_problems,
+    stop_timers,
+    toggle_timer,
     undo_target,
     verify_seal,
+    wall_seconds,
     weighted_percentage,
 )
 from tests.test_rubric import MINI
@@ -115,3 +123,58 @@ def test_undo_walks_back_through_level_and_note_changes() -> None:
     log += [Change(8, UNDO, "t", undoes=7), Change(9, UNDO, "t", undoes=2)]
     assert undo_target(log) is None
     assert undo_target([Change(1, OPEN, "t")]) is None
+
+
+def test_toggle_timer_switches_phase_as_one_stop_and_one_start() -> None:
+    laps = {"talk": Lap(), "qa": Lap()}
+    laps, events = toggle_timer(laps, "talk", 10.0)
+    assert events == (TimerEvent("talk", "start", 0.0),) and laps["talk"].running
+    laps, events = toggle_timer(laps, "qa", 70.5)
+    assert events == (TimerEvent("talk", "stop", 60.5), TimerEvent("qa", "start", 0.0))
+    assert laps == {"talk": Lap(60.5), "qa": Lap(0.0, 70.5)}
+    laps, events = toggle_timer(laps, "qa", 80.5)
+    assert events == (TimerEvent("qa", "stop", 10.0),) and laps["qa"] == Lap(10.0)
+    laps, events = toggle_timer(laps, "talk", 100.0)
+    assert events == (TimerEvent("talk", "start", 60.5),) and laps["talk"].elapsed(101.0) == 61.5
+    stopped, stops = stop_timers(laps, 110.0)
+    assert stops == (TimerEvent("talk", "stop", 70.5),) and not any(lap.running for lap in stopped.values())
+    assert stop_timers(stopped, 200.0) == (stopped, ())
+
+
+def test_restore_laps_runs_on_by_the_wall_clock_and_keeps_stops_exact() -> None:
+    events = [
+        TimerEvent("talk", "start", 0.0, "2025-05-01T10:00:00Z", 1),
+        TimerEvent("talk", "stop", 1234.75, "2025-05-01T10:20:35Z", 2),
+        TimerEvent("qa", "start", 0.0, "2025-05-01T10:21:00Z", 3),
+        TimerEvent("qa", "stop", 90.0, "2025-05-01T10:22:30Z", 4),
+        TimerEvent("qa", "start", 90.0, "2025-05-01T10:30:00Z", 5),
+        TimerEvent("gone", "start", 0.0, "2025-05-01T10:00:00Z", 6),  # a phase no longer in the rubric
+    ]
+    assert set(running_since(events)) == {"qa", "gone"}
+    laps = restore_laps(["talk", "qa"], reversed(events), "2025-05-01T10:45:00Z", 5.0)
+    assert set(laps) == {"talk", "qa"}
+    assert laps["talk"] == Lap(1234.75) and laps["talk"].elapsed(1e6) == 1234.75
+    assert laps["qa"].running and laps["qa"].elapsed(5.0) == 90.0 + 15 * 60
+    assert laps["qa"].elapsed(65.0) == 90.0 + 16 * 60  # then the monotonic clock counts
+    # A wall clock set back while the program was down takes no time off.
+    assert restore_laps(["qa"], events[4:5], "2025-05-01T09:00:00Z", 0.0)["qa"].elapsed(0.0) == 90.0
+
+
+def test_wall_seconds() -> None:
+    assert wall_seconds("2025-05-01T10:00:00Z", "2025-05-01T10:31:15Z") == 31 * 60 + 15
+    assert wall_seconds("2025-05-01T10:00:00+02:00", "2025-05-01T08:00:30Z") == 30
+    assert wall_seconds("2025-05-01T10:00:00Z", "2025-05-01T09:00:00Z") == 0.0
+    assert wall_seconds("t1", "2025-05-01T09:00:00Z") == 0.0
+
+
+def test_late_conflict_checks(rubric: Rubric) -> None:
+    scoring = sheet(rubric, a=2)
+    check_late_conflict(scoring, "knows the candidate")
+    with pytest.raises(ScoresheetError, match="describe"):
+        check_late_conflict(scoring, "")
+    with pytest.raises(ScoresheetError, match="answer the conflict of interest question"):
+        check_late_conflict(replace(scoring, conflict=None), "x")
+    with pytest.raises(ScoresheetError, match="already declared"):
+        check_late_conflict(replace(scoring, conflict=True, conflict_reason="x"), "y")
+    with pytest.raises(ScoresheetError, match="finalised"):
+        check_late_conflict(replace(scoring, seal_hash="0" * 64), "x")

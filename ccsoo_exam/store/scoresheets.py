@@ -11,6 +11,8 @@ administrator's ``candidates`` roster in one file):
 * ``panel_notes``     -- the current notes (an undone note disappears here);
 * ``panel_changes``   -- the append-only log of everything that happened to a sheet
   (open, conflict, level, note, undo, seal), for undo and for audit;
+* ``panel_timer_events`` -- append-only starts and stops of the phase timers, so a
+  reopened sheet shows the right elapsed time (kept beside the sheet, not sealed with it);
 * ``panel_moderations`` -- moderated final scores with the moderator's reason.
 
 Each public function that changes a sheet reads the sheet, checks the change with the
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
@@ -37,18 +39,26 @@ from ccsoo_exam.scoresheet import (
     NOTE,
     OPEN,
     SEAL,
+    TIMER_START,
+    TIMER_STOP,
     UNDO,
     Change,
     Note,
     Scoresheet,
     ScoresheetError,
+    TimerEvent,
+    check_editable,
+    check_late_conflict,
     check_level,
     check_note,
     check_person,
+    check_rubric,
+    running_since,
     seal_hash,
     seal_problems,
     undo_target,
     verify_seal,
+    wall_seconds,
 )
 from ccsoo_exam.store.database import Migration, connect, transaction
 
@@ -111,6 +121,22 @@ MIGRATIONS: list[Migration] = [
             moderated_at TEXT NOT NULL
         );
         CREATE INDEX panel_sheets_candidate ON panel_sheets (rubric_id, candidate_id)
+        """,
+    ),
+    (
+        "panel-002-timer-events",
+        # elapsed: the phase's seconds before a start, or in total at a stop (monotonic, so
+        # exact); at: the wall clock, which is what bridges a restart for a running timer.
+        """
+        CREATE TABLE panel_timer_events (
+            sheet_id TEXT NOT NULL REFERENCES panel_sheets (sheet_id),
+            seq INTEGER NOT NULL,
+            phase_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('start', 'stop')),
+            at TEXT NOT NULL,
+            elapsed REAL NOT NULL CHECK (elapsed >= 0),
+            PRIMARY KEY (sheet_id, seq)
+        ) WITHOUT ROWID
         """,
     ),
 ]
@@ -218,6 +244,17 @@ def changes(conn: sqlite3.Connection, sheet_id: str) -> list[Change]:
     ]
 
 
+def timer_events(conn: sqlite3.Connection, sheet_id: str) -> list[TimerEvent]:
+    """The sheet's phase timer starts and stops, oldest first."""
+    return [
+        TimerEvent(r[0], r[1], r[2], r[3], r[4])
+        for r in conn.execute(
+            "SELECT phase_id, kind, elapsed, at, seq FROM panel_timer_events WHERE sheet_id = ? ORDER BY seq",
+            (sheet_id,),
+        )
+    ]
+
+
 def roster(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """(candidate_id, name) from the administrator's ``candidates`` table, if this database has one."""
     if not _has_table(conn, "candidates"):
@@ -282,6 +319,35 @@ def declare_conflict(
         return sheet
 
 
+def declare_late_conflict(
+    conn: sqlite3.Connection,
+    rubric: Rubric,
+    sheet_id: str,
+    reason: str,
+    at: str,
+    *,
+    closing: Sequence[TimerEvent] = (),
+) -> Scoresheet:
+    """Record a conflict of interest found during scoring, and seal the sheet as a recusal.
+
+    The sheet ends exactly as if the conflict had been declared at the start: no current
+    levels or notes, the conflict and its description, sealed at ``at``. The levels and
+    notes entered so far stay in the append-only log (with this declaration as a
+    ``conflict`` change from 0 to 1), so the record shows what happened, but nothing
+    from them reaches a report. ``closing`` are the stops of running phase timers.
+    """
+    reason = " ".join(reason.split())
+    with transaction(conn):
+        sheet = load_sheet(conn, sheet_id)
+        check_late_conflict(sheet, reason)
+        conn.execute("UPDATE panel_sheets SET conflict = 1, conflict_reason = ? WHERE sheet_id = ?", (reason, sheet_id))
+        _log(conn, Change(_next_seq(conn, sheet_id), CONFLICT, at, old_level=0, new_level=1, text=reason), sheet_id)
+        conn.execute("DELETE FROM panel_scores WHERE sheet_id = ?", (sheet_id,))
+        conn.execute("DELETE FROM panel_notes WHERE sheet_id = ?", (sheet_id,))
+        recusal = replace(sheet, conflict=True, conflict_reason=reason, levels=MappingProxyType({}), notes=())
+        return _seal(conn, rubric, recusal, at, closing)
+
+
 def set_level(
     conn: sqlite3.Connection, rubric: Rubric, sheet_id: str, criterion_id: str, level: int, at: str
 ) -> Scoresheet:
@@ -341,16 +407,71 @@ def undo(conn: sqlite3.Connection, rubric: Rubric, sheet_id: str, at: str) -> tu
         return load_sheet(conn, sheet_id), target
 
 
-def seal(conn: sqlite3.Connection, rubric: Rubric, sheet_id: str, at: str) -> Scoresheet:
-    """Finalise the sheet: store the hash of its content; no change is accepted afterwards."""
+def seal(
+    conn: sqlite3.Connection, rubric: Rubric, sheet_id: str, at: str, *, closing: Sequence[TimerEvent] = ()
+) -> Scoresheet:
+    """Finalise the sheet: store the hash of its content; no change is accepted afterwards.
+
+    ``closing`` are the stops of the running phase timers, measured by the caller's
+    monotonic clock; any timer still running after them is stopped by the wall clock, so
+    a sealed sheet's timers never run on.
+    """
     with transaction(conn):
-        return _seal(conn, rubric, load_sheet(conn, sheet_id), at)
+        return _seal(conn, rubric, load_sheet(conn, sheet_id), at, closing)
 
 
-def _seal(conn: sqlite3.Connection, rubric: Rubric, sheet: Scoresheet, at: str) -> Scoresheet:
+def record_timer(
+    conn: sqlite3.Connection, rubric: Rubric, sheet_id: str, events: Sequence[TimerEvent], at: str
+) -> tuple[TimerEvent, ...]:
+    """Record phase timer starts and stops (a phase switch is a stop and a start) in one transaction.
+
+    Only while the sheet is being scored: a sealed sheet's timers are frozen with it.
+    """
+    with transaction(conn):
+        sheet = load_sheet(conn, sheet_id)
+        check_editable(sheet)
+        return _write_timer(conn, rubric, sheet, events, at)
+
+
+def _write_timer(
+    conn: sqlite3.Connection, rubric: Rubric, sheet: Scoresheet, events: Sequence[TimerEvent], at: str
+) -> tuple[TimerEvent, ...]:
+    check_rubric(rubric, sheet)
+    phases = {p.id for p in rubric.phases}
+    seq = conn.execute(
+        "SELECT COALESCE(MAX(seq), 0) FROM panel_timer_events WHERE sheet_id = ?", (sheet.sheet_id,)
+    ).fetchone()[0]
+    written = []
+    for event in events:
+        if event.phase_id not in phases or event.kind not in (TIMER_START, TIMER_STOP) or not event.elapsed >= 0:
+            raise ScoresheetError(
+                Problem(f"sheet {sheet.sheet_id[:8]}", None, f"not a timer event of rubric {rubric.id}: {event}")
+            )
+        seq += 1
+        stored = replace(event, at=at, seq=seq)
+        conn.execute(
+            "INSERT INTO panel_timer_events (sheet_id, seq, phase_id, kind, at, elapsed) VALUES (?, ?, ?, ?, ?, ?)",
+            (sheet.sheet_id, seq, stored.phase_id, stored.kind, at, float(stored.elapsed)),
+        )
+        written.append(stored)
+    return tuple(written)
+
+
+def _seal(
+    conn: sqlite3.Connection, rubric: Rubric, sheet: Scoresheet, at: str, closing: Sequence[TimerEvent] = ()
+) -> Scoresheet:
     problems = seal_problems(rubric, sheet)
     if problems:
         raise ScoresheetError([Problem(f"sheet {sheet.sheet_id[:8]}", None, p) for p in problems])
+    _write_timer(conn, rubric, sheet, closing, at)
+    still = running_since(timer_events(conn, sheet.sheet_id))
+    _write_timer(
+        conn,
+        rubric,
+        sheet,
+        [TimerEvent(pid, TIMER_STOP, start.elapsed + wall_seconds(start.at, at)) for pid, start in still.items()],
+        at,
+    )
     digest = seal_hash(sheet)
     conn.execute(
         "UPDATE panel_sheets SET seal_hash = ?, sealed_at = ? WHERE sheet_id = ?", (digest, at, sheet.sheet_id)
@@ -523,7 +644,10 @@ def _copy_sheet(source: sqlite3.Connection, target: sqlite3.Connection, sheet_id
         ("panel_scores", "sheet_id, criterion_id, level"),
         ("panel_notes", "sheet_id, seq, criterion_id, text, noted_at"),
         ("panel_changes", "sheet_id, seq, kind, at, criterion_id, old_level, new_level, text, undoes"),
+        ("panel_timer_events", "sheet_id, seq, phase_id, kind, at, elapsed"),
     ):
+        if not _has_table(source, table):
+            continue  # a file from before the timer was recorded
         rows = source.execute(f"SELECT {columns} FROM {table} WHERE sheet_id = ?", (sheet_id,)).fetchall()
         marks = ", ".join("?" * len(columns.split(",")))
         target.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", [tuple(r) for r in rows])

@@ -1,4 +1,4 @@
-"""Small modal questions on the panel: conflict of interest, a note, confirming finalisation."""
+"""Small modal questions on the panel: conflict of interest (at the start or found later), a note, finalising."""
 
 from __future__ import annotations
 
@@ -62,6 +62,42 @@ class ConflictScreen(ModalScreen[tuple[bool, str] | None]):
             self.notify("Describe the conflict (a few words), or press escape.", severity="warning")
             return
         self.dismiss((True, event.value))
+
+
+class LateConflictScreen(ModalScreen[str | None]):
+    """A conflict found during scoring. Dismisses with its description (the panelist confirmed), or None."""
+
+    CSS_PATH = "modals.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", show=False)]
+
+    def __init__(self, candidate: str, scored: int, notes: int) -> None:
+        super().__init__()
+        self.candidate = candidate
+        self.scored = scored
+        self.notes = notes
+
+    def compose(self) -> ComposeResult:
+        entered = f"{self.scored} level{'s' if self.scored != 1 else ''} and {self.notes} note"
+        entered += "s" if self.notes != 1 else ""
+        with Vertical(classes="dialog"):
+            yield Static("Declare a conflict of interest now?", classes="dialog-title")
+            yield Static(
+                f"Your sheet for candidate {self.candidate} will be sealed at once as a recusal: not counted "
+                f"in any result, and not to be scored or changed again. The {entered} entered so far stay "
+                "in the sheet's log for the record."
+            )
+            yield Input(placeholder="describe the conflict, then enter", id="reason", max_length=500)
+            yield Static("enter  declare it and seal as a recusal\nesc  back to scoring", classes="dialog-keys")
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted, "#reason")
+    def reason_given(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.notify("Describe the conflict (a few words), or press escape.", severity="warning")
+            return
+        self.dismiss(event.value)
 
 
 class NoteScreen(ModalScreen[str | None]):

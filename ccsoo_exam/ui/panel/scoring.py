@@ -3,7 +3,10 @@
 The story: start the phase timer as the candidate begins; move through the criteria,
 reading the descriptors; press the level's number; add notes as things are seen; switch
 to the discussion phase; finalise when every criterion is scored. Each change is one
-store call that commits before the screen shows it, so a crash loses nothing shown.
+store call that commits before the screen shows it, so a crash loses nothing shown:
+timer starts and stops too, so a reopened sheet shows each phase's time where it was
+(a timer left running has kept running, by the wall clock, while the program was down).
+A conflict of interest found halfway (``c``) seals the sheet as a recusal.
 """
 
 from __future__ import annotations
@@ -21,13 +24,26 @@ from textual.widgets import Footer, Static
 
 from ccsoo_exam.errors import CcsooError
 from ccsoo_exam.rubric import Phase
-from ccsoo_exam.scoresheet import LEVEL, NOTE, Scoresheet, seal_problems, unscored, weighted_percentage
+from ccsoo_exam.scoresheet import (
+    LEVEL,
+    NOTE,
+    Lap,
+    Scoresheet,
+    TimerEvent,
+    restore_laps,
+    running_since,
+    seal_problems,
+    stop_timers,
+    toggle_timer,
+    unscored,
+    weighted_percentage,
+)
 from ccsoo_exam.store import scoresheets as store
 from ccsoo_exam.ui.panel.context import PanelContext
 from ccsoo_exam.ui.panel.criteria import CriterionList
 from ccsoo_exam.ui.panel.descriptor import LevelDescriptor
 from ccsoo_exam.ui.panel.messages import CriterionHighlighted, LevelBrowsed, LevelChosen, PhaseOverrun
-from ccsoo_exam.ui.panel.modals import ConfirmScreen, NoteScreen
+from ccsoo_exam.ui.panel.modals import ConfirmScreen, LateConflictScreen, NoteScreen
 from ccsoo_exam.ui.panel.timer import PhaseTimer
 
 
@@ -42,6 +58,7 @@ class ScoringScreen(Screen[None]):
         Binding("n", "note", "Note"),
         Binding("u", "undo", "Undo"),
         Binding("f", "finalise", "Finalise"),
+        Binding("c", "conflict", "Conflict"),
         Binding("escape", "leave", "Candidates"),
     ]
 
@@ -69,8 +86,20 @@ class ScoringScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.restore_timers()
         self.show_phase()
         self.query_one(CriterionList).focus()
+
+    def restore_timers(self) -> None:
+        """Put the phase timers back as the store has them, and show the phase whose timer runs."""
+        events = store.timer_events(self.context.conn, self.sheet.sheet_id)
+        phase_ids = [p.id for p in self.rubric.phases]
+        # Only a running timer needs the wall clock: the time since its start is time the presentation went on.
+        wall_now = self.context.wall() if running_since(events) else ""
+        timer = self.query_one(PhaseTimer)
+        timer.show_laps(restore_laps(phase_ids, events, wall_now, self.context.clock()))
+        if timer.running_phase is not None:
+            self.phase_index = phase_ids.index(timer.running_phase)
 
     # --- drawing -------------------------------------------------------------------------
 
@@ -157,8 +186,23 @@ class ScoringScreen(Screen[None]):
         self.show_phase()
 
     def action_timer(self) -> None:
-        running = self.query_one(PhaseTimer).toggle()
+        if self.sheet.sealed:
+            self.notify("This sheet is finalised; its timers stopped with it.", severity="error")
+            return
+        timer = self.query_one(PhaseTimer)
+        laps, events = toggle_timer(timer.laps, self.phase.id, self.context.clock())
+        try:
+            store.record_timer(self.context.conn, self.rubric, self.sheet.sheet_id, events, self.context.wall())
+        except CcsooError as error:
+            self.notify("\n".join(p.message for p in error.problems), severity="error", timeout=6)
+            return
+        timer.show_laps(laps)
+        running = laps[self.phase.id].running
         self.notify(f"{self.phase.title} timer {'started' if running else 'paused'}.", timeout=2)
+
+    def closing_timers(self) -> tuple[dict[str, Lap], tuple[TimerEvent, ...]]:
+        """The laps and stop events for sealing: the running timer stops with the sheet."""
+        return stop_timers(self.query_one(PhaseTimer).laps, self.context.clock())
 
     def action_note(self) -> None:
         criterion = self.query_one(CriterionList).current
@@ -206,7 +250,13 @@ class ScoringScreen(Screen[None]):
         total = weighted_percentage(self.rubric, self.sheet.levels) or 0.0
 
         def answered(yes: bool | None) -> None:
-            if yes and self.change(lambda at: store.seal(self.context.conn, self.rubric, self.sheet.sheet_id, at)):
+            if not yes:
+                return
+            laps, closing = self.closing_timers()
+            if self.change(
+                lambda at: store.seal(self.context.conn, self.rubric, self.sheet.sheet_id, at, closing=closing)
+            ):
+                self.query_one(PhaseTimer).show_laps(laps)
                 self.notify(f"Finalised and sealed ({self.sheet.seal_hash[:12] if self.sheet.seal_hash else ''}).")
 
         self.app.push_screen(
@@ -217,6 +267,27 @@ class ScoringScreen(Screen[None]):
             ),
             answered,
         )
+
+    def action_conflict(self) -> None:
+        """A conflict of interest found during scoring: confirm with a description, then recuse."""
+        if self.sheet.sealed:
+            self.notify("This sheet is finalised; it cannot be changed.", severity="error")
+            return
+        scored = len(self.sheet.levels)
+
+        def described(reason: str | None) -> None:
+            if not reason:
+                return
+            _, closing = self.closing_timers()
+            if self.change(
+                lambda at: store.declare_late_conflict(
+                    self.context.conn, self.rubric, self.sheet.sheet_id, reason, at, closing=closing
+                )
+            ):
+                self.notify(f"Conflict recorded; your sheet for {self.sheet.candidate_id} is sealed as a recusal.")
+                self.dismiss(None)
+
+        self.app.push_screen(LateConflictScreen(self.sheet.candidate_id, scored, len(self.sheet.notes)), described)
 
     def action_leave(self) -> None:
         self.dismiss(None)

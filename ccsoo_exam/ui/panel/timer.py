@@ -1,39 +1,24 @@
 """The phase timer: started and paused by the panelist, showing overrun once past the phase's minutes.
 
 The clock is injected (``time.monotonic`` in use), so tests move time forward without
-sleeping. Timing is view state: it helps the panelist judge "within the 30 minutes", and
-nothing on the sheet is computed from it.
+sleeping. The widget only shows laps: the scoring screen records each start and stop in
+the store before handing the new laps down, and restores them from the store when a
+sheet is reopened (see ``ccsoo_exam.scoresheet.restore_laps``). Nothing on the sheet is
+computed from the timer; it helps the panelist judge "within the 30 minutes".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
 
 from rich.text import Text
 from textual.widgets import Static
 
 from ccsoo_exam.rubric import Phase
+from ccsoo_exam.scoresheet import Lap
 from ccsoo_exam.ui.panel.messages import PhaseOverrun
 
 Clock = Callable[[], float]
-
-
-@dataclass(frozen=True)
-class Lap:
-    """One phase's timing: seconds banked from earlier runs, and when the current run began."""
-
-    banked: float = 0.0
-    started: float | None = None
-
-    def elapsed(self, now: float) -> float:
-        return self.banked + (now - self.started if self.started is not None else 0.0)
-
-    def start(self, now: float) -> Lap:
-        return self if self.started is not None else replace(self, started=now)
-
-    def pause(self, now: float) -> Lap:
-        return self if self.started is None else Lap(self.elapsed(now), None)
 
 
 def clock_text(seconds: float) -> str:
@@ -42,7 +27,10 @@ def clock_text(seconds: float) -> str:
 
 
 class PhaseTimer(Static):
-    """Shows ``mm:ss / mm:00`` for the current phase, and ``+mm:ss over`` in warning style once overrun."""
+    """Shows ``mm:ss / mm:00`` for the current phase, and ``+mm:ss over`` in warning style once overrun.
+
+    Attributes down: ``show_phase(phase)`` and ``show_laps(laps)``. It posts ``PhaseOverrun``.
+    """
 
     DEFAULT_CSS = """
     PhaseTimer { width: auto; padding: 0 1; }
@@ -67,20 +55,17 @@ class PhaseTimer(Static):
         self.phase = phase
         self.tick()
 
-    def toggle(self) -> bool:
-        """Start the current phase's timer (pausing any other), or pause it. Returns True if now running."""
-        now = self.clock()
-        lap = self.laps[self.phase.id]
-        if lap.started is not None:
-            self.laps[self.phase.id] = lap.pause(now)
-        else:
-            self.laps = {pid: other.pause(now) for pid, other in self.laps.items()}
-            self.laps[self.phase.id] = lap.start(now)
+    def show_laps(self, laps: Mapping[str, Lap]) -> None:
+        """Show these laps (already saved by the screen)."""
+        self.laps = {p.id: laps.get(p.id, Lap()) for p in self.phases}
         self.tick()
-        return self.laps[self.phase.id].started is not None
 
-    def elapsed(self) -> float:
-        return self.laps[self.phase.id].elapsed(self.clock())
+    @property
+    def running_phase(self) -> str | None:
+        return next((pid for pid, lap in self.laps.items() if lap.running), None)
+
+    def elapsed(self, phase_id: str | None = None) -> float:
+        return self.laps[phase_id or self.phase.id].elapsed(self.clock())
 
     def overrun(self) -> float:
         return max(0.0, self.elapsed() - self.phase.minutes * 60)
@@ -90,7 +75,7 @@ class PhaseTimer(Static):
         lap = self.laps[self.phase.id]
         elapsed = lap.elapsed(self.clock())
         limit = self.phase.minutes * 60
-        state = "running" if lap.started is not None else ("paused" if elapsed else "not started")
+        state = "running" if lap.running else ("paused" if elapsed else "not started")
         if elapsed > limit:
             return f"+{clock_text(elapsed - limit)} over ({state})"
         return f"{clock_text(elapsed)} / {clock_text(limit)} ({state})"
@@ -98,7 +83,7 @@ class PhaseTimer(Static):
     def tick(self) -> None:
         lap = self.laps[self.phase.id]
         over = lap.elapsed(self.clock()) > self.phase.minutes * 60
-        self.set_class(lap.started is not None and not over, "-running")
+        self.set_class(lap.running and not over, "-running")
         self.set_class(over, "-overrun")
         if over and self.phase.id not in self._overrun_told:
             self._overrun_told.add(self.phase.id)
