@@ -102,7 +102,7 @@ def startup(tmp: Path) -> None:
     )
 
 
-async def keypress_costs(tmp: Path, presses: int = 300) -> tuple[float, float]:
+async def keypress_costs(tmp: Path, presses: int = 300) -> tuple[tuple[float, float], tuple[float, float]]:
     from textual.app import App, ComposeResult
     from textual.widgets import Button, Checkbox, Input, Static
 
@@ -120,18 +120,20 @@ async def keypress_costs(tmp: Path, presses: int = 300) -> tuple[float, float]:
         def on_key(self, event) -> None:  # the same work a key does: update a widget, redraw
             self.query_one("#s", Static).update(event.key)
 
-    async def timed(app, keys, prepare=None) -> float:
+    async def timed(app, keys, prepare=None) -> tuple[float, float]:
+        """Median wall time and median CPU time of one press, Pilot waits included in wall only."""
         async with app.run_test(size=(80, 24)) as pilot:
             if prepare:
                 await prepare(app, pilot)
             for key in keys[:20]:
                 await pilot.press(key)  # warm up
-            samples = []
+            wall, cpu = [], []
             for key in keys:
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 await pilot.press(key)
-                samples.append(time.perf_counter() - start)
-            return statistics.median(samples)
+                wall.append(time.perf_counter() - start)
+                cpu.append(time.process_time() - start_cpu)
+            return statistics.median(wall), statistics.median(cpu)
 
     keys = ["b", "c"] * (presses // 2)
     empty = await timed(Empty(), keys)
@@ -243,8 +245,13 @@ def main() -> None:
         startup(tmp)
         empty, exam = asyncio.run(keypress_costs(tmp))
         print(
-            f"answering keypress (commit + redraw): {exam * 1000:.2f} ms vs empty app {empty * 1000:.2f} ms "
-            f"-> {exam / empty:.2f}x [target <= 1.3x]"
+            f"answering keypress (commit + redraw), wall: {exam[0] * 1000:.2f} ms "
+            f"vs empty app {empty[0] * 1000:.2f} ms "
+            f"-> {exam[0] / empty[0]:.2f}x [target <= 1.3x]"
+        )
+        print(
+            f"answering keypress, CPU only (no harness waits): {exam[1] * 1000:.2f} ms vs empty app "
+            f"{empty[1] * 1000:.2f} ms -> {exam[1] / empty[1]:.2f}x"
         )
         commits(tmp)
         memory(tmp)

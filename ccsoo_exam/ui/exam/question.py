@@ -63,6 +63,7 @@ class QuestionScreen(Screen[None]):
         self.live = live
         self.highlight = 0
         self.saved = "Saved"
+        self._drawn: dict[object, object] = {}  # what each widget shows now, to skip unchanged updates
         self._on_save_failed = on_save_failed
         self._on_review = on_review
         self._on_submit = on_submit
@@ -85,22 +86,32 @@ class QuestionScreen(Screen[None]):
     # -- drawing ---------------------------------------------------------------------
 
     def redraw(self) -> None:
+        """Redraw what changed. A keypress must stay cheap: unchanged widgets are not touched,
+        because every update costs a layout and a render."""
         live = self.live
         state = live.current()
         item = live.item(live.position)
-        self.query_one("#stem", Static).update(
-            f"Question {live.position + 1}  {'[FLAGGED for review]' if state.flagged else ''}\n\n{item.stem}"
-        )
+        stem = (live.position, state.flagged)
+        if self._drawn.get("stem") != stem:
+            self._drawn["stem"] = stem
+            flag = "[FLAGGED for review]" if state.flagged else ""
+            self.query_one("#stem", Static).update(f"Question {live.position + 1}  {flag}\n\n{item.stem}")
         for index, shown in enumerate(LETTERS):
             authored = state.item.authored(shown)
-            self.query_one(f"#option-{index}", OptionRow).show(
+            row = (
                 shown,
                 item.options[authored],
-                chosen=state.answer == authored,
-                struck=authored in state.struck,
-                highlighted=index == self.highlight,
+                state.answer == authored,
+                authored in state.struck,
+                index == self.highlight,
             )
-        self.query_one(Navigator).show(live.responses, live.position)
+            if self._drawn.get(index) != row:
+                self._drawn[index] = row
+                self.query_one(f"#option-{index}", OptionRow).show(*row)
+        marks = (live.position, tuple((r.answer is not None, r.flagged) for r in live.responses))
+        if self._drawn.get("navigator") != marks:
+            self._drawn["navigator"] = marks
+            self.query_one(Navigator).show(live.responses, live.position)
         self.refresh_status()
 
     def refresh_status(self) -> None:
@@ -108,7 +119,10 @@ class QuestionScreen(Screen[None]):
         module = live.current().item.module
         left = f"Module {module}  Question {live.position + 1} of {live.count}  Answered {live.answered()}"
         clock = "" if live.timer_hidden else format_clock(live.ledger.remaining)
-        self.query_one(StatusBar).show(left, self.saved, clock)
+        status = (left, self.saved, clock)
+        if self._drawn.get("status") != status:
+            self._drawn["status"] = status
+            self.query_one(StatusBar).show(*status)
 
     # -- saving ----------------------------------------------------------------------
 

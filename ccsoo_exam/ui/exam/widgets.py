@@ -6,6 +6,7 @@ They get values as attributes and render them; they hold no sitting state of the
 from __future__ import annotations
 
 from rich.text import Text
+from textual.widget import Widget
 from textual.widgets import Static
 
 from ccsoo_exam.store.sittings import ResponseState
@@ -78,32 +79,43 @@ class Navigator(Static):
         self.update(text)
 
 
-class OptionRow(Static):
-    """One option: its letter, a chosen marker, and a strike-out marker with its style."""
+class OptionRow(Widget):
+    """One option: its letter, a chosen marker, and a strike-out marker with its style.
+
+    State is drawn into the text itself, not with CSS classes (a class change restyles the
+    widget), and choosing an option keeps the text the same length, so the row repaints
+    without a new layout. Both keep an answering keypress cheap.
+    """
 
     DEFAULT_CSS = """
     OptionRow { height: auto; padding: 0 1; margin: 0 0 1 0; }
-    OptionRow.highlighted { background: $boost; text-style: bold; }
-    OptionRow.chosen { border-left: thick $success; }
     """
 
     def __init__(self, index: int) -> None:
         super().__init__(id=f"option-{index}")
         self.index = index
+        self._text = Text()
+
+    def render(self) -> Text:
+        return self._text
+
+    @property
+    def content(self) -> Text:
+        return self._text
 
     def show(self, letter: str, text: str, chosen: bool, struck: bool, highlighted: bool) -> None:
-        marker = "(*)" if chosen else "( )"
-        line = Text(f"{'>' if highlighted else ' '}{marker} {letter}. ")
+        base = "bold" if chosen else ""
+        line = Text(f"{'>' if highlighted else ' '}{'(*)' if chosen else '( )'} ", style=base)
+        line.append(f"{letter}.", style="bold reverse" if highlighted else "bold")
+        line.append(" ")
         if struck:
             line.append("[ruled out] ", style="italic")
             line.append(text, style="strike dim")
         else:
-            line.append(text)
-        if chosen:
-            line.append("  <- your answer", style="bold")
-        self.set_class(highlighted, "highlighted")
-        self.set_class(chosen, "chosen")
-        self.update(line)
+            line.append(text, style=base)
+        relayout = line.plain != self._text.plain and len(line.plain) != len(self._text.plain)
+        self._text = line
+        self.refresh(layout=relayout)
 
     def on_click(self) -> None:
         self.post_message(OptionClicked(self.index))
