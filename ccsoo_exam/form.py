@@ -8,7 +8,7 @@ rebuild identically years later, on any interpreter, when a result is challenged
 from __future__ import annotations
 
 import hashlib
-import secrets
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -46,7 +46,7 @@ class Form:
 
 
 def new_seed() -> int:
-    return secrets.randbits(62)
+    return int.from_bytes(os.urandom(8), "big") >> 2  # 62 bits
 
 
 def _rank(*parts: object) -> bytes:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ccsoo_exam.bank import Item
 from ccsoo_exam.form import Form
 from ccsoo_exam.ledger import Clock, Ledger
-from ccsoo_exam.package import ExamPackage
 from ccsoo_exam.scoring import Score, score
 from ccsoo_exam.store.sittings import (
     ResponseState,
@@ -23,6 +23,9 @@ from ccsoo_exam.store.sittings import (
     load_responses,
     load_sitting,
 )
+
+if TYPE_CHECKING:
+    from ccsoo_exam.package import ExamPackage
 
 
 class LiveSitting:

@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.events import Resize
@@ -21,7 +22,6 @@ from ccsoo_exam.errors import CcsooError, StoreError
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.form import assemble_form, new_seed
 from ccsoo_exam.ledger import Clock, format_clock
-from ccsoo_exam.package import ExamPackage
 from ccsoo_exam.pin import check_pin, hash_pin
 from ccsoo_exam.store.live import LiveSitting
 from ccsoo_exam.store.sittings import create_sitting, open_sittings, utc_now
@@ -35,6 +35,9 @@ from ccsoo_exam.ui.exam.resume import ResumeScreen
 from ccsoo_exam.ui.exam.review import ReviewScreen
 from ccsoo_exam.ui.exam.unlock import Unlocked, UnlockScreen
 from ccsoo_exam.ui.lockdown import LockedDownApp
+
+if TYPE_CHECKING:  # the package module pulls in cryptography; the first screen must not wait for it
+    from ccsoo_exam.package import ExamPackage
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 PROCTOR_KEY = "ctrl+o"

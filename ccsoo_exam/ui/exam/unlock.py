@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,8 +13,10 @@ from textual.widgets import Button, Input, Label, Static
 
 from ccsoo_exam.errors import CcsooError
 from ccsoo_exam.exam import ExamDefinition
-from ccsoo_exam.package import ExamPackage, open_banks
 from ccsoo_exam.pin import pin_problem
+
+if TYPE_CHECKING:
+    from ccsoo_exam.package import ExamPackage
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,9 @@ class UnlockScreen(Screen[Unlocked]):
 
     @work(thread=True, exclusive=True)
     def _open(self, key: str, pin: str) -> None:
-        # The KDF takes a moment and must not freeze the screen.
+        # The KDF takes a moment and must not freeze the screen; cryptography loads only now.
+        from ccsoo_exam.package import open_banks
+
         try:
             package = open_banks(self.definition, key)
         except CcsooError as error:
