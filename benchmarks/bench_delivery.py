@@ -23,14 +23,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 STARTUP_PROBE = """
+# What `ccsoo-exam demo` does up to its first screen, headless (the real command needs a tty):
+# the CLI parser for the command, the exam definition, the lock and database, the app.
 import sys, time
 from pathlib import Path
+from ccsoo_exam.cli import COMMAND_HOME, build_parser
+build_parser((COMMAND_HOME["demo"],)).parse_args(["demo"])
 from ccsoo_exam.exam import load_exam
+from ccsoo_exam.store.database import ProcessLock
 from ccsoo_exam.store.database import connect
 from ccsoo_exam.store.sittings import MIGRATIONS
 from ccsoo_exam.ui.exam.app import make_app
+definition = load_exam(sys.argv[2])
+ProcessLock(Path(sys.argv[1])).acquire()
 conn = connect(Path(sys.argv[1]), MIGRATIONS)
-app = make_app(load_exam(sys.argv[2]), conn, timers=False)
+app = make_app(definition, conn, timers=False)
 async def first_screen(pilot):
     assert type(app.screen).__name__ == "UnlockScreen"
     app.exit()

@@ -17,12 +17,23 @@ from ccsoo_exam.errors import CcsooError
 
 # Imported lazily by name so that `ccsoo-exam bank ...` never pays for Textual.
 COMMAND_MODULES = ("bank", "rubric", "delivery", "panel", "results", "admin")
+# Which module defines each top-level command: a run imports only its own module, so the
+# exam's first screen does not wait for cryptography, statistics or the admin store.
+COMMAND_HOME = {
+    "bank": "bank",
+    "rubric": "rubric",
+    "sit": "delivery",
+    "demo": "delivery",
+    "panel": "panel",
+    "results": "results",
+    "admin": "admin",
+}
 
 EXIT_PROBLEMS = 1  # the input was read and has flaws (lint findings)
 EXIT_ERROR = 2  # the command could not do its job (bad input, wrong key, missing file)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccsoo-exam",
         description=(
@@ -34,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ccsoo-exam {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in modules:
         try:
             module = importlib.import_module(f"ccsoo_exam.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -46,8 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = next((w for w in words if not w.startswith("-")), None)
+    home = COMMAND_HOME.get(command or "")
+    parser = build_parser((home,) if home else COMMAND_MODULES)
+    args = parser.parse_args(words)
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_ERROR
