@@ -29,3 +29,18 @@ def test_author_commands_do_not_pay_for_textual() -> None:
     code = "import sys\nfrom ccsoo_exam.cli import build_parser\nbuild_parser()\nassert 'textual' not in sys.modules\n"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_exam_start_path_defers_cryptography_and_admin_code() -> None:
+    # The first screen must not wait for the KDF library, statistics or the admin store.
+    code = (
+        "import sys\n"
+        "from ccsoo_exam.cli import COMMAND_HOME, build_parser\n"
+        "build_parser((COMMAND_HOME['demo'],))\n"
+        "import ccsoo_exam.ui.exam.app\n"
+        "loaded = [m for m in ('cryptography', 'ccsoo_exam.stats', 'ccsoo_exam.store.admin', 'ccsoo_exam.vault')"
+        " if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
