@@ -345,3 +345,24 @@ async def test_proctor_can_close_before_any_sitting_but_only_with_the_pin(tmp_pa
         await pilot.pause()
     assert app.outcome == "closed by the proctor before any sitting started"
     assert conn.execute("SELECT count(*) FROM sittings").fetchone()[0] == 0
+
+
+async def test_time_running_out_under_the_proctor_pin_prompt_still_lets_the_proctor_end(tmp_path: Path) -> None:
+    clock = FakeClock()
+    app, conn = build(tmp_path / "r.db", clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot)
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, PinModal)
+        clock.advance(3 * 3600)
+        app.tick()
+        await pilot.pause()
+        assert isinstance(app.screen, ReceiptScreen)
+        await pilot.press("ctrl+o")
+        app.screen.query_one(Input).value = PIN
+        await pilot.press("enter")
+        assert isinstance(app.screen, ProctorMenu)
+        app.screen.query_one("#end", Button).press()
+        await pilot.pause()
+    assert conn.execute("SELECT submit_reason FROM sittings").fetchone()[0] == "time expired"
+    assert app.outcome == "ended by the proctor"

@@ -201,9 +201,13 @@ class ExamApp(LockedDownApp):
         if self._save(lambda: live.submit(reason)) is False:
             return
         self.outcome = f"submitted ({reason})"
+        # Time can run out under any dialog, the proctor's included: close them all.
         while len(self.screen_stack) > 1:
             self.pop_screen()
+        self._menu_open = False
+        self._size_notice = None
         self.push_screen(ReceiptScreen(live))
+        self._check_size(self.size.width, self.size.height)
 
     # -- time -------------------------------------------------------------------------
 
