@@ -366,3 +366,24 @@ async def test_time_running_out_under_the_proctor_pin_prompt_still_lets_the_proc
         await pilot.pause()
     assert conn.execute("SELECT submit_reason FROM sittings").fetchone()[0] == "time expired"
     assert app.outcome == "ended by the proctor"
+
+
+async def test_a_sitting_paused_when_the_terminal_died_resumes_running_and_visible(tmp_path: Path) -> None:
+    clock = FakeClock()
+    app, _conn = build(tmp_path / "r.db", clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot)
+        await pilot.press("b")
+        app.live.pause("proctor")
+    clock2 = FakeClock()
+    app2, conn2 = build(tmp_path / "r.db", clock2)
+    async with app2.run_test(size=SIZE) as pilot:
+        app2._unlocked(Unlocked(sample_package(), PIN))
+        await pilot.pause()
+        app2.screen.query_one("#resume", Button).press()
+        await pilot.pause()
+        assert isinstance(app2.screen, QuestionScreen), "resuming shows the question, not a stale pause"
+        before = app2.live.ledger.remaining
+        clock2.advance(10)
+        assert app2.live.ledger.remaining == pytest.approx(before - 10)
+        assert conn2.execute("SELECT status FROM sittings").fetchone()[0] == "in-progress"

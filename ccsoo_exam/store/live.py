@@ -73,6 +73,7 @@ class LiveSitting:
 
     def start(self) -> None:
         self.recorder.start()
+        self.refresh_record()
 
     def answer(self, position: int, shown: str | None) -> ResponseState:
         """Choose the option shown as ``shown`` (None clears); choosing a struck option un-strikes it."""
@@ -116,9 +117,11 @@ class LiveSitting:
 
     def pause(self, reason: str) -> None:
         self.recorder.pause(reason)
+        self.refresh_record()
 
     def resume(self, reason: str = "") -> None:
         self.recorder.resume(reason)
+        self.refresh_record()
 
     def extend(self, minutes: float, reason: str) -> None:
         self.recorder.extend(minutes, reason)

@@ -276,10 +276,8 @@ class ExamApp(LockedDownApp):
         if choice is None or live is None:
             return
         if choice.action == "pause" and self._save(lambda: live.pause("proctor")) is not False:
-            live.record = live.refresh_record()
             self.push_screen(PausedScreen())
         elif choice.action == "resume" and self._save(lambda: live.resume("proctor")) is not False:
-            live.record = live.refresh_record()
             if isinstance(self.screen, PausedScreen):
                 self.pop_screen()
         elif choice.action == "extend" and self._save(lambda: live.extend(choice.minutes, choice.text)) is not False:
