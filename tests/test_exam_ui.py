@@ -387,3 +387,45 @@ async def test_a_sitting_paused_when_the_terminal_died_resumes_running_and_visib
         clock2.advance(10)
         assert app2.live.ledger.remaining == pytest.approx(before - 10)
         assert conn2.execute("SELECT status FROM sittings").fetchone()[0] == "in-progress"
+
+
+async def test_check_in_uses_the_roster_name_extra_time_and_warns_on_route(tmp_path: Path) -> None:
+    from textual.widgets import Select
+
+    from ccsoo_exam.store.checkin_roster import read_roster
+
+    conn = open_db(tmp_path / "r.db")
+    conn.execute(
+        "CREATE TABLE candidates (candidate_id TEXT PRIMARY KEY, name TEXT, degree TEXT,"
+        " years_senior_management INTEGER,"
+        " route TEXT, accommodations TEXT, eligibility TEXT, eligibility_reason TEXT)"
+    )
+    conn.execute(
+        "INSERT INTO candidates VALUES ('C-1', 'Ada Lovelace', 'master', 12, 'exam', 'extra time 30%', 'eligible', '')"
+    )
+    conn.execute(
+        "INSERT INTO candidates VALUES ('C-2', 'Grace Hopper', 'bachelor', 16, 'panel', '', 'case-by-case review', '')"
+    )
+    roster = read_roster(conn)
+    assert roster["C-1"].multiplier == pytest.approx(1.3)
+    app = make_app(
+        sample_package().definition, conn, clock=FakeClock(), wall_clock=FakeWallClock(), timers=False, roster=roster
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        app._unlocked(Unlocked(sample_package(), PIN))
+        await pilot.pause()
+        app.screen.query_one("#candidate", Input).value = "C-2"
+        await pilot.pause()
+        assert "panel route" in text(app, "#message") and "case-by-case review" in text(app, "#message")
+        app.screen.query_one("#candidate", Input).value = "C-9"
+        app.screen.query_one("#continue", Button).press()
+        await pilot.pause()
+        assert "not on the roster" in text(app, "#message")
+        app.screen.query_one("#candidate", Input).value = "C-1"
+        await pilot.pause()
+        assert app.screen.query_one("#name", Input).value == "Ada Lovelace"
+        assert app.screen.query_one("#extra", Select).value == pytest.approx(1.3)
+        app.screen.query_one("#continue", Button).press()
+        await pilot.pause()
+    row = conn.execute("SELECT candidate_name, multiplier FROM sittings").fetchone()
+    assert (row[0], row[1]) == ("Ada Lovelace", pytest.approx(1.3))

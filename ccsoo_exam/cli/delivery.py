@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -76,6 +74,7 @@ def deliver(exam_path: str, db: Path, demo_key: str | None = None, demo_pin: str
     # Textual reads TEXTUAL_* settings at import: some would auto-press keys, take screenshots or open devtools.
     for name in [n for n in os.environ if n.upper().startswith("TEXTUAL")]:
         del os.environ[name]
+    from ccsoo_exam.store.checkin_roster import read_roster
     from ccsoo_exam.store.database import ProcessLock, connect
     from ccsoo_exam.store.sittings import MIGRATIONS
     from ccsoo_exam.ui.exam.app import make_app
@@ -92,19 +91,3 @@ def deliver(exam_path: str, db: Path, demo_key: str | None = None, demo_pin: str
             conn.close()
     print(f"ccsoo-exam: {app.outcome}; results database {db}", file=sys.stderr)
     return 0
-
-
-def read_roster(conn: sqlite3.Connection) -> dict[str, tuple[str, float]]:
-    """Candidates from the administrator's roster table, with any extra-time accommodation."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'candidates'").fetchone():
-        return {}
-    roster = {}
-    for row in conn.execute("SELECT * FROM candidates"):
-        keys = row.keys()
-        accommodations = str(row["accommodations"] or "") if "accommodations" in keys else ""
-        match = re.search(r"(\d+)\s*%", accommodations)
-        roster[str(row["candidate_id"])] = (
-            str(row["name"] or "") if "name" in keys else "",
-            1 + int(match.group(1)) / 100 if match else 1.0,
-        )
-    return roster

@@ -23,6 +23,7 @@ from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.form import assemble_form, new_seed
 from ccsoo_exam.ledger import Clock, format_clock
 from ccsoo_exam.pin import check_pin, hash_pin
+from ccsoo_exam.store.checkin_roster import RosterEntry
 from ccsoo_exam.store.live import LiveSitting
 from ccsoo_exam.store.sittings import create_sitting, open_sittings, utc_now
 from ccsoo_exam.ui.exam.checkin import CheckIn, CheckInScreen
@@ -56,7 +57,7 @@ class ExamApp(LockedDownApp):
         *,
         clock: Clock = time.monotonic,
         wall_clock: Callable[[], datetime] = utc_now,
-        roster: dict[str, tuple[str, float]] | None = None,
+        roster: dict[str, RosterEntry] | None = None,
         demo_key: str | None = None,
         demo_pin: str | None = None,
         database: str = "",

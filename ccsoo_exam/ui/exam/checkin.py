@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from ccsoo_exam.store.checkin_roster import RosterEntry
+
 CANDIDATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 EXTRA_TIME = [("None", 1.0), ("+25% time", 1.25), ("+50% time", 1.5), ("+100% time (double)", 2.0)]
 
@@ -25,9 +27,9 @@ class CheckIn:
 class CheckInScreen(Screen[CheckIn]):
     CSS_PATH = "checkin.tcss"
 
-    def __init__(self, roster: dict[str, tuple[str, float]]) -> None:
+    def __init__(self, roster: dict[str, RosterEntry]) -> None:
         super().__init__()
-        self.roster = roster  # candidate id -> (name, time multiplier)
+        self.roster = roster
 
     def compose(self) -> ComposeResult:
         with Vertical(id="panel"):
@@ -47,11 +49,23 @@ class CheckInScreen(Screen[CheckIn]):
     @on(Input.Changed, "#candidate")
     def _look_up(self, event: Input.Changed) -> None:
         entry = self.roster.get(event.value.strip())
-        if entry:
-            self.query_one("#name", Input).value = entry[0]
-            self.query_one("#extra", Select).value = (
-                entry[1] if entry[1] in dict((v, v) for _, v in EXTRA_TIME) else 1.0
-            )
+        if entry is None:
+            return
+        self.query_one("#name", Input).value = entry.name
+        extra = self.query_one("#extra", Select)
+        if entry.multiplier not in {value for _, value in EXTRA_TIME}:
+            # The roster may grant any percentage; offer exactly that one rather than round it.
+            percent = round((entry.multiplier - 1) * 100)
+            extra.set_options([*EXTRA_TIME, (f"+{percent}% time (roster)", entry.multiplier)])
+        extra.value = entry.multiplier
+        notes = []
+        if entry.route and entry.route != "exam":
+            notes.append(f"the roster puts {entry.candidate_id} on the {entry.route} route")
+        if entry.eligibility and entry.eligibility != "eligible":
+            notes.append(f"eligibility: {entry.eligibility}")
+        self.query_one("#message", Static).update(
+            ("Check with the administrator: " + "; ".join(notes) + ".") if notes else ""
+        )
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#continue")
