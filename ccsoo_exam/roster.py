@@ -28,7 +28,7 @@ OPTIONAL = ("accommodations",)
 ROUTES = ("panel", "exam")
 # Same shape as the id the proctor types at check-in (ui/exam/checkin.py).
 CANDIDATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
-# The exam's check-in (cli/delivery.py read_roster) reads extra time with exactly this pattern.
+# The exam's check-in (store/checkin_roster.py) reads extra time with exactly this pattern.
 EXTRA_TIME = re.compile(r"(\d+)\s*%")
 MAX_EXTRA_PERCENT = 200
 MAX_NAME = 120
