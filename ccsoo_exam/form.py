@@ -80,7 +80,7 @@ def assemble_form(definition: ExamDefinition, banks: Mapping[str, Bank], seed: i
         drawn.sort(key=lambda d: _rank(seed, "order", d[0], d[2]))
     items = []
     for position, (bank_id, module, item_id) in enumerate(drawn):
-        order = LETTERS
+        order: tuple[str, ...] = LETTERS
         if definition.shuffle_options:
             order = tuple(sorted(LETTERS, key=lambda letter: _rank(seed, "option", bank_id, item_id, letter)))
         items.append(FormItem(position, bank_id, module, item_id, tuple(order)))

@@ -143,10 +143,10 @@ def _build(text: str, name: str) -> Node:
                 stack.pop()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
+        error_line = mark.line + 1 if mark else None
         lines = text.splitlines()
-        source_line = lines[line - 1] if line and line <= len(lines) else ""
-        raise CcsooError(Problem(name, line, _syntax_message(exc, source_line))) from None
+        source_line = lines[error_line - 1] if error_line and error_line <= len(lines) else ""
+        raise CcsooError(Problem(name, error_line, _syntax_message(exc, source_line))) from None
     except yaml.YAMLError as exc:
         raise CcsooError(Problem(name, None, f"not valid YAML: {exc}")) from None
     if problems:

@@ -243,7 +243,7 @@ def _alpha_value(value: object, level: str, where: str) -> Hashable:
     if level == "ratio" and value < 0:
         # The ratio metric divides by c + k and presumes an absolute zero.
         raise ValueError(f"{where}: ratio values must be non-negative, got {value!r}")
-    return value
+    return float(value)
 
 
 def krippendorff_alpha(data: Sequence[Sequence[Hashable | None]], level: str) -> float:
@@ -445,8 +445,8 @@ class _BinaryMoments:
     item_sums: list[int]  # correct answers per item
     total_sum: int  # sum of total scores
     total_sq_sum: int  # sum of squared total scores
-    totals: list[float]  # total score per candidate (int-valued)
-    columns: list[Sequence[float]]  # item columns; empty unless asked for
+    totals: Sequence[float]  # total score per candidate (int-valued)
+    columns: Sequence[Sequence[float]]  # item columns; empty unless asked for
 
 
 _BINARY = frozenset((0, 1))

@@ -294,7 +294,7 @@ class _writing:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, sqlite3.Error):
             detail = str(exc)
             if "readonly" in detail or "read-only" in detail:
@@ -306,7 +306,7 @@ class _writing:
             else:
                 hint = f"the results database failed ({detail})"
             raise StoreError(Problem("results database", None, f"NOT SAVED: {hint}; call the proctor")) from exc
-        return False
+        return None
 
 
 class SittingRecorder:

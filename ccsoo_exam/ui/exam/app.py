@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
@@ -124,7 +125,7 @@ class ExamApp(LockedDownApp):
             self._show_instructions()
             return
         gap = self._save(lambda: self._live().log_gap(self.wall_clock()))
-        self.push_screen(ResumeScreen(self._live(), float(gap or 0.0)), self._resumed)
+        self.push_screen(ResumeScreen(self._live(), gap if isinstance(gap, float) else 0.0), self._resumed)
 
     def _resumed(self, go: bool | None) -> None:
         if self._save(lambda: self._live().resume("restart after interruption")) is not False:
@@ -226,7 +227,7 @@ class ExamApp(LockedDownApp):
             if (
                 remaining <= minutes * 60
                 and minutes not in live.warnings_given
-                and self._save(lambda m=minutes: live.warn(m)) is not False
+                and self._save(partial(live.warn, minutes)) is not False
             ):
                 self.notify(f"{minutes} minutes remaining.", title="Time", timeout=10)
         screen = self._question_screen(required=False)
