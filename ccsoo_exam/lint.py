@@ -2,8 +2,9 @@
 
 The checks follow common item-writing guidance (Haladyna, Downing & Rodriguez 2002):
 no "all/none of the above", keys spread evenly over the letters, the key not given
-away by being the longest option, no repeated stems, a rationale that answers every
-distractor, and negative stems only with the negative word emphasised.
+away by being the longest option or by absolutes that sit only in distractors, no
+repeated stems, a rationale that answers every distractor, and negative stems only with
+the negative word emphasised.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ LONGEST_KEY_MAX = 0.30
 MIN_ITEMS_FOR_BALANCE = 8
 
 _ABOVE = re.compile(r"\b(all|none|both|neither) of the (above|options|answers)\b|\bboth [A-D] and [A-D]\b", re.I)
+# "Specific determiners": when absolutes sit mostly in distractors, test-wise candidates
+# rule those options out without knowing the content.
+_ABSOLUTE = re.compile(r"\b(always|never|guarantee[sd]?|entirely|completely|solely|none|every|all)\b", re.I)
+ABSOLUTE_GAP = 0.10
 _NEGATIVE = re.compile(r"\b(not|except|least|never)\b", re.I)
 
 
@@ -69,11 +74,8 @@ def lint_bank(bank: Bank) -> list[Problem]:
     stems: dict[str, Item] = {}
     for item in bank.items:
         for letter, text in item.options.items():
-            if _ABOVE.search(text):
-                flag(
-                    item.line,
-                    f"item {item.id} option {letter} uses '{_ABOVE.search(text).group(0)}'; write a real alternative",
-                )  # type: ignore[union-attr]
+            if above := _ABOVE.search(text):
+                flag(item.line, f"item {item.id} option {letter} uses '{above.group(0)}'; write a real alternative")
         for match in _NEGATIVE.finditer(item.stem):
             if not match.group(0).isupper():
                 flag(
@@ -110,6 +112,17 @@ def lint_bank(bank: Bank) -> list[Problem]:
                     f"key {letter} is the answer to {count} of {n} items ({share:.0%}); "
                     f"keep each letter between {KEY_SHARE_LOW:.0%} and {KEY_SHARE_HIGH:.0%}",
                 )
+        keys_absolute = sum(bool(_ABSOLUTE.search(i.options[i.key])) for i in bank.items) / n
+        distractors_absolute = sum(
+            bool(_ABSOLUTE.search(text)) for i in bank.items for letter, text in i.options.items() if letter != i.key
+        ) / (3 * n)
+        if distractors_absolute - keys_absolute > ABSOLUTE_GAP and distractors_absolute > 2 * keys_absolute:
+            flag(
+                None,
+                f"absolute words (all, every, always, never, entirely...) appear in {distractors_absolute:.0%} of "
+                f"distractors but {keys_absolute:.0%} of keys, a cue test-wise candidates use; reword so keys and "
+                "distractors carry them alike",
+            )
         share = summary.key_longest / n
         if share > LONGEST_KEY_MAX:
             flag(

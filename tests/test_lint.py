@@ -61,3 +61,21 @@ def test_key_longest_too_often(write) -> None:
     found = flaws(write, text)
     assert any("longest option in 8 of 20 items (40%)" in f for f in found)
     assert summarise(load_bank(write("b.yaml", text))).key_longest == 8
+
+
+def test_absolutes_only_in_distractors_are_a_cue(write) -> None:
+    text = bank_yaml(count=20)
+    bank = load_bank(write("b.yaml", text))
+    for item in bank.items[:9]:
+        wrong = next(letter for letter in "ABCD" if letter != item.key)
+        text = text.replace(
+            f"Response {wrong} for case {item.id[-3:]}", f"Response {wrong} always, for case {item.id[-3:]}"
+        )
+    found = flaws(write, text)
+    assert any("appear in 15% of distractors but 0% of keys" in f for f in found)
+    balanced = text
+    for item in bank.items[9:14]:
+        balanced = balanced.replace(
+            f"Response {item.key} for case {item.id[-3:]}", f"Response {item.key} in every case {item.id[-3:]}"
+        )
+    assert not any("absolute words" in f for f in flaws(write, balanced))
