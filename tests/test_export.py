@@ -131,3 +131,33 @@ def test_fast_responses_csv_equals_csv_writer_even_for_odd_values(admin_db) -> N
     export.write_csv(reference, "responses", export.batches(conn, "responses"))
     assert odd.getvalue() == reference.getvalue()
     assert [r["struck"] for r in csv.DictReader(io.StringIO(odd.getvalue())) if r["position"] == "1"] == ['A,"B"\n'] * 2
+
+
+def test_exported_event_chain_reverifies_and_reveals_tampering(admin_db) -> None:
+    from dataclasses import replace
+
+    from ccsoo_exam.chain import Event, first_break
+
+    conn = admin_db[0]
+    out = io.StringIO()
+    export.write_json(out, "events", export.batches(conn, "events"))
+    rows = json.loads(out.getvalue())
+    by_sitting: dict[str, list[Event]] = {}
+    for r in rows:
+        event = Event(
+            r["seq"], r["kind"], r["payload"], r["wall_time"], r["consumed_seconds"], r["prev_hash"], r["hash"]
+        )
+        by_sitting.setdefault(r["sitting_id"], []).append(event)
+    assert len(by_sitting) == 2
+    heads = {r["sitting_id"]: r["chain_head"] for r in as_csv(conn, "sittings")}
+    for sitting, events in by_sitting.items():
+        assert first_break(events) is None
+        assert events[-1].hash == heads[sitting]
+        answer = next(i for i, e in enumerate(events) if e.kind == "answer")
+        edited = [
+            *events[:answer],
+            replace(events[answer], payload='{"answer":"A","position":0}'),
+            *events[answer + 1 :],
+        ]
+        if edited[answer].payload != events[answer].payload:
+            assert first_break(edited) == (events[answer].seq, "contents do not match its hash (edited after the fact)")

@@ -154,6 +154,9 @@ _DECISION_COLUMNS = (
     "decision_reason",
     "decided_at",
 )
+# The full event chain: with it anyone can re-verify a sitting (ccsoo_exam.chain) away from
+# the database, which is what makes an export tamper-evident.
+_EVENT_COLUMNS = ("sitting_id", "seq", "kind", "payload", "wall_time", "consumed_seconds", "prev_hash", "hash")
 _MODERATION_COLUMNS = ("rubric_id", "candidate_id", "score", "reason", "moderator", "moderated_at", "moderation_id")
 
 TABLES: dict[str, Table] = {
@@ -161,6 +164,12 @@ TABLES: dict[str, Table] = {
     for table in (
         _RESPONSES,
         Table("sittings", _SITTING_COLUMNS, _SITTINGS_SQL, ("sittings",), _with_receipt),
+        Table(
+            "events",
+            _EVENT_COLUMNS,
+            f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events ORDER BY sitting_id, seq",
+            ("events",),
+        ),
         Table(
             "candidates",
             _CANDIDATE_COLUMNS,
