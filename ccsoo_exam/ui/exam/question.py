@@ -94,8 +94,9 @@ class QuestionScreen(Screen[None]):
         stem = (live.position, state.flagged)
         if self._drawn.get("stem") != stem:
             self._drawn["stem"] = stem
-            flag = "[FLAGGED for review]" if state.flagged else ""
-            self.query_one("#stem", Static).update(f"Question {live.position + 1}  {flag}\n\n{item.stem}")
+            flag = "  [FLAGGED]" if state.flagged else ""
+            module = live.package.banks[state.item.bank].title
+            self.query_one("#stem", Static).update(f"Question {live.position + 1}: {module}{flag}\n\n{item.stem}")
         for index, shown in enumerate(LETTERS):
             authored = state.item.authored(shown)
             row = (

@@ -14,8 +14,9 @@ from ccsoo_exam.store.live import LiveSitting
 def receipt_text(live: LiveSitting) -> str:
     record = live.record
     lines = [
+        live.definition.title,
+        "",
         f"Candidate        {record.candidate_id} {record.candidate_name}".rstrip(),
-        f"Exam             {live.definition.title}",
         f"Submitted at     {(record.submitted_at or '')[:19].replace('T', ' ')} UTC",
         f"Answered         {live.answered()} of {live.count}",
         f"Receipt code     {receipt_code(record.chain_head)}",
