@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 
 from ccsoo_exam.safeyaml import Mapping, Node, load_bytes, load_path
@@ -54,11 +55,13 @@ class Bank:
     version: str = ""
     path: str = ""
 
+    @cached_property
+    def _by_id(self) -> dict[str, Item]:
+        return {item.id: item for item in self.items}
+
     def item(self, item_id: str) -> Item:
-        for item in self.items:
-            if item.id == item_id:
-                return item
-        raise KeyError(item_id)
+        """The item with this id; every redraw and every score looks items up by id."""
+        return self._by_id[item_id]
 
 
 def load_bank(path: str) -> Bank:

@@ -70,6 +70,19 @@ def first_break(events: Iterable[Event]) -> tuple[int, str] | None:
     return None
 
 
+def verify_chain(events: list[Event], head: object, event_count: object) -> tuple[int, str] | None:
+    """First fault of a stored sitting's chain: a broken link, or a head/count that disagrees."""
+    broken = first_break(events)
+    if broken is not None or not events:
+        return broken
+    last = events[-1]
+    if last.hash != head:
+        return last.seq, "the sitting's recorded chain head does not match its last event"
+    if event_count != last.seq:
+        return last.seq, f"the sitting records {event_count} events but {last.seq} are chained"
+    return None
+
+
 def receipt_code(head: str) -> str:
     """Eight characters from the chain head, grouped as XXXX-XXXX."""
     number = int(head[:20], 16)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ccsoo_exam.bank import Bank, bank_from_bytes
 from ccsoo_exam.errors import CcsooError, Problem
-from ccsoo_exam.exam import ExamDefinition, load_exam
+from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.vault import KeyCache, decrypt
 
 
@@ -20,11 +20,6 @@ class ExamPackage:
     banks: dict[str, Bank]
     fingerprint: str  # SHA-256 over the bank plaintexts: which content a sitting used
     kdf_runs: int
-
-
-def open_package(exam_path: str, exam_key: str) -> ExamPackage:
-    definition = load_exam(exam_path)
-    return open_banks(definition, exam_key)
 
 
 def open_banks(definition: ExamDefinition, exam_key: str) -> ExamPackage:

@@ -365,7 +365,7 @@ def _parse_criterion(
     guidance = ""
     if item.get("guidance") is not None:
         guidance = check.text(item.get("guidance"), f"{where} 'guidance'", max_len=2000) or ""
-    descriptors = _parse_descriptors(check, item.get("levels"), where, levels, item.keys.get("levels"))
+    descriptors = _parse_descriptors(check, item.get("levels"), where, levels)
     if len(check.problems) > before or phase is None:
         return None
     assert criterion_id and title and weight and descriptors is not None
@@ -373,7 +373,7 @@ def _parse_criterion(
 
 
 def _parse_descriptors(
-    check: Checker, node: Node | None, where: str, levels: tuple[int, ...], key_line: int | None
+    check: Checker, node: Node | None, where: str, levels: tuple[int, ...]
 ) -> MappingProxyType[int, str] | None:
     if node is None:
         return None

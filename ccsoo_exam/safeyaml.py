@@ -12,7 +12,7 @@ tags), reject duplicate keys, and keep every scalar as the exact text written, s
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import yaml
 
@@ -31,7 +31,6 @@ MAX_DEPTH = 32
 class Scalar:
     value: str
     line: int
-    quoted: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,6 @@ Node = Scalar | Sequence | Mapping
 class _Frame:
     node: Mapping | Sequence
     pending_key: Scalar | None = None
-    problems: list[Problem] = field(default_factory=list)
 
 
 def load_path(path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> Node:
@@ -128,7 +126,7 @@ def _build(text: str, name: str) -> Node:
                     problems.append(Problem(name, line, f"tags ({event.tag}) are not allowed; remove the '!' tag"))
             node: Node
             if isinstance(event, yaml.ScalarEvent):
-                node = Scalar(event.value, line, quoted=event.style not in (None, ""))
+                node = Scalar(event.value, line)
                 root = _attach(stack, node, root, name, problems)
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 if len(stack) >= MAX_DEPTH:

@@ -117,14 +117,18 @@ def check_editable(sheet: Scoresheet) -> None:
         raise _refuse(sheet, "a conflict of interest was declared; this sheet is not scored")
 
 
-def check_level(rubric: Rubric, sheet: Scoresheet, criterion_id: str, level: int) -> None:
-    """Raise unless ``level`` may be set on ``criterion_id`` of this sheet."""
-    check_editable(sheet)
-    check_rubric(rubric, sheet)
+def _check_criterion(rubric: Rubric, sheet: Scoresheet, criterion_id: str) -> None:
     try:
         rubric.criterion(criterion_id)
     except KeyError:
         raise _refuse(sheet, f"rubric {rubric.id} has no criterion '{criterion_id}'") from None
+
+
+def check_level(rubric: Rubric, sheet: Scoresheet, criterion_id: str, level: int) -> None:
+    """Raise unless ``level`` may be set on ``criterion_id`` of this sheet."""
+    check_editable(sheet)
+    check_rubric(rubric, sheet)
+    _check_criterion(rubric, sheet, criterion_id)
     if not rubric.lowest <= level <= rubric.highest:
         raise _refuse(sheet, f"level {level} is not on the scale {rubric.lowest}-{rubric.highest}")
 
@@ -132,10 +136,7 @@ def check_level(rubric: Rubric, sheet: Scoresheet, criterion_id: str, level: int
 def check_note(rubric: Rubric, sheet: Scoresheet, criterion_id: str, text: str) -> str:
     """Return the note as it will be stored, or raise if it may not be added."""
     check_editable(sheet)
-    try:
-        rubric.criterion(criterion_id)
-    except KeyError:
-        raise _refuse(sheet, f"rubric {rubric.id} has no criterion '{criterion_id}'") from None
+    _check_criterion(rubric, sheet, criterion_id)
     cleaned = text.strip()
     if not cleaned:
         raise _refuse(sheet, "the note is empty; type something or press escape")

@@ -48,6 +48,14 @@ async def start_sitting(app: ExamApp, pilot, candidate: str = "C-001") -> None:
     assert isinstance(app.screen, QuestionScreen)
 
 
+async def open_proctor_menu(app: ExamApp, pilot, pin: str = PIN) -> None:
+    """ctrl+o, the PIN, Enter: what the proctor types to reach the menu."""
+    await pilot.press("ctrl+o")
+    assert isinstance(app.screen, PinModal)
+    app.screen.query_one(Input).value = pin
+    await pilot.press("enter")
+
+
 def response(conn: sqlite3.Connection, position: int) -> sqlite3.Row:
     return conn.execute("SELECT * FROM responses WHERE position = ?", (position,)).fetchone()
 
@@ -132,15 +140,10 @@ async def test_proctor_pause_extend_incident_and_wrong_pin(tmp_path: Path) -> No
     app, conn = build(tmp_path / "r.db", clock)
     async with app.run_test(size=SIZE) as pilot:
         await start_sitting(app, pilot)
-        await pilot.press("ctrl+o")
-        assert isinstance(app.screen, PinModal)
-        app.screen.query_one(Input).value = "9999"
-        await pilot.press("enter")
+        await open_proctor_menu(app, pilot, pin="9999")
         assert isinstance(app.screen, QuestionScreen)
         assert conn.execute("SELECT count(*) FROM events WHERE kind = 'incident'").fetchone()[0] == 1
-        await pilot.press("ctrl+o")
-        app.screen.query_one(Input).value = PIN
-        await pilot.press("enter")
+        await open_proctor_menu(app, pilot)
         assert isinstance(app.screen, ProctorMenu)
         app.screen.query_one("#toggle-pause", Button).press()
         await pilot.pause()
@@ -150,15 +153,11 @@ async def test_proctor_pause_extend_incident_and_wrong_pin(tmp_path: Path) -> No
         assert app.live.ledger.remaining == remaining, "a paused clock does not run"
         await pilot.press("a")
         assert response(conn, 0)["answer"] is None, "keys do not reach the question while paused"
-        await pilot.press("ctrl+o")
-        app.screen.query_one(Input).value = PIN
-        await pilot.press("enter")
+        await open_proctor_menu(app, pilot)
         app.screen.query_one("#toggle-pause", Button).press()
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
-        await pilot.press("ctrl+o")
-        app.screen.query_one(Input).value = PIN
-        await pilot.press("enter")
+        await open_proctor_menu(app, pilot)
         app.screen.query_one("#minutes", Input).value = "15"
         app.screen.query_one("#reason", Input).value = "fire alarm"
         app.screen.query_one("#extend", Button).press()
@@ -336,9 +335,7 @@ async def test_proctor_can_close_before_any_sitting_but_only_with_the_pin(tmp_pa
         assert isinstance(app.screen, UnlockScreen), "no PIN exists before unlock: nothing opens"
         app._unlocked(Unlocked(sample_package(), PIN))
         await pilot.pause()
-        await pilot.press("ctrl+o")
-        app.screen.query_one(Input).value = PIN
-        await pilot.press("enter")
+        await open_proctor_menu(app, pilot)
         assert isinstance(app.screen, ProctorMenu)
         assert "Close ccsoo-exam" in str(app.screen.query_one("#end", Button).label)
         app.screen.query_one("#end", Button).press()
@@ -358,9 +355,7 @@ async def test_time_running_out_under_the_proctor_pin_prompt_still_lets_the_proc
         app.tick()
         await pilot.pause()
         assert isinstance(app.screen, ReceiptScreen)
-        await pilot.press("ctrl+o")
-        app.screen.query_one(Input).value = PIN
-        await pilot.press("enter")
+        await open_proctor_menu(app, pilot)
         assert isinstance(app.screen, ProctorMenu)
         app.screen.query_one("#end", Button).press()
         await pilot.pause()

@@ -91,6 +91,16 @@ async def sign_in(pilot, panelist: str = "Ann", candidate: str = "C-001") -> Non
     await pilot.pause()
 
 
+async def score_all_and_finalise(pilot, rubric: Rubric) -> None:
+    """Level 3 on every criterion of both phases, then finalise and confirm."""
+    for phase in rubric.phases:
+        for index, _ in enumerate(rubric.criteria_in(phase.id)):
+            await pilot.press("down" if index else "home", "3")
+        await pilot.press("tab")
+    await pilot.press("f", "y")
+    await pilot.pause()
+
+
 async def start_scoring(pilot, **kwargs: str) -> None:
     await sign_in(pilot, **kwargs)
     assert isinstance(pilot.app.screen, ConflictScreen)
@@ -171,12 +181,7 @@ async def test_sealed_sheet_cannot_be_edited(tmp_path: Path, rubric: Rubric) -> 
     app = new_app(db, rubric)
     async with app.run_test(size=SIZE) as pilot:
         await start_scoring(pilot)
-        for phase in range(2):
-            for index, _ in enumerate(rubric.criteria_in(rubric.phases[phase].id)):
-                await pilot.press("down" if index else "home", "3")
-            await pilot.press("tab")
-        await pilot.press("f", "y")
-        await pilot.pause()
+        await score_all_and_finalise(pilot, rubric)
         sealed = sheet_in(db, rubric)
         assert sealed.sealed
         await pilot.press("home", "5", "n")
@@ -464,12 +469,7 @@ async def test_conflict_key_on_a_finalised_sheet_changes_nothing(tmp_path: Path,
     app = new_app(db, rubric)
     async with app.run_test(size=SIZE) as pilot:
         await start_scoring(pilot)
-        for phase in range(2):
-            for index, _ in enumerate(rubric.criteria_in(rubric.phases[phase].id)):
-                await pilot.press("down" if index else "home", "3")
-            await pilot.press("tab")
-        await pilot.press("f", "y")
-        await pilot.pause()
+        await score_all_and_finalise(pilot, rubric)
         sealed = sheet_in(db, rubric)
         await pilot.press("c", "s")
         await pilot.pause()

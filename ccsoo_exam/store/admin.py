@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccsoo_exam.certification import Decision
-from ccsoo_exam.chain import first_break
+from ccsoo_exam.chain import verify_chain
 from ccsoo_exam.errors import Problem, StoreError
 from ccsoo_exam.item_analysis import SittingAnswers
 from ccsoo_exam.rescoring import KeyChange, RescoreResult
@@ -379,16 +379,11 @@ def _merge_sittings(source: sqlite3.Connection, target: sqlite3.Connection, path
 
 def _sitting_fault(record: dict[str, object], events: list, responses: list[dict[str, object]]) -> str | None:
     """Why a sitting cannot be trusted, worded after 'sitting <id>', or None when it holds together."""
-    broken = first_break(events)
-    if broken is not None:
-        return f"event {broken[0]}: {broken[1]}"
     if not events:
         return "has no events (not even its check-in)"
-    last = events[-1]
-    if last.hash != record["chain_head"]:
-        return f"event {last.seq}: the sitting's recorded chain head does not match its last event"
-    if record["event_count"] != last.seq:
-        return f"event {last.seq}: the sitting records {record['event_count']} events but {last.seq} are chained"
+    fault = verify_chain(events, record["chain_head"], record["event_count"])
+    if fault is not None:
+        return f"event {fault[0]}: {fault[1]}"
     # Responses are plain rows beside the chain; each must agree with its last answer event,
     # otherwise an answer could be edited without touching the (verified) events.
     latest: dict[int, tuple[int, str | None]] = {}
@@ -410,7 +405,7 @@ def _sitting_fault(record: dict[str, object], events: list, responses: list[dict
             )
     if record["status"] == "submitted":
         if submit is None:
-            return f"event {last.seq}: marked submitted but has no submit event"
+            return f"event {events[-1].seq}: marked submitted but has no submit event"
         payload = json.loads(submit.payload)
         if payload.get("raw") != record.get("raw_score") or bool(payload.get("passed")) != bool(record.get("passed")):
             return f"event {submit.seq}: the stored score does not match the score in its submit event"

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ccsoo_exam.chain import GENESIS, Event, first_break, make_event
+from ccsoo_exam.chain import GENESIS, Event, make_event, verify_chain
 from ccsoo_exam.errors import Problem, StoreError
 from ccsoo_exam.form import Form, FormItem
 from ccsoo_exam.ledger import Ledger, TimeAllowance
@@ -262,13 +262,10 @@ def load_events(conn: sqlite3.Connection, sitting_id: str) -> list[Event]:
 
 def verify_sitting(conn: sqlite3.Connection, sitting_id: str) -> tuple[int, str] | None:
     """The first broken event of a sitting's chain, or None when the chain holds."""
-    events = load_events(conn, sitting_id)
-    broken = first_break(events)
-    if broken is None:
-        head = conn.execute("SELECT chain_head FROM sittings WHERE sitting_id = ?", (sitting_id,)).fetchone()[0]
-        if events and events[-1].hash != head:
-            return events[-1].seq, "the sitting's recorded chain head does not match its last event"
-    return broken
+    head, count = conn.execute(
+        "SELECT chain_head, event_count FROM sittings WHERE sitting_id = ?", (sitting_id,)
+    ).fetchone()
+    return verify_chain(load_events(conn, sitting_id), head, count)
 
 
 def _insert_event(conn: sqlite3.Connection, sitting_id: str, event: Event) -> None:
@@ -322,7 +319,9 @@ class SittingRecorder:
         self.head = record.chain_head
         self.seq = record.event_count
 
-    def _commit(self, kind: str, payload: dict[str, Any], statements: list[tuple[str, tuple[Any, ...]]] = ()) -> Event:  # type: ignore[assignment]
+    def _commit(
+        self, kind: str, payload: dict[str, Any], statements: Sequence[tuple[str, tuple[Any, ...]]] = ()
+    ) -> Event:
         snapshot = self.ledger.snapshot()
         self.ledger.take()
         now = iso(self.wall_clock())

@@ -29,12 +29,11 @@ from ccsoo_exam.store.live import LiveSitting
 from ccsoo_exam.store.sittings import create_sitting, open_sittings, utc_now
 from ccsoo_exam.ui.exam.checkin import CheckIn, CheckInScreen
 from ccsoo_exam.ui.exam.instructions import InstructionsScreen
-from ccsoo_exam.ui.exam.messages import ProctorAction
-from ccsoo_exam.ui.exam.modals import ConfirmSubmitModal, GotoModal, NoticeScreen, PausedScreen, PinModal, ProctorMenu
+from ccsoo_exam.ui.exam.messages import SaveFailed, SubmitConfirmed
+from ccsoo_exam.ui.exam.modals import NoticeScreen, PausedScreen, PinModal, ProctorChoice, ProctorMenu
 from ccsoo_exam.ui.exam.question import QuestionScreen
 from ccsoo_exam.ui.exam.receipt import ReceiptScreen
 from ccsoo_exam.ui.exam.resume import ResumeScreen
-from ccsoo_exam.ui.exam.review import ReviewScreen
 from ccsoo_exam.ui.exam.unlock import Unlocked, UnlockScreen
 from ccsoo_exam.ui.lockdown import LockedDownApp
 
@@ -168,33 +167,15 @@ class ExamApp(LockedDownApp):
 
     def _show_questions(self) -> None:
         self.outcome = "in progress"
-        self.push_screen(
-            QuestionScreen(self._live(), self._save_failed, self.open_review, self.confirm_submit, self.open_goto)
-        )
+        self.push_screen(QuestionScreen(self._live()))
         if self._live().record.status == "paused":
             self.push_screen(PausedScreen())
 
-    def open_review(self) -> None:
-        self.push_screen(ReviewScreen(self._live()), self._reviewed)
+    def on_submit_confirmed(self, _: SubmitConfirmed) -> None:
+        self.submit("submitted by the candidate")
 
-    def _reviewed(self, position: int | None) -> None:
-        if position == -1:
-            self.confirm_submit()
-        elif position is not None:
-            self._question_screen().go_to(position)
-
-    def open_goto(self) -> None:
-        self.push_screen(
-            GotoModal(self._live().count), lambda p: self._question_screen().go_to(p) if p is not None else None
-        )
-
-    def confirm_submit(self) -> None:
-        live = self._live()
-        self.push_screen(ConfirmSubmitModal(live.count - live.answered(), live.flagged()), self._submit_confirmed)
-
-    def _submit_confirmed(self, yes: bool | None) -> None:
-        if yes:
-            self.submit("submitted by the candidate")
+    def on_save_failed(self, message: SaveFailed) -> None:
+        self._save_failed(message.error)
 
     def submit(self, reason: str) -> None:
         live = self._live()
@@ -230,7 +211,7 @@ class ExamApp(LockedDownApp):
                 and self._save(partial(live.warn, minutes)) is not False
             ):
                 self.notify(f"{minutes} minutes remaining.", title="Time", timeout=10)
-        screen = self._question_screen(required=False)
+        screen = next((s for s in reversed(self.screen_stack) if isinstance(s, QuestionScreen)), None)
         if screen is not None:
             screen.refresh_status()
 
@@ -268,7 +249,7 @@ class ExamApp(LockedDownApp):
             self._proctor_chose,
         )
 
-    def _proctor_chose(self, choice: ProctorAction | None) -> None:
+    def _proctor_chose(self, choice: ProctorChoice | None) -> None:
         self._menu_open = False
         live = self.live
         if choice is not None and choice.action == "end" and live is None:
@@ -353,14 +334,6 @@ class ExamApp(LockedDownApp):
     def _live(self) -> LiveSitting:
         assert self.live is not None, "no sitting yet"
         return self.live
-
-    def _question_screen(self, required: bool = True) -> QuestionScreen:
-        for screen in reversed(self.screen_stack):
-            if isinstance(screen, QuestionScreen):
-                return screen
-        if required:
-            raise LookupError("no question screen")
-        return None  # type: ignore[return-value]
 
 
 def make_app(definition: ExamDefinition, conn: sqlite3.Connection, **options: object) -> ExamApp:

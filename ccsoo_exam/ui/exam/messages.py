@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from ccsoo_exam.errors import StoreError
+
 
 @dataclass
 class OptionClicked(Message):
@@ -15,16 +17,11 @@ class OptionClicked(Message):
 
 
 @dataclass
-class QuestionPicked(Message):
-    """The candidate picked a question to go to, from the navigator or review list."""
+class SaveFailed(Message):
+    """A change could not be committed: the screen kept its last saved state."""
 
-    position: int
+    error: StoreError
 
 
-@dataclass
-class ProctorAction(Message):
-    """The proctor chose something from the PIN-protected menu."""
-
-    action: str
-    minutes: float = 0.0
-    text: str = ""
+class SubmitConfirmed(Message):
+    """The candidate confirmed that the exam should be submitted now."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,7 +11,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Static
 
-from ccsoo_exam.ui.exam.messages import ProctorAction
+
+@dataclass(frozen=True)
+class ProctorChoice:
+    """What the proctor chose in the PIN-protected menu."""
+
+    action: str  # pause, resume, extend, incident, end
+    minutes: float = 0.0
+    text: str = ""
 
 
 class GotoModal(ModalScreen[int | None]):
@@ -94,7 +103,7 @@ class PinModal(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ProctorMenu(ModalScreen[ProctorAction | None]):
+class ProctorMenu(ModalScreen[ProctorChoice | None]):
     CSS_PATH = "modals.tcss"
     BINDINGS = [Binding("escape", "close", show=False)]
 
@@ -135,22 +144,22 @@ class ProctorMenu(ModalScreen[ProctorAction | None]):
         if button == "close":
             self.dismiss(None)
         elif button == "toggle-pause":
-            self.dismiss(ProctorAction("resume" if self.paused else "pause"))
+            self.dismiss(ProctorChoice("resume" if self.paused else "pause"))
         elif button == "end":
-            self.dismiss(ProctorAction("end"))
+            self.dismiss(ProctorChoice("end"))
         elif button == "extend":
             minutes = self.query_one("#minutes", Input).value
             reason = self.query_one("#reason", Input).value.strip()
             if not minutes.isdigit() or not 1 <= int(minutes) <= 240 or not reason:
                 self.query_one(".message", Static).update("Give 1-240 minutes and a reason.")
                 return
-            self.dismiss(ProctorAction("extend", minutes=float(minutes), text=reason))
+            self.dismiss(ProctorChoice("extend", minutes=float(minutes), text=reason))
         elif button == "incident":
             note = self.query_one("#note", Input).value.strip()
             if not note:
                 self.query_one(".message", Static).update("Write the incident note first.")
                 return
-            self.dismiss(ProctorAction("incident", text=note))
+            self.dismiss(ProctorChoice("incident", text=note))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -20,7 +20,9 @@ from ccsoo_exam.bank import LETTERS
 from ccsoo_exam.errors import StoreError
 from ccsoo_exam.ledger import format_clock
 from ccsoo_exam.store.live import LiveSitting
-from ccsoo_exam.ui.exam.messages import OptionClicked
+from ccsoo_exam.ui.exam.messages import OptionClicked, SaveFailed, SubmitConfirmed
+from ccsoo_exam.ui.exam.modals import ConfirmSubmitModal, GotoModal
+from ccsoo_exam.ui.exam.review import ReviewScreen
 from ccsoo_exam.ui.exam.widgets import Navigator, OptionRow, StatusBar
 
 KEYS_HELP = (
@@ -51,23 +53,12 @@ class QuestionScreen(Screen[None]):
         Binding("t", "toggle_timer", show=False),
     ]
 
-    def __init__(
-        self,
-        live: LiveSitting,
-        on_save_failed: Callable[[StoreError], None],
-        on_review: Callable[[], None],
-        on_submit: Callable[[], None],
-        on_goto: Callable[[], None],
-    ) -> None:
+    def __init__(self, live: LiveSitting) -> None:
         super().__init__()
         self.live = live
         self.highlight = 0
         self.saved = "Saved"
         self._drawn: dict[object, object] = {}  # what each widget shows now, to skip unchanged updates
-        self._on_save_failed = on_save_failed
-        self._on_review = on_review
-        self._on_submit = on_submit
-        self._on_goto = on_goto
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -134,7 +125,7 @@ class QuestionScreen(Screen[None]):
         except StoreError as error:
             self.saved = "NOT SAVED"
             self.refresh_status()
-            self._on_save_failed(error)
+            self.post_message(SaveFailed(error))
             return False
         self.saved = "Saved"
         self.redraw()
@@ -199,11 +190,22 @@ class QuestionScreen(Screen[None]):
         self._save(lambda: self.live.set_timer_hidden(hidden))
 
     def action_goto(self) -> None:
-        self._on_goto()
+        self.app.push_screen(GotoModal(self.live.count), lambda p: self.go_to(p) if p is not None else None)
 
     def action_review(self) -> None:
         if self.live.definition.navigation == "free":
-            self._on_review()
+            self.app.push_screen(ReviewScreen(self.live), self._reviewed)
+
+    def _reviewed(self, position: int | None) -> None:
+        if position == -1:
+            self.action_submit()
+        elif position is not None:
+            self.go_to(position)
 
     def action_submit(self) -> None:
-        self._on_submit()
+        live = self.live
+        self.app.push_screen(ConfirmSubmitModal(live.count - live.answered(), live.flagged()), self._confirmed)
+
+    def _confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self.post_message(SubmitConfirmed())
