@@ -94,7 +94,31 @@ def load_bytes(data: bytes, name: str, max_bytes: int = MAX_BYTES) -> Node:
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise CcsooError(Problem(name, line, "contains a NUL byte; this is not a text file"))
+    _refuse_deep_flow(text, name)
     return _build(text, name)
+
+
+def _refuse_deep_flow(text: str, name: str) -> None:
+    """Refuse bracket nesting past the limit before any parser sees it.
+
+    The parser itself may stop deep flow nesting with a message of its own (PyYAML 6.0.4
+    does), or may not (older releases); counting brackets first makes the refusal and its
+    wording ours whatever version is installed. Brackets inside prose only ever lower the
+    count (depth never goes below zero), so real text is never refused by this scan.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return  # the common case, decided at C speed
+    depth = 0
+    line = 1
+    for char in text:
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise CcsooError(Problem(name, line, f"nested deeper than {MAX_DEPTH} levels; flatten the structure"))
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        elif char == "\n":
+            line += 1
 
 
 def _too_big(size: int, cap: int) -> str:
