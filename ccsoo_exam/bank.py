@@ -23,7 +23,7 @@ ITEM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 BANK_FIELDS = ("bank", "module", "title", "items")
 BANK_OPTIONAL = ("version", "description")
 ITEM_FIELDS = ("id", "stem", "options", "key", "rationale", "topic", "difficulty", "source")
-ITEM_OPTIONAL = ("kind", "calculation")
+ITEM_OPTIONAL = ("kind", "calculation", "enemies")
 CALCULATION_FIELDS = ("expression", "value", "shows")
 
 
@@ -42,6 +42,8 @@ class Item:
     kind: str = "recall"
     calculation: MappingProxyType[str, str] | None = None
     line: int = 0
+    # Items (in any bank) that test the same point: form assembly never puts two on one form.
+    enemies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,10 +140,22 @@ def _parse_item(check: Checker, node: Node, number: int) -> Item | None:
             check.fields(calc, f"{where} 'calculation'", CALCULATION_FIELDS, ("tolerance",))
             values = {k: check.text(v, f"{where} calculation '{k}'") for k, v in calc.entries.items()}
             calculation = MappingProxyType({k: v for k, v in values.items() if v is not None})
+    enemies: tuple[str, ...] = ()
+    enemies_node = item.get("enemies")
+    if enemies_node is not None:
+        listed = check.sequence(enemies_node, f"{where} 'enemies'")
+        if listed is not None:
+            names = [check.text(entry, f"{where} enemy", max_len=40) for entry in listed.items]
+            for name, entry in zip(names, listed.items, strict=True):
+                if name is not None and not ITEM_ID.fullmatch(name):
+                    check.error(entry.line, f"{where} enemy '{name}' is not an item id; write ids such as M2-029")
+                elif name is not None and name == item_id:
+                    check.error(entry.line, f"{where} lists itself as an enemy; remove it")
+            enemies = tuple(n for n in names if n is not None)
     if len(check.problems) > before:
         return None
     assert item_id and stem and options and key and rationale and topic and difficulty and source
-    return Item(item_id, stem, options, key, rationale, topic, difficulty, source, kind, calculation, item.line)
+    return Item(item_id, stem, options, key, rationale, topic, difficulty, source, kind, calculation, item.line, enemies)
 
 
 def _parse_options(check: Checker, node: Node | None, where: str) -> MappingProxyType[str, str] | None:

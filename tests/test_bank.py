@@ -84,3 +84,12 @@ def test_duplicate_item_ids(write) -> None:
 
 def test_top_level_must_be_a_mapping(write) -> None:
     assert "must be a mapping" in problems_of(write("b.yaml", "- a\n- b\n"))[0]
+
+
+def test_enemies_are_item_ids_and_never_the_item_itself(write) -> None:
+    text = bank_yaml(count=2).replace("    topic:", "    enemies: [M5-027, T1-002]\n    topic:", 1)
+    bank = load_bank(write("b.yaml", text))
+    assert bank.items[0].enemies == ("M5-027", "T1-002") and bank.items[1].enemies == ()
+    bad = bank_yaml(count=1).replace("    topic:", "    enemies: [T1-001, 'not an id!']\n    topic:", 1)
+    found = problems_of(write("bad.yaml", bad))
+    assert any("lists itself" in p for p in found) and any("'not an id!' is not an item id" in p for p in found)
