@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from ccsoo_exam.bank import Bank, bank_from_bytes
 from ccsoo_exam.errors import CcsooError, Problem
 from ccsoo_exam.exam import ExamDefinition
+from ccsoo_exam.inputs import read_input
+from ccsoo_exam.safeyaml import MAX_BYTES
 from ccsoo_exam.vault import KeyCache, decrypt
+
+# An encrypted bank is its YAML plus a small header and the AEAD tag.
+MAX_BANK_BYTES = MAX_BYTES + 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -30,12 +35,9 @@ def open_banks(definition: ExamDefinition, exam_key: str) -> ExamPackage:
     for entry in definition.blueprint:
         path = definition.bank_path(entry)
         try:
-            blob = path.read_bytes()
-        except FileNotFoundError:
-            problems.append(Problem(str(path), None, "encrypted bank not found; check the exam package is complete"))
-            continue
-        except OSError as exc:
-            problems.append(Problem(str(path), None, f"cannot read the bank ({exc.strerror}); check the file"))
+            blob = read_input(path, MAX_BANK_BYTES, what="encrypted bank")
+        except CcsooError as error:
+            problems.extend(error.problems)
             continue
         plaintext = decrypt(blob, name=str(path), cache=cache)  # wrong key: stop at the first bank
         bank = bank_from_bytes(plaintext, str(path))

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.inputs import read_input
 from ccsoo_exam.safeyaml import MAX_BYTES, Mapping, Node, load_bytes
 from ccsoo_exam.schema import Checker
 
@@ -144,20 +144,7 @@ def rubric_from_bytes(data: bytes, name: str) -> Rubric:
 def _read(name: str) -> bytes:
     # The same guards as safeyaml.load_path, but keeping the bytes: the digest must be of
     # the very text that was validated, not of a second read that may differ.
-    try:
-        size = os.stat(name).st_size
-        if size > MAX_BYTES:
-            raise CcsooError(Problem(name, None, f"file is {size:,} bytes, over the {MAX_BYTES:,}-byte limit"))
-        with open(name, "rb") as handle:
-            return handle.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise CcsooError(Problem(name, None, "file not found; check the path")) from None
-    except IsADirectoryError:
-        raise CcsooError(Problem(name, None, "is a directory, not a rubric file")) from None
-    except PermissionError:
-        raise CcsooError(Problem(name, None, "permission denied; check who owns the file")) from None
-    except OSError as exc:
-        raise CcsooError(Problem(name, None, f"cannot read the file: {exc.strerror}")) from None
+    return read_input(name, MAX_BYTES, what="rubric file", allow_empty=True)
 
 
 def parse_rubric(root: Node, path: str, source: bytes = b"") -> Rubric:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import yaml
 
 from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.inputs import read_input
 
 try:  # libyaml's parser is iterative and fast; only its composer is unsafe.
     from yaml import CSafeLoader as _Loader
@@ -62,20 +63,8 @@ class _Frame:
 
 def load_path(path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> Node:
     """Read and parse one YAML file with every guard on."""
-    name = str(path)
-    try:
-        size = os.stat(path).st_size
-        if size > max_bytes:
-            raise CcsooError(Problem(name, None, _too_big(size, max_bytes)))
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise CcsooError(Problem(name, None, "file not found; check the path")) from None
-    except IsADirectoryError:
-        raise CcsooError(Problem(name, None, "is a directory, not a YAML file")) from None
-    except PermissionError:
-        raise CcsooError(Problem(name, None, "permission denied; check who owns the file")) from None
-    return load_bytes(data, name, max_bytes)
+    data = read_input(path, max_bytes, allow_empty=True)  # regular files only: a FIFO would block
+    return load_bytes(data, str(path), max_bytes)
 
 
 def load_bytes(data: bytes, name: str, max_bytes: int = MAX_BYTES) -> Node:

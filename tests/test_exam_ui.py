@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from pathlib import Path
 
@@ -21,12 +22,24 @@ SIZE = (80, 24)
 
 
 def build(
-    db: Path, clock: FakeClock | None = None, wall: FakeWallClock | None = None
+    db: Path,
+    clock: FakeClock | None = None,
+    wall: FakeWallClock | None = None,
+    *,
+    boot: FakeClock | None = None,
+    stall_after: float = math.inf,
 ) -> tuple[ExamApp, sqlite3.Connection]:
+    """The app on a fake clock. Tests jump hours at once, so stall detection is off unless asked for."""
     conn = open_db(db)
     package = sample_package()
     app = make_app(
-        package.definition, conn, clock=clock or FakeClock(), wall_clock=wall or FakeWallClock(), timers=False
+        package.definition,
+        conn,
+        clock=clock or FakeClock(),
+        wall_clock=wall or FakeWallClock(),
+        boot=boot or (lambda: None),
+        stall_after=stall_after,
+        timers=False,
     )
     return app, conn
 
@@ -42,6 +55,9 @@ async def start_sitting(app: ExamApp, pilot, candidate: str = "C-001") -> None:
     start = app.screen.query_one("#start", Button)
     assert start.disabled, "the clock must not start before the agreement is accepted"
     app.screen.query_one("#accept", Checkbox).value = True
+    await pilot.pause()
+    assert start.disabled, "nor before the candidate confirms who they are"
+    app.screen.query_one("#identity", Checkbox).value = True
     await pilot.pause()
     app.screen.query_one("#start", Button).press()
     await pilot.pause()
@@ -360,10 +376,10 @@ async def test_time_running_out_under_the_proctor_pin_prompt_still_lets_the_proc
         app.screen.query_one("#end", Button).press()
         await pilot.pause()
     assert conn.execute("SELECT submit_reason FROM sittings").fetchone()[0] == "time expired"
-    assert app.outcome == "ended by the proctor"
+    assert app.outcome == "submitted (time expired); closed by the proctor"
 
 
-async def test_a_sitting_paused_when_the_terminal_died_resumes_running_and_visible(tmp_path: Path) -> None:
+async def test_a_sitting_paused_when_the_terminal_died_comes_back_paused_and_says_so(tmp_path: Path) -> None:
     clock = FakeClock()
     app, _conn = build(tmp_path / "r.db", clock)
     async with app.run_test(size=SIZE) as pilot:
@@ -375,10 +391,20 @@ async def test_a_sitting_paused_when_the_terminal_died_resumes_running_and_visib
     async with app2.run_test(size=SIZE) as pilot:
         app2._unlocked(Unlocked(sample_package(), PIN))
         await pilot.pause()
+        assert "PAUSED by the proctor when it stopped" in str(app2.screen.query_one("#details").content)
         app2.screen.query_one("#resume", Button).press()
         await pilot.pause()
-        assert isinstance(app2.screen, QuestionScreen), "resuming shows the question, not a stale pause"
+        assert isinstance(app2.screen, PausedScreen), "a paused sitting stays paused across a crash"
         before = app2.live.ledger.remaining
+        clock2.advance(600)
+        app2.tick()
+        app2.heartbeat()
+        assert app2.live.ledger.remaining == before, "no time runs while it is paused"
+        assert conn2.execute("SELECT status FROM sittings").fetchone()[0] == "paused"
+        await open_proctor_menu(app2, pilot)
+        app2.screen.query_one("#toggle-pause", Button).press()
+        await pilot.pause()
+        assert isinstance(app2.screen, QuestionScreen)
         clock2.advance(10)
         assert app2.live.ledger.remaining == pytest.approx(before - 10)
         assert conn2.execute("SELECT status FROM sittings").fetchone()[0] == "in-progress"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,7 +24,7 @@ def test_three_hours_in_microseconds() -> None:
 
 def test_pause_stops_the_clock_and_extensions_and_multiplier_apply() -> None:
     clock = FakeClock()
-    ledger = Ledger(TimeAllowance(3600, multiplier=1.25), clock=clock)
+    ledger = Ledger(TimeAllowance(3600, multiplier=1.25), clock=clock, stall_after=math.inf)
     ledger.start()
     clock.advance(600)
     ledger.pause()
@@ -48,7 +50,7 @@ def test_restore_undoes_a_take_whose_commit_failed() -> None:
 @given(st.lists(st.tuples(st.floats(0, 100), st.booleans()), max_size=60))
 def test_consumed_equals_unpaused_elapsed_time(steps: list[tuple[float, bool]]) -> None:
     clock = FakeClock()
-    ledger = Ledger(TimeAllowance(10**6), clock=clock)
+    ledger = Ledger(TimeAllowance(10**6), clock=clock, stall_after=math.inf)
     ledger.start()
     expected = 0.0
     running = True

@@ -53,5 +53,5 @@ def test_swapped_bank_file_is_detected(tmp_path: Path) -> None:
 
 def test_missing_bank_file(tmp_path: Path) -> None:
     (tmp_path / "exam.yaml").write_bytes((BANKS / "exam.yaml").read_bytes())
-    with pytest.raises(CcsooError, match="encrypted bank not found"):
+    with pytest.raises(CcsooError, match=r"module1\.bank: file not found"):
         open_banks(load_exam(str(tmp_path / "exam.yaml")), DEMO_KEY)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def new_live(db: Path) -> LiveSitting:
         multiplier=1.0,
         proctor_pin=hash_pin("2468"),
     )
-    live = LiveSitting(conn, package, sid, FakeClock(), FakeWallClock())
+    live = LiveSitting(conn, package, sid, FakeClock(), FakeWallClock(), stall_after=math.inf)
     live.start()
     return live
 
@@ -47,7 +48,10 @@ def test_connections_use_wal_and_full_sync(tmp_path: Path) -> None:
 def test_migrations_are_recorded_and_not_rerun(tmp_path: Path) -> None:
     connect(tmp_path / "r.db", MIGRATIONS).close()
     conn = connect(tmp_path / "r.db", MIGRATIONS)
-    assert [r[0] for r in conn.execute("SELECT name FROM migrations")] == ["sittings-001-create"]
+    assert [r[0] for r in conn.execute("SELECT name FROM migrations")] == [
+        "sittings-001-create",
+        "sittings-002-boot-clock",
+    ]
 
 
 def test_each_answer_is_one_transaction_with_its_event(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from ccsoo_exam.cli.keys import add_key_options, exam_key
 from ccsoo_exam.cli.results import write_output
 from ccsoo_exam.errors import CcsooError, Problem, StoreError
 from ccsoo_exam.exam import ExamDefinition, load_exam
+from ccsoo_exam.inputs import read_input
 from ccsoo_exam.item_analysis import ItemAnalysis, KeyedItem, analyse, histogram, package_keys
 from ccsoo_exam.rescoring import ACCEPT, DROP, KeyChange, RescoreResult, accepted_letters, rescore, resolve_item
 from ccsoo_exam.roster import parse_roster
@@ -211,15 +212,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_roster_import(args: argparse.Namespace) -> int:
-    try:
-        with open(args.file, "rb") as handle:
-            data = handle.read(MAX_ROSTER_BYTES + 1)
-    except FileNotFoundError:
-        raise CcsooError(Problem(args.file, None, "roster file not found; check the path")) from None
-    except OSError as exc:
-        raise CcsooError(Problem(args.file, None, f"cannot read the roster: {exc.strerror}")) from None
-    if len(data) > MAX_ROSTER_BYTES:
-        raise CcsooError(Problem(args.file, None, f"roster is over {MAX_ROSTER_BYTES:,} bytes; is it the right file?"))
+    data = read_input(args.file, MAX_ROSTER_BYTES, what="roster")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

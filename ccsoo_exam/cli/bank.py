@@ -153,12 +153,10 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
 
 def cmd_decrypt(args: argparse.Namespace) -> int:
     key = exam_key(args)
-    try:
-        blob = Path(args.source).read_bytes()
-    except FileNotFoundError:
-        raise CcsooError(Problem(args.source, None, "file not found; check the path")) from None
-    except IsADirectoryError:
-        raise CcsooError(Problem(args.source, None, "is a directory, not an encrypted bank")) from None
+    from ccsoo_exam.inputs import read_input
+    from ccsoo_exam.package import MAX_BANK_BYTES
+
+    blob = read_input(args.source, MAX_BANK_BYTES, what="encrypted bank")
     plaintext = vault.decrypt(blob, key, name=args.source)
     if args.output:
         _write_atomically(Path(args.output), plaintext)

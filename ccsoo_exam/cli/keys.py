@@ -6,6 +6,7 @@ import argparse
 import os
 
 from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.inputs import read_input
 from ccsoo_exam.vault import check_exam_key
 
 ENV_KEY = "CCSOO_EXAM_KEY"
@@ -21,13 +22,11 @@ def add_key_options(parser: argparse.ArgumentParser) -> None:
 
 def exam_key(args: argparse.Namespace) -> str:
     if args.key_file:
+        data = read_input(args.key_file, 4096, what="key file")
         try:
-            with open(args.key_file, encoding="utf-8") as handle:
-                text = handle.read(4096)
-        except FileNotFoundError:
-            raise CcsooError(Problem(args.key_file, None, "key file not found; check the path")) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CcsooError(Problem(args.key_file, None, f"cannot read the key file: {exc}")) from None
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CcsooError(Problem(args.key_file, None, "the key file is not UTF-8 text; check it")) from None
         return check_exam_key(text, args.key_file)
     if os.environ.get(ENV_KEY):
         return check_exam_key(os.environ[ENV_KEY], ENV_KEY)

@@ -18,6 +18,7 @@ from pathlib import Path
 import ccsoo_exam
 from ccsoo_exam.aggregation import panel_report, report_as_dict, report_as_text
 from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.inputs import not_regular, read_input
 from ccsoo_exam.locations import ENV_DATA, data_dir
 from ccsoo_exam.rubric import Rubric, load_rubric
 from ccsoo_exam.scoresheet import utc_now
@@ -107,15 +108,7 @@ def _rubric_path(given: str | None) -> str:
 
 def load_roster_csv(path: str) -> list[tuple[str, str]]:
     """Read (candidate_id, name) rows from a CSV with a header naming at least those two columns."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_ROSTER_BYTES + 1)
-    except FileNotFoundError:
-        raise CcsooError(Problem(path, None, "roster file not found; check the path")) from None
-    except OSError as exc:
-        raise CcsooError(Problem(path, None, f"cannot read the roster: {exc.strerror}")) from None
-    if len(data) > MAX_ROSTER_BYTES:
-        raise CcsooError(Problem(path, None, f"roster is over {MAX_ROSTER_BYTES:,} bytes; is it the right file?"))
+    data = read_input(path, MAX_ROSTER_BYTES, what="roster")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -149,6 +142,9 @@ def load_roster_csv(path: str) -> list[tuple[str, str]]:
 
 def cmd_panel(args: argparse.Namespace) -> int:
     rubric = load_rubric(_rubric_path(args.rubric))
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Without a terminal Textual waits for input that never comes; say so instead of hanging.
+        raise CcsooError("live panel scoring needs an interactive terminal; run it in a console, not through a pipe")
     roster = load_roster_csv(args.roster) if args.roster else []
     db = Path(args.db) if args.db else default_db()
     print(f"ccsoo-exam panel: scoring against {rubric.id}; sheets are saved in {db}")
@@ -162,8 +158,9 @@ def cmd_panel(args: argparse.Namespace) -> int:
 
 def _require_file(path: str) -> None:
     # Opening a missing path would create an empty database; a typo should say so instead.
-    if not Path(path).is_file():
-        raise CcsooError(Problem(path, None, "database not found; check the path"))
+    reason = not_regular(path)
+    if reason is not None:
+        raise CcsooError(Problem(path, None, "database not found; check the path" if "not found" in reason else reason))
 
 
 def _report_rubric(conn: sqlite3.Connection, given: str | None, db: str) -> Rubric:
@@ -184,7 +181,7 @@ def _report_rubric(conn: sqlite3.Connection, given: str | None, db: str) -> Rubr
 
 def cmd_report(args: argparse.Namespace) -> int:
     _require_file(args.db)
-    conn = store.open_store(args.db)
+    conn = store.open_existing(args.db)
     try:
         rubric = _report_rubric(conn, args.rubric, args.db)
         report = panel_report(rubric, store.list_sheets(conn, rubric.id), store.moderations(conn, rubric.id))
@@ -205,7 +202,7 @@ def cmd_moderate(args: argparse.Namespace) -> int:
     if not math.isfinite(score):
         raise CcsooError(Problem("--score", None, "must be a number from 0 to 100"))
     _require_file(args.db)
-    conn = store.open_store(args.db)
+    conn = store.open_existing(args.db)
     try:
         rubric = _report_rubric(conn, args.rubric, args.db)
         moderation = store.record_moderation(

@@ -28,6 +28,7 @@ from pathlib import Path
 from ccsoo_exam.certification import Decision
 from ccsoo_exam.chain import verify_chain
 from ccsoo_exam.errors import Problem, StoreError
+from ccsoo_exam.inputs import not_regular
 from ccsoo_exam.item_analysis import SittingAnswers
 from ccsoo_exam.rescoring import KeyChange, RescoreResult
 from ccsoo_exam.roster import RosterEntry
@@ -160,9 +161,12 @@ def open_admin(path: str) -> sqlite3.Connection:
 
 def open_existing(path: str) -> sqlite3.Connection:
     """Open an admin database that must already exist (a typo should not create an empty one)."""
-    if not Path(path).is_file():
-        raise StoreError(Problem(path, None, "database not found; check the path (create one with 'admin merge')"))
-    return open_admin(path)
+    reason = not_regular(path)
+    if reason is not None:
+        if "not found" in reason:
+            reason = "database not found; check the path (create one with 'admin merge')"
+        raise StoreError(Problem(path, None, reason))
+    return connect(path, MIGRATIONS, create=False)
 
 
 def has_table(conn: sqlite3.Connection, name: str) -> bool:
@@ -269,8 +273,9 @@ def merge_file(target: sqlite3.Connection, path: str, at: str) -> MergeReport:
     Sittings of one file go in one transaction; panel sheets go through
     ``scoresheets.import_scoresheets``, which runs its own.
     """
-    if not Path(path).is_file():
-        raise StoreError(Problem(path, None, "file not found; check the path"))
+    reason = not_regular(path)
+    if reason is not None:
+        raise StoreError(Problem(path, None, reason))
     with open(path, "rb") as handle:
         if handle.read(16) != b"SQLite format 3\x00":
             raise StoreError(Problem(path, None, "is not a ccsoo-exam database (not an SQLite file)"))

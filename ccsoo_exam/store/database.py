@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,13 +20,33 @@ from ccsoo_exam.errors import Problem, StoreError
 
 Migration = tuple[str, str]  # (unique name, SQL script)
 
+# Written into every database ccsoo-exam creates ("CCSE"), so a command pointed at some
+# other SQLite file refuses it instead of creating its tables there.
+APPLICATION_ID = 0x43435345
+
+RECOVERY = (
+    "keep the file and its -wal and -shm files as they are, and see 'Recovering a damaged database' in docs/delivery.md"
+)
+
 
 def connect(
-    path: str | os.PathLike[str], migrations: Sequence[Migration] = (), *, readonly: bool = False
+    path: str | os.PathLike[str],
+    migrations: Sequence[Migration] = (),
+    *,
+    readonly: bool = False,
+    create: bool = True,
+    verify: bool = False,
 ) -> sqlite3.Connection:
-    """Open (creating if needed) a results database with the durable settings applied."""
+    """Open a results database with the durable settings applied.
+
+    ``create=False`` opens only an existing ccsoo-exam database (admin commands: never add
+    tables to a file someone pointed us at). ``verify`` runs SQLite's quick_check first, as a
+    delivery terminal does at start: a damaged file is reported before anything writes to it.
+    """
     name = str(path)
     try:
+        if not create or readonly:
+            _require_existing(name)
         if readonly:
             conn = sqlite3.connect(
                 f"file:{Path(name).absolute()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
@@ -43,19 +64,76 @@ def connect(
                 )
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
+        if verify:
+            _quick_check(conn, name)
+        if not create or readonly:
+            _require_ours(conn, name)
         if not readonly:
+            if conn.execute("PRAGMA application_id").fetchone()[0] == 0 and _is_empty(conn):
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             migrate(conn, migrations)
         return conn
+    except StoreError:
+        raise
     except sqlite3.DatabaseError as exc:
+        what = "is damaged or is not an SQLite file" if "malformed" in str(exc) or "not a database" in str(exc) else ""
         raise StoreError(
             Problem(
                 name,
                 None,
-                f"cannot open the results database: {exc}; check the path, or that it is a ccsoo-exam database",
+                f"cannot open the results database{' (it ' + what + ')' if what else ''}; "
+                "check the path, or that it is a ccsoo-exam database; " + RECOVERY,
             )
         ) from None
     except OSError as exc:
         raise StoreError(Problem(name, None, f"cannot create the results database: {exc.strerror}")) from None
+
+
+def _require_existing(name: str) -> None:
+    try:
+        mode = os.stat(name).st_mode
+    except FileNotFoundError:
+        raise StoreError(Problem(name, None, "no such database; check the path")) from None
+    if not stat.S_ISREG(mode):
+        raise StoreError(
+            Problem(name, None, "is not a regular file (a directory, FIFO or device); give a database file")
+        )
+
+
+def _is_empty(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+
+
+def _require_ours(conn: sqlite3.Connection, name: str) -> None:
+    """Accept a database ccsoo-exam made: its application id, or (older files) its migrations table."""
+    if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
+        return
+    has_migrations = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'").fetchone()
+    if has_migrations and conn.execute("SELECT count(*) FROM migrations").fetchone()[0] > 0:
+        return
+    raise StoreError(Problem(name, None, "is not a ccsoo-exam database; give a results file that ccsoo-exam wrote"))
+
+
+def _quick_check(conn: sqlite3.Connection, name: str) -> None:
+    problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
+    if problems != ["ok"]:
+        raise StoreError(Problem(name, None, f"the results database is damaged ({problems[0]}); {RECOVERY}"))
+
+
+def checkpoint(conn: sqlite3.Connection) -> bool:
+    """Copy the write-ahead log into the main file, so the main file alone holds the sitting.
+
+    A committed change is durable in the -wal file already; this makes it durable in the
+    database file too, so losing or deleting the -wal file (a careless copy, a cleanup
+    script) costs at most the changes since the last checkpoint. Returns False when
+    SQLite could not complete it (a reader in the way, a full disk): the changes are still
+    safe in the log, and the next checkpoint tries again.
+    """
+    try:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.Error:
+        return False
+    return busy == 0
 
 
 def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> list[str]:
@@ -96,39 +174,43 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 class ProcessLock:
-    """An exclusive lock beside the database: one delivering process per database file.
+    """An exclusive lock on the database file itself: one delivering process per database.
 
     SQLite allows many writers in turn; two exam processes on one sitting would both
-    think they own the clock. flock is released by the kernel when the process dies,
-    so a kill -9 never leaves a stale lock behind.
+    think they own the clock. The lock is an flock on the file's inode, so a symbolic or
+    hard link to the same database, under any name, meets the same lock (SQLite's own
+    locks are POSIX fcntl locks, which flock does not touch). The kernel releases it when
+    the process dies, so a kill -9 never leaves a stale lock behind.
     """
 
     def __init__(self, db_path: str | os.PathLike[str]) -> None:
-        self.path = Path(f"{db_path}.lock")
+        self.path = Path(db_path)
         self._fd: int | None = None
 
     def acquire(self) -> None:
+        where = str(self.path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            real = Path(os.path.realpath(self.path))
+            real.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(real, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
         except OSError as exc:
-            where = str(self.path)[: -len(".lock")]
             raise StoreError(
                 Problem(where, None, f"cannot use this database location ({exc.strerror}); choose a writable directory")
             ) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise StoreError(Problem(where, None, "is not a regular file (a FIFO, device or directory); give a file"))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise StoreError(
                 Problem(
-                    str(self.path)[:-5],
+                    where,
                     None,
                     "another ccsoo-exam process is using this database; close it first (only one may run per database)",
                 )
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
 
     def release(self) -> None:

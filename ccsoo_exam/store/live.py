@@ -7,14 +7,16 @@ updated *after* each commit returns, so what the screen shows as saved is what i
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ccsoo_exam.bank import Item
 from ccsoo_exam.form import Form
-from ccsoo_exam.ledger import Clock, Ledger
+from ccsoo_exam.ledger import STALL_SECONDS, Clock, Interruption, Ledger, boot_identity
 from ccsoo_exam.scoring import Score, score
+from ccsoo_exam.store.database import checkpoint
 from ccsoo_exam.store.sittings import (
     ResponseState,
     SittingRecord,
@@ -28,16 +30,28 @@ if TYPE_CHECKING:
     from ccsoo_exam.package import ExamPackage
 
 
+# How often the heartbeat also checkpoints the log into the database file.
+CHECKPOINT_SECONDS = 120.0
+
+
 class LiveSitting:
     def __init__(
-        self, conn: sqlite3.Connection, package: ExamPackage, sitting_id: str, clock: Clock, wall_clock: WallClock
+        self,
+        conn: sqlite3.Connection,
+        package: ExamPackage,
+        sitting_id: str,
+        clock: Clock,
+        wall_clock: WallClock,
+        boot: Callable[[], float | None] = lambda: None,
+        stall_after: float = STALL_SECONDS,
     ) -> None:
         self.conn = conn
         self.package = package
         self.definition = package.definition
         self.record = load_sitting(conn, sitting_id)
         self.responses: list[ResponseState] = load_responses(conn, sitting_id)
-        self.ledger = Ledger(self.record.allowance, self.record.consumed, clock)
+        self.ledger = Ledger(self.record.allowance, self.record.consumed, clock, boot=boot, stall_after=stall_after)
+        self._checkpointed_at = clock()
         self.recorder = SittingRecorder(conn, self.record, self.ledger, wall_clock)
         self.position = self.record.position
         self.warnings_given = set(self.record.warnings_given)
@@ -74,6 +88,12 @@ class LiveSitting:
     def start(self) -> None:
         self.recorder.start()
         self.refresh_record()
+        self.checkpoint()
+
+    def checkpoint(self) -> bool:
+        """Fold the write-ahead log into the database file (check-in, start, every few minutes, submit)."""
+        self._checkpointed_at = self.ledger.clock()
+        return checkpoint(self.conn)
 
     def answer(self, position: int, shown: str | None) -> ResponseState:
         """Choose the option shown as ``shown`` (None clears); choosing a struck option un-strikes it."""
@@ -106,6 +126,8 @@ class LiveSitting:
 
     def heartbeat(self) -> None:
         self.recorder.heartbeat()
+        if self.ledger.clock() - self._checkpointed_at >= CHECKPOINT_SECONDS:
+            self.checkpoint()
 
     def warn(self, minutes: int) -> None:
         self.warnings_given.add(minutes)
@@ -129,12 +151,21 @@ class LiveSitting:
     def incident(self, note: str) -> None:
         self.recorder.incident(note)
 
-    def log_gap(self, now: datetime) -> float:
-        """After a restart: log how long the program was down. The clock did not run."""
-        since = self.record.last_event_time
-        seconds = max(0.0, (now - datetime.fromisoformat(since)).total_seconds())
-        self.recorder.gap(seconds, since)
-        return seconds
+    def log_gap(self, now: datetime) -> Interruption:
+        """After a restart: log how long the program was down. The candidate's clock did not run.
+
+        Measured on the boot clock when this is the boot of the last commit; a changed wall
+        clock would otherwise turn a 6-second outage into a day.
+        """
+        record = self.record
+        since = record.last_event_time
+        wall = max(0.0, (now - datetime.fromisoformat(since)).total_seconds())
+        boot_now = self.ledger.boot()
+        seconds: float | None = None
+        if record.boot_seconds is not None and boot_now is not None and record.boot_id == boot_identity():
+            seconds = max(0.0, boot_now - record.boot_seconds)
+        self.recorder.gap(seconds, since, wall)
+        return Interruption(seconds, since, record.status)
 
     def submit(self, reason: str) -> Score:
         answers = {r.position: r.answer for r in self.responses}
@@ -142,6 +173,7 @@ class LiveSitting:
         self.recorder.submit(result, reason)
         self.result = result
         self.refresh_record()
+        self.checkpoint()
         return result
 
 

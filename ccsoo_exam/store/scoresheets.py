@@ -152,6 +152,11 @@ def open_store(path: str) -> sqlite3.Connection:
     return connect(path, MIGRATIONS)
 
 
+def open_existing(path: str) -> sqlite3.Connection:
+    """Open a panel or admin database that must exist and be ccsoo-exam's (reports never create one)."""
+    return connect(path, MIGRATIONS, create=False)
+
+
 def save_rubric(conn: sqlite3.Connection, rubric: Rubric) -> None:
     """Keep a copy of the rubric file's bytes, once per digest."""
     with transaction(conn):

@@ -19,7 +19,7 @@ from typing import Any
 from ccsoo_exam.chain import GENESIS, Event, make_event, verify_chain
 from ccsoo_exam.errors import Problem, StoreError
 from ccsoo_exam.form import Form, FormItem
-from ccsoo_exam.ledger import Ledger, TimeAllowance
+from ccsoo_exam.ledger import Ledger, TimeAllowance, boot_identity
 from ccsoo_exam.scoring import Score
 from ccsoo_exam.store.database import Migration, transaction
 
@@ -85,7 +85,16 @@ MIGRATIONS: list[Migration] = [
         );
         CREATE INDEX sittings_status ON sittings (status, updated_at)
         """,
-    )
+    ),
+    (
+        # Where the boot clock stood at the last commit, and in which boot: an outage of the
+        # program is then measured on that clock, not as a difference of wall-clock readings.
+        "sittings-002-boot-clock",
+        """
+        ALTER TABLE sittings ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';
+        ALTER TABLE sittings ADD COLUMN boot_seconds REAL
+        """,
+    ),
 ]
 
 WallClock = Callable[[], datetime]
@@ -133,6 +142,8 @@ class SittingRecord:
     percent: float | None
     passed: bool | None
     module_scores: dict[int, tuple[int, int]] | None
+    boot_id: str = ""
+    boot_seconds: float | None = None
 
 
 def create_sitting(
@@ -234,6 +245,8 @@ def load_sitting(conn: sqlite3.Connection, sitting_id: str) -> SittingRecord:
         percent=row["percent"],
         passed=None if row["passed"] is None else bool(row["passed"]),
         module_scores={int(k): (v[0], v[1]) for k, v in modules.items()} if modules else None,
+        boot_id=row["boot_id"],
+        boot_seconds=row["boot_seconds"],
     )
 
 
@@ -318,28 +331,42 @@ class SittingRecorder:
         self.wall_clock = wall_clock
         self.head = record.chain_head
         self.seq = record.event_count
+        self.boot_id = boot_identity()
 
     def _commit(
         self, kind: str, payload: dict[str, Any], statements: Sequence[tuple[str, tuple[Any, ...]]] = ()
     ) -> Event:
         snapshot = self.ledger.snapshot()
+        found = len(self.ledger.stalls)
         self.ledger.take()
         now = iso(self.wall_clock())
-        event = make_event(self.head, self.seq + 1, kind, payload, now, self.ledger.consumed)
+        # A stall the take found is logged first, in the same transaction as the change
+        # that found it, so the audit trail says why a step was not charged.
+        events: list[Event] = []
+        head, seq = self.head, self.seq
+        for stall in self.ledger.stalls[found:]:
+            record = {"cause": stall.cause, "seconds": round(stall.seconds, 3), "charged": round(stall.charged, 3)}
+            events.append(make_event(head, seq + 1, "stall", record, now, self.ledger.consumed))
+            head, seq = events[-1].hash, events[-1].seq
+        event = make_event(head, seq + 1, kind, payload, now, self.ledger.consumed)
+        events.append(event)
         try:
             with _writing(), transaction(self.conn):
                 for sql, params in statements:
                     self.conn.execute(sql, params)
-                _insert_event(self.conn, self.sitting_id, event)
+                for each in events:
+                    _insert_event(self.conn, self.sitting_id, each)
                 self.conn.execute(
                     """UPDATE sittings SET consumed_seconds = ?, extension_seconds = ?, chain_head = ?, event_count = ?,
-                       updated_at = ? WHERE sitting_id = ?""",
+                       updated_at = ?, boot_id = ?, boot_seconds = ? WHERE sitting_id = ?""",
                     (
                         self.ledger.consumed,
                         self.ledger.allowance.extension_seconds,
                         event.hash,
                         event.seq,
                         now,
+                        self.boot_id,
+                        self.ledger.boot(),
                         self.sitting_id,
                     ),
                 )
@@ -359,10 +386,18 @@ class SittingRecorder:
             position,
         )
 
-    def start(self) -> Event:
+    def _running(self, kind: str, payload: dict[str, Any], statement: tuple[str, tuple[Any, ...]]) -> Event:
+        """Start the clock with a commit that says so; if the commit fails the clock stays stopped."""
         self.ledger.start()
-        return self._commit(
-            "start", {}, [self._sitting("status = 'in-progress', started_at = ?", iso(self.wall_clock()))]
+        try:
+            return self._commit(kind, payload, [statement])
+        except BaseException:
+            self.ledger.paused = True
+            raise
+
+    def start(self) -> Event:
+        return self._running(
+            "start", {}, self._sitting("status = 'in-progress', started_at = ?", iso(self.wall_clock()))
         )
 
     def answer(self, position: int, letter: str | None, struck: frozenset[str] = frozenset()) -> Event:
@@ -408,8 +443,7 @@ class SittingRecorder:
         return event
 
     def resume(self, reason: str = "") -> Event:
-        self.ledger.start()
-        return self._commit("resume", {"reason": reason}, [self._sitting("status = 'in-progress'")])
+        return self._running("resume", {"reason": reason}, self._sitting("status = 'in-progress'"))
 
     def extend(self, minutes: float, reason: str) -> Event:
         snapshot = self.ledger.allowance
@@ -423,9 +457,15 @@ class SittingRecorder:
     def incident(self, note: str) -> Event:
         return self._commit("incident", {"note": note})
 
-    def gap(self, seconds: float, since: str) -> Event:
-        """Log the time the program was not running (the clock stood still meanwhile)."""
-        return self._commit("gap", {"wall_seconds": round(seconds, 3), "since": since})
+    def gap(self, seconds: float | None, since: str, wall_seconds: float) -> Event:
+        """Log the time the program was not running (the clock stood still meanwhile).
+
+        ``seconds`` is measured on the boot clock, or None when the machine restarted and
+        no clock of this machine spans the outage; the wall-clock difference is kept for the
+        audit trail only, since the wall clock may have been changed meanwhile.
+        """
+        measured = None if seconds is None else round(seconds, 3)
+        return self._commit("gap", {"seconds": measured, "since": since, "wall_seconds": round(wall_seconds, 3)})
 
     def submit(self, result: Score, reason: str) -> Event:
         modules = json.dumps({str(m): list(v) for m, v in result.by_module.items()})

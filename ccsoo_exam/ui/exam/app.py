@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -22,7 +24,7 @@ from textual.events import Resize
 from ccsoo_exam.errors import CcsooError, StoreError
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.form import assemble_form, new_seed
-from ccsoo_exam.ledger import Clock, format_clock
+from ccsoo_exam.ledger import HEARTBEAT_SECONDS, STALL_SECONDS, Clock, Interruption, boot_clock, format_clock
 from ccsoo_exam.pin import check_pin, hash_pin
 from ccsoo_exam.store.checkin_roster import RosterEntry
 from ccsoo_exam.store.live import LiveSitting
@@ -30,7 +32,14 @@ from ccsoo_exam.store.sittings import create_sitting, open_sittings, utc_now
 from ccsoo_exam.ui.exam.checkin import CheckIn, CheckInScreen
 from ccsoo_exam.ui.exam.instructions import InstructionsScreen
 from ccsoo_exam.ui.exam.messages import SaveFailed, SubmitConfirmed
-from ccsoo_exam.ui.exam.modals import NoticeScreen, PausedScreen, PinModal, ProctorChoice, ProctorMenu
+from ccsoo_exam.ui.exam.modals import (
+    EndSittingModal,
+    NoticeScreen,
+    PausedScreen,
+    PinModal,
+    ProctorChoice,
+    ProctorMenu,
+)
 from ccsoo_exam.ui.exam.question import QuestionScreen
 from ccsoo_exam.ui.exam.receipt import ReceiptScreen
 from ccsoo_exam.ui.exam.resume import ResumeScreen
@@ -42,7 +51,10 @@ if TYPE_CHECKING:  # the package module pulls in cryptography; the first screen 
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 PROCTOR_KEY = "ctrl+o"
-HEARTBEAT_SECONDS = 5.0
+# After SIGTERM or SIGHUP and the final heartbeat, the process ends within this time even if
+# the terminal is gone and the screen cannot be restored: a surviving process would hold
+# the database lock and refuse the relaunch.
+EXIT_GRACE_SECONDS = 1.5
 
 
 class ExamApp(LockedDownApp):
@@ -57,6 +69,8 @@ class ExamApp(LockedDownApp):
         *,
         clock: Clock = time.monotonic,
         wall_clock: Callable[[], datetime] = utc_now,
+        boot: Callable[[], float | None] = boot_clock,
+        stall_after: float = STALL_SECONDS,
         roster: dict[str, RosterEntry] | None = None,
         demo_key: str | None = None,
         demo_pin: str | None = None,
@@ -68,6 +82,8 @@ class ExamApp(LockedDownApp):
         self.conn = conn
         self.clock = clock
         self.wall_clock = wall_clock
+        self.boot = boot
+        self.stall_after = stall_after
         self.roster = roster or {}
         self.demo_key = demo_key
         self.demo_pin = demo_pin
@@ -80,6 +96,9 @@ class ExamApp(LockedDownApp):
         self._size_notice: NoticeScreen | None = None
         self._menu_open = False
         self._started = False  # resizes before the first screen is up are checked once it is
+        self._not_saved: NoticeScreen | None = None  # the NOT SAVED notice, until a save succeeds again
+        self._stalls_told = 0  # stalls the candidate has been told about
+        self._stalls_for_proctor: list[str] = []  # shown when the proctor next opens the menu
 
     # -- the story --------------------------------------------------------------------
 
@@ -119,15 +138,20 @@ class ExamApp(LockedDownApp):
             )
             return
         self.pin_hash = record.proctor_pin
-        self.live = LiveSitting(self.conn, self.package, record.sitting_id, self.clock, self.wall_clock)
+        self.live = self._open_live(record.sitting_id)
         if record.status == "checked-in":
             self._show_instructions()
             return
         gap = self._save(lambda: self._live().log_gap(self.wall_clock()))
-        self.push_screen(ResumeScreen(self._live(), gap if isinstance(gap, float) else 0.0), self._resumed)
+        self.push_screen(ResumeScreen(self._live(), gap if isinstance(gap, Interruption) else None), self._resumed)
 
     def _resumed(self, go: bool | None) -> None:
-        if self._save(lambda: self._live().resume("restart after interruption")) is not False:
+        live = self._live()
+        if live.record.status == "paused":
+            # Paused before the crash: it comes back paused; only the proctor's menu resumes it.
+            self._show_questions()
+            return
+        if self._save(lambda: live.resume("restart after interruption")) is not False:
             self._show_questions()
 
     def _checked_in(self, check_in: CheckIn | None) -> None:
@@ -152,13 +176,17 @@ class ExamApp(LockedDownApp):
             )
         )
         if sitting_id:
-            self.live = LiveSitting(self.conn, self.package, str(sitting_id), self.clock, self.wall_clock)
+            self.live = self._open_live(str(sitting_id))
+            self.live.checkpoint()  # the main file holds the sitting from check-in on
             self._show_instructions()
 
     def _show_instructions(self) -> None:
         live = self._live()
         self.push_screen(
-            InstructionsScreen(self.definition, live.record.candidate_id, live.ledger.allowance.total), self._accepted
+            InstructionsScreen(
+                self.definition, live.record.candidate_id, live.ledger.allowance.total, live.record.candidate_name
+            ),
+            self._accepted,
         )
 
     def _accepted(self, accepted: bool | None) -> None:
@@ -214,11 +242,45 @@ class ExamApp(LockedDownApp):
         screen = next((s for s in reversed(self.screen_stack) if isinstance(s, QuestionScreen)), None)
         if screen is not None:
             screen.refresh_status()
+        self._tell_stalls()
+
+    def _tell_stalls(self) -> None:
+        """A stall found by the last take: the candidate is told now, the proctor at the menu."""
+        live = self.live
+        if live is None or len(live.ledger.stalls) <= self._stalls_told:
+            return
+        for stall in live.ledger.stalls[self._stalls_told :]:
+            self._stalls_for_proctor.append(stall.describe())
+            self.notify(
+                f"The exam was interrupted: {stall.describe()}. Your answers are safe.", title="Time", timeout=10
+            )
+        self._stalls_told = len(live.ledger.stalls)
 
     def heartbeat(self) -> None:
         live = self.live
-        if live is not None and not live.ledger.paused and live.record.status != "submitted":
+        if live is None or live.record.status == "submitted":
+            return
+        if self._not_saved is not None:
+            self._retry_saving(live)
+        elif not live.ledger.paused:
             self._save(live.heartbeat)
+        self._tell_stalls()
+
+    def _retry_saving(self, live: LiveSitting) -> None:
+        """After a failed save, each heartbeat tries again; success lifts the notice and says so."""
+        try:
+            live.heartbeat()
+        except StoreError:
+            return
+        notice, self._not_saved = self._not_saved, None
+        if notice is not None:
+            notice.lift()
+        self.notify(
+            "Saving works again. A change you made while it failed may not have been kept: "
+            "check your last answer before you go on.",
+            title="Saved",
+            timeout=12,
+        )
 
     # -- the proctor ------------------------------------------------------------------
 
@@ -232,6 +294,9 @@ class ExamApp(LockedDownApp):
         if pin is None or self.pin_hash is None:
             self._menu_open = False
             return
+        if self._stalls_for_proctor and check_pin(pin, self.pin_hash):
+            self.notify("; ".join(self._stalls_for_proctor) + " (logged)", title="PROCTOR: stopped time", timeout=20)
+            self._stalls_for_proctor.clear()
         if not check_pin(pin, self.pin_hash):
             self._menu_open = False
             if self.live is not None:
@@ -268,12 +333,29 @@ class ExamApp(LockedDownApp):
         elif choice.action == "incident" and self._save(lambda: live.incident(choice.text)) is not False:
             self.notify("Incident recorded.", timeout=3)
         elif choice.action == "end":
-            if live.record.status != "submitted":
-                self.submit("ended by the proctor")
-                if live.record.status != "submitted":
-                    return
+            if live.record.status == "submitted":
+                self.outcome = f"{self.outcome}; closed by the proctor"
+                self.exit()  # the receipt has been shown; the proctor closes the program
+                return
+            self._menu_open = True
+            self.push_screen(EndSittingModal(live.answered(), live.count), self._end_confirmed)
+
+    def _end_confirmed(self, reason: str | None) -> None:
+        self._menu_open = False
+        live = self.live
+        if reason is None or live is None:
+            return
+        self.submit(f"ended by the proctor: {reason}")
+        if live.record.status == "submitted":
             self.outcome = "ended by the proctor"
-            self.exit()
+            return  # the receipt is up; ctrl+o and the PIN close the program
+        # The submission could not be written (a full disk, a failed device). The proctor must
+        # still be able to close the terminal: say what is safe and leave.
+        self.outcome = (
+            f"closed by the proctor; the sitting could NOT be submitted ({reason}). "
+            f"{live.answered()} of {live.count} answers are saved; run the same command again to resume and end it"
+        )
+        self.exit()
 
     # -- failures, size and signals -----------------------------------------------------
 
@@ -286,14 +368,20 @@ class ExamApp(LockedDownApp):
             return False
 
     def _save_failed(self, error: StoreError) -> None:
-        self._block(
+        notice = self._block(
             "NOT SAVED - call the proctor",
-            f"{error.problems[0].message}.\nYour earlier answers are safe. Raise your hand now.",
+            f"{error.problems[0].message}.\nYour earlier answers are safe. Raise your hand now.\n"
+            "ccsoo-exam tries again every few seconds and tells you when saving works.",
         )
+        if notice is not None:
+            self._not_saved = notice
 
-    def _block(self, heading: str, body: str) -> None:
-        if not isinstance(self.screen, NoticeScreen):
-            self.push_screen(NoticeScreen(heading, body))
+    def _block(self, heading: str, body: str) -> NoticeScreen | None:
+        if isinstance(self.screen, NoticeScreen):
+            return self.screen if self.screen is self._not_saved else None
+        notice = NoticeScreen(heading, body)
+        self.push_screen(notice)
+        return notice
 
     def on_resize(self, event: Resize) -> None:
         self._check_size(event.size.width, event.size.height)
@@ -326,14 +414,29 @@ class ExamApp(LockedDownApp):
         if self.live is not None and self.live.record.status != "submitted":
             with contextlib.suppress(CcsooError):  # the database is gone; the last committed heartbeat stands
                 self.live.heartbeat()
+                self.live.checkpoint()
         self.outcome = f"stopped by signal {signal.Signals(number).name}"
+        # With the terminal gone, restoring it can block forever; everything is committed, so
+        # a hard exit after a short grace is safe, and the kernel drops the database lock.
+        threading.Thread(target=_exit_after, args=(EXIT_GRACE_SECONDS,), daemon=True).start()
         self.exit()
 
     # -- small accessors ----------------------------------------------------------------
 
+    def _open_live(self, sitting_id: str) -> LiveSitting:
+        assert self.package is not None
+        return LiveSitting(
+            self.conn, self.package, sitting_id, self.clock, self.wall_clock, self.boot, self.stall_after
+        )
+
     def _live(self) -> LiveSitting:
         assert self.live is not None, "no sitting yet"
         return self.live
+
+
+def _exit_after(seconds: float) -> None:
+    time.sleep(seconds)
+    os._exit(0)
 
 
 def make_app(definition: ExamDefinition, conn: sqlite3.Connection, **options: object) -> ExamApp:

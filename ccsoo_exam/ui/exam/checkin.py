@@ -76,6 +76,12 @@ class CheckInScreen(Screen[CheckIn]):
             self.query_one("#message", Static).update("Enter the candidate id (letters, digits, '-', '_' or '.').")
             self.query_one("#candidate", Input).focus()
             return
+        if not name:
+            self.query_one("#message", Static).update(
+                "Enter the candidate's name as on their photo ID (the roster fills it in when the id is on it)."
+            )
+            self.query_one("#name", Input).focus()
+            return
         if self.roster and candidate not in self.roster:
             self.query_one("#message", Static).update(
                 f"{candidate} is not on the roster for this session. Check the id."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -15,10 +16,11 @@ from ccsoo_exam.ledger import format_clock
 class InstructionsScreen(Screen[bool]):
     CSS_PATH = "instructions.tcss"
 
-    def __init__(self, definition: ExamDefinition, candidate: str, allowance_seconds: float) -> None:
+    def __init__(self, definition: ExamDefinition, candidate: str, allowance_seconds: float, name: str = "") -> None:
         super().__init__()
         self.definition = definition
         self.candidate = candidate
+        self.candidate_name = name
         self.allowance_seconds = allowance_seconds
 
     def compose(self) -> ComposeResult:
@@ -49,17 +51,26 @@ class InstructionsScreen(Screen[bool]):
                     "S submit. Raise your hand if you need the proctor.",
                     id="keys",
                 )
+            # The candidate, not only the proctor, confirms who is sitting: a mixed-up check-in
+            # is caught before any answer is given under someone else's name.
+            yield Checkbox(
+                Text(f"I am {self.candidate_name or 'the candidate named above'}, candidate {self.candidate}"),
+                id="identity",
+            )
             yield Checkbox("I have read the instructions and I accept the confidentiality agreement", id="accept")
             yield Button("Start the exam (the clock starts now)", id="start", variant="primary", disabled=True)
 
     def on_mount(self) -> None:
-        self.query_one("#accept", Checkbox).focus()
+        self.query_one("#identity", Checkbox).focus()
 
-    @on(Checkbox.Changed, "#accept")
-    def _accepted(self, event: Checkbox.Changed) -> None:
-        self.query_one("#start", Button).disabled = not event.value
+    def _ready(self) -> bool:
+        return self.query_one("#identity", Checkbox).value and self.query_one("#accept", Checkbox).value
+
+    @on(Checkbox.Changed)
+    def _accepted(self, _: Checkbox.Changed) -> None:
+        self.query_one("#start", Button).disabled = not self._ready()
 
     @on(Button.Pressed, "#start")
     def _start(self) -> None:
-        if self.query_one("#accept", Checkbox).value:
+        if self._ready():
             self.dismiss(True)

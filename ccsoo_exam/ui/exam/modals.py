@@ -132,8 +132,10 @@ class ProctorMenu(ModalScreen[ProctorChoice | None]):
                 yield Button("Record incident", id="incident")
             if self.no_sitting:
                 label = "Close ccsoo-exam (no sitting has started)"
+            elif self.submitted:
+                label = "Close ccsoo-exam (the sitting is submitted)"
             else:
-                label = "End the sitting" + (" (answers so far are submitted)" if not self.submitted else "")
+                label = "End the sitting (asks to confirm; answers so far are submitted)"
             yield Button(label, id="end", variant="error")
             yield Button("Close this menu", id="close", variant="primary")
             yield Static("", classes="message")
@@ -165,6 +167,49 @@ class ProctorMenu(ModalScreen[ProctorChoice | None]):
         self.dismiss(None)
 
 
+class EndSittingModal(ModalScreen[str | None]):
+    """The proctor confirms ending a sitting early, with the reason that goes in the log."""
+
+    CSS_PATH = "modals.tcss"
+    BINDINGS = [Binding("escape", "cancel", show=False)]
+
+    def __init__(self, answered: int, count: int) -> None:
+        super().__init__()
+        self.answered = answered
+        self.count = count
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static("PROCTOR: end this sitting now?", classes="heading")
+            yield Static(
+                f"The {self.answered} of {self.count} answers saved so far are submitted and scored, and the "
+                "candidate's receipt is shown. This cannot be undone."
+            )
+            yield Label("Reason (required, kept in the log)")
+            yield Input(id="end-reason", placeholder="e.g. candidate unwell; misconduct observed", max_length=200)
+            with Horizontal(classes="buttons"):
+                yield Button("End the sitting", id="confirm-end", variant="error")
+                yield Button("Go back", id="back", variant="primary")
+            yield Static("", classes="message")
+
+    def on_mount(self) -> None:
+        self.query_one("#end-reason", Input).focus()
+
+    @on(Button.Pressed, "#back")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted, "#end-reason")
+    @on(Button.Pressed, "#confirm-end")
+    def _confirm(self) -> None:
+        reason = self.query_one("#end-reason", Input).value.strip()
+        if not reason:
+            self.query_one(".message", Static).update("Write the reason first; it is kept with the sitting.")
+            self.query_one("#end-reason", Input).focus()
+            return
+        self.dismiss(reason)
+
+
 class PausedScreen(Screen[None]):
     """Covers the question while the clock is stopped; only the proctor can lift it."""
 
@@ -185,6 +230,17 @@ class NoticeScreen(ModalScreen[None]):
         super().__init__()
         self.heading = heading
         self.body = body
+        self.lifted = False
+
+    def lift(self) -> None:
+        """The cause is gone: close now, or as soon as a dialog above it closes."""
+        self.lifted = True
+        if self.is_current:
+            self.dismiss()
+
+    def on_screen_resume(self) -> None:
+        if self.lifted:
+            self.dismiss()
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog notice"):
