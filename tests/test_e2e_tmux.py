@@ -16,22 +16,38 @@ import pytest
 pytestmark = [pytest.mark.tmux, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
 
 
+# The tests' own tmux server: they never touch a developer's sessions, and closing it
+# (kill-server) is how a test closes a terminal.
+SOCKET = f"ccsoo-tests-{os.getpid()}"
+
+
+def tmux(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=check)
+
+
 class Terminal:
     def __init__(self, name: str, data: Path) -> None:
         self.name = name
         self.data = data
 
-    def start(self, *args: str) -> None:
+    def start(self, *args: str, env: str = "", under_shell: bool = False) -> None:
         command = " ".join([sys.executable, "-m", "ccsoo_exam", *args])
-        env = f"CCSOO_EXAM_DATA={self.data} TEXTUAL_PRESS=ctrl+q"  # a hostile TEXTUAL_* must be ignored
-        subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", f"{env} exec {command}"], check=True
-        )
-        subprocess.run(["tmux", "set-option", "-t", self.name, "remain-on-exit", "on"], check=True)
+        # A hostile TEXTUAL_* must be ignored (TEXTUAL_PRESS=ctrl+q would quit at once).
+        env = f"CCSOO_EXAM_DATA={self.data} TEXTUAL_PRESS=ctrl+q {env}"
+        # tmux sends SIGCONT to a pane process that stops; under a shell the exam is not
+        # tmux's own child, so a SIGSTOP really stops it, as in a VM pause.
+        line = f"{env} {command}; true" if under_shell else f"{env} exec {command}"
+        for _ in range(50):  # a server killed a moment ago may still be shutting down
+            made = tmux("new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", line)
+            if made.returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"tmux could not start: {made.stderr}")
+        tmux("set-option", "-t", self.name, "remain-on-exit", "on", check=True)
 
     def screen(self) -> str:
-        result = subprocess.run(["tmux", "capture-pane", "-p", "-J", "-t", self.name], capture_output=True, text=True)
-        return result.stdout
+        return tmux("capture-pane", "-p", "-J", "-t", self.name).stdout
 
     def wait_for(self, text: str, timeout: float = 30) -> str:
         deadline = time.monotonic() + timeout
@@ -44,23 +60,35 @@ class Terminal:
 
     def keys(self, *keys: str, literal: bool = False) -> None:
         for key in keys:
-            subprocess.run(["tmux", "send-keys", "-t", self.name, *(["-l"] if literal else []), key], check=True)
+            tmux("send-keys", "-t", self.name, *(["-l"] if literal else []), key, check=True)
             time.sleep(0.15)  # a person's pace; Textual reads each key on its own
 
     def pid(self) -> int:
-        out = subprocess.run(
-            ["tmux", "display-message", "-p", "-t", self.name, "#{pane_pid}"], capture_output=True, text=True
-        )
-        return int(out.stdout.strip())
+        return int(tmux("display-message", "-p", "-t", self.name, "#{pane_pid}").stdout.strip())
+
+    def exam_pid(self) -> int:
+        """The exam's own process, also when it runs under a shell."""
+        pane = self.pid()
+        children = subprocess.run(["pgrep", "-P", str(pane)], capture_output=True, text=True).stdout.split()
+        return int(children[0]) if children else pane
 
     def dead(self) -> bool:
-        out = subprocess.run(
-            ["tmux", "display-message", "-p", "-t", self.name, "#{pane_dead}"], capture_output=True, text=True
-        )
-        return out.stdout.strip() == "1"
+        return tmux("display-message", "-p", "-t", self.name, "#{pane_dead}").stdout.strip() == "1"
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        tmux("kill-session", "-t", self.name)
+
+    def check_in_and_start(self, candidate: str = "C-2026-0042", name: str = "Ann Example") -> None:
+        self.wait_for("Proctor PIN")
+        self.keys("2468", "Enter")
+        self.wait_for("check the candidate in")
+        self.keys(candidate, literal=True)
+        self.keys("Tab")
+        self.keys(name, literal=True)
+        self.keys("Enter")
+        self.wait_for("confidentiality agreement")
+        self.keys("Space", "Tab", "Space", "Tab", "Enter")  # identity, agreement, start
+        self.wait_for("Question 1 of 80")
 
 
 @pytest.fixture
@@ -75,6 +103,7 @@ def terminal(tmp_path: Path):
     yield _make
     for t in made:
         t.close()
+    tmux("kill-server")
 
 
 def db_state(path: Path) -> tuple[int, float, int]:
@@ -91,14 +120,7 @@ def test_sitting_survives_kill_9_and_lockdown_holds(terminal, tmp_path: Path) ->
     db = tmp_path / "demo.db"
     first = terminal("first")
     first.start("demo")
-    first.wait_for("Proctor PIN")
-    first.keys("2468", "Enter")
-    first.wait_for("check the candidate in")
-    first.keys("C-2026-0042", literal=True)
-    first.keys("Enter")
-    first.wait_for("confidentiality agreement")
-    first.keys("Space", "Tab", "Enter")
-    first.wait_for("Question 1 of 80")
+    first.check_in_and_start()
 
     for key in ("C-q", "C-c", "C-p", "C-z", "C-\\", "C-s", "Escape", "F1", "F12"):
         first.keys(key)
@@ -147,3 +169,72 @@ def test_sitting_survives_kill_9_and_lockdown_holds(terminal, tmp_path: Path) ->
     conn.close()
     assert last == "heartbeat", "SIGTERM commits a final heartbeat"
     assert {"gap", "resume", "answer", "flag"} <= kinds
+
+
+def process_gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_stopped_time_is_charged_one_heartbeat_and_logged(terminal, tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    t = terminal("stop")
+    t.start("demo", under_shell=True)
+    t.check_in_and_start()
+    t.keys("a")
+    t.wait_for("Answered 1")
+    time.sleep(6)
+    _, before, _ = db_state(db)
+    exam = t.exam_pid()
+    os.kill(exam, signal.SIGSTOP)
+    time.sleep(25)  # a paused VM, a suspended laptop lid, a debugger
+    os.kill(exam, signal.SIGCONT)
+    time.sleep(7)  # the next heartbeat commits
+    _, after, _ = db_state(db)
+    assert after - before <= 7 + 5 + 2, f"stopped time was charged: {after - before:.1f} s"
+    conn = sqlite3.connect(db)
+    stalls = [r[0] for r in conn.execute("SELECT payload FROM events WHERE kind = 'stall'")]
+    conn.close()
+    assert stalls and '"cause":"stopped"' in stalls[0]
+    assert "interrupted" in t.wait_for("not charged")
+
+
+@pytest.mark.parametrize("moment", ["starting", "unlock", "sitting"])
+def test_a_closed_terminal_ends_the_program_and_the_relaunch_works(terminal, tmp_path: Path, moment: str) -> None:
+    t = terminal(f"hup-{moment}")
+    t.start("demo")
+    if moment == "starting":
+        time.sleep(0.3)  # Python and Textual still loading
+    elif moment == "unlock":
+        t.wait_for("Proctor PIN")
+    else:
+        t.check_in_and_start()
+        t.keys("b")
+        t.wait_for("Answered 1")
+    pid = t.pid()
+    tmux("kill-server")  # the terminal closes: the process gets SIGHUP
+    assert process_gone(pid, within=4), f"the exam outlived its terminal ({moment})"
+    again = terminal(f"hup-{moment}-again")
+    again.start("demo")
+    again.wait_for("Proctor PIN")  # not "another ccsoo-exam process is using this database"
+    if moment == "sitting":
+        conn = sqlite3.connect(tmp_path / "demo.db")
+        assert conn.execute("SELECT kind FROM events ORDER BY seq DESC LIMIT 1").fetchone()[0] == "heartbeat"
+        conn.close()
+
+
+def test_textual_environment_variables_cannot_take_screenshots(terminal, tmp_path: Path) -> None:
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    t = terminal("shots")
+    t.start("demo", env=f"TEXTUAL_SCREENSHOT=1 TEXTUAL_SCREENSHOT_LOCATION={shots}")
+    t.wait_for("Proctor PIN")
+    time.sleep(2.5)
+    assert list(shots.iterdir()) == [], "a TEXTUAL_SCREENSHOT variable reached Textual"
+    assert not t.dead()

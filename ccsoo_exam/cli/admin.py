@@ -253,8 +253,6 @@ def cmd_roster_install(args: argparse.Namespace) -> int:
 def cmd_roster_show(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    if not Path(args.db).is_file():
-        raise CcsooError(Problem(args.db, None, "database not found; check the path"))
     conn = connect(args.db, readonly=True)
     try:
         rows = store.roster_rows(conn)

@@ -81,7 +81,7 @@ def deliver(exam_path: str, db: Path, demo_key: str | None = None, demo_pin: str
 
     print(f"ccsoo-exam: results database {db}", file=sys.stderr)
     with ProcessLock(db):
-        conn = connect(db, MIGRATIONS)
+        conn = connect(db, MIGRATIONS, verify=True)  # a damaged file is reported before the exam starts
         try:
             app = make_app(
                 definition, conn, roster=read_roster(conn), demo_key=demo_key, demo_pin=demo_pin, database=str(db)

@@ -43,8 +43,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    if not Path(args.db).is_file():
-        raise CcsooError(Problem(args.db, None, "database not found; check the path"))
     conn = connect(args.db, readonly=True)
     try:
         if args.format == "csv":

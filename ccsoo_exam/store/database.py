@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ccsoo_exam.errors import Problem, StoreError
+from ccsoo_exam.inputs import not_regular
 
 Migration = tuple[str, str]  # (unique name, SQL script)
 
@@ -56,6 +57,8 @@ def connect(
             conn = sqlite3.connect(name, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout = 5000")
+        if not create or readonly:
+            _require_ours(conn, name)  # before anything could write to someone else's file
         if not readonly:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":
@@ -66,8 +69,6 @@ def connect(
         conn.execute("PRAGMA foreign_keys = ON")
         if verify:
             _quick_check(conn, name)
-        if not create or readonly:
-            _require_ours(conn, name)
         if not readonly:
             if conn.execute("PRAGMA application_id").fetchone()[0] == 0 and _is_empty(conn):
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -90,14 +91,9 @@ def connect(
 
 
 def _require_existing(name: str) -> None:
-    try:
-        mode = os.stat(name).st_mode
-    except FileNotFoundError:
-        raise StoreError(Problem(name, None, "no such database; check the path")) from None
-    if not stat.S_ISREG(mode):
-        raise StoreError(
-            Problem(name, None, "is not a regular file (a directory, FIFO or device); give a database file")
-        )
+    reason = not_regular(name)
+    if reason is not None:
+        raise StoreError(Problem(name, None, "database not found; check the path" if "not found" in reason else reason))
 
 
 def _is_empty(conn: sqlite3.Connection) -> bool:

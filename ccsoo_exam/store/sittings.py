@@ -314,7 +314,10 @@ class _writing:
             elif "locked" in detail or "busy" in detail:
                 hint = "the results database is locked by another program"
             else:
-                hint = f"the results database failed ({detail})"
+                # SQLite's own words (table and column names, constraint text) mean nothing to a
+                # candidate; its error name goes to the proctor, who can quote it to support.
+                code = getattr(exc, "sqlite_errorname", "") or type(exc).__name__
+                hint = f"the results database refused the change (code {code})"
             raise StoreError(Problem("results database", None, f"NOT SAVED: {hint}; call the proctor")) from exc
         return None
 
