@@ -228,7 +228,7 @@ def _guide(audit: Audit, shaped: dict[str, list[tuple[Item, tuple[OptionShape, .
                 if item.key in picks and len(picks) <= 2:
                     cues.append(describe(rule, item, shapes, picks))
             if cues:
-                audit.guidance.append(Problem(bank.path, item.line, f"{item.id}: " + "; ".join(cues)))
+                audit.guidance.append(Problem(bank.path, item.line, f"{item.id}: " + " | ".join(cues)))
 
 
 def describe(rule: Rule, item: Item, shapes: Sequence[OptionShape], picks: Sequence[str]) -> str:
@@ -239,21 +239,28 @@ def describe(rule: Rule, item: Item, shapes: Sequence[OptionShape], picks: Seque
     shared = "" if alone else f" (shared with {', '.join(p for p in picks if p != item.key)})"
     name = rule.name
     if name in ("longest", "second-longest", "third-longest", "shortest"):
-        lengths = ", ".join(f"{s.letter} {s.chars}" for s in shapes)
-        text = f"key is the {name.replace('-', ' ')} option{shared} (characters: {lengths})"
+        lengths = ", ".join(f"{s.letter} {s.chars}{'*' if s.letter == item.key else ''}" for s in shapes)
+        tied = [s.letter for s in others if s.chars == key.chars]
+        if tied:
+            low = int(key.rank - len(tied) / 2)
+            position = f"ties {', '.join(tied)} for length ranks {low}-{low + len(tied)}"
+        else:
+            position = f"is the {name.replace('-', ' ')} option"
+        text = f"key {position} (characters, key starred: {lengths})"
     elif name == "middle-length":
         text = f"key is the option closest to the mean length{shared}"
     elif name == "most-parts":
         most = max(s.parts for s in others)
+        list_note = " (a list)" if key.has_list else ""
         text = (
-            f"key has the most parts ({key.parts}){shared}; distractors have at most {most}: "
+            f"key has the most parts{list_note}{shared}, {key.parts} against at most {most} in distractors: "
             "give a distractor the same structure"
         )
     elif name == "fewest-parts":
         text = f"key states one idea ({key.parts} part){shared} where distractors join several"
     elif name == "no-tail":
         tails = ", ".join(f"{s.letter} '{s.tail_word}'" for s in others if s.tail)
-        text = f"key has no justification tail{shared}; distractors do ({tails}): justify the key too or drop them"
+        text = f"key has no justification tail{shared} while distractors do ({tails}): justify the key or drop theirs"
     elif name == "tail":
         text = f"key is the option with a justification tail ('{key.tail_word}'){shared}"
     elif name == "hedged":

@@ -93,9 +93,13 @@ def stem_word(word: str) -> str:
     return w[:-1] if w.endswith("e") and len(w) > 4 else w
 
 
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
 def content_words(text: str) -> list[str]:
-    """Stemmed words that carry content: no stopwords, no one-letter words."""
-    return [stem_word(w) for w in words(text) if len(w) > 1 and w.lower() not in STOPWORDS]
+    """Stemmed words that carry content: no stopwords, no one-letter words, no possessive 's."""
+    bare = (_POSSESSIVE.sub("", w) for w in words(text))
+    return [stem_word(w) for w in bare if len(w) > 1 and w.lower() not in STOPWORDS]
 
 
 @dataclass(frozen=True)
