@@ -241,6 +241,23 @@ def test_key_length_rank_outside_the_band_fails() -> None:
     assert any("length rank 1 (1 = longest) in 0.0%" in m for m in messages)
 
 
+def test_one_bank_alone_is_judged_at_the_per_bank_level() -> None:
+    # 3 items whose key alone has a tail, 17 where all options look alike: 'tail' finds 36%.
+    items = []
+    for n in range(1, 21):
+        key = LETTERS[n % 4]
+        tail = "Act on {n}{x} now, because it helps" if n <= 3 else "Act on {n}{x} now"
+        items.append(item(n, [(tail if x == key else "Act on {n}{x} now").format(n=n, x=x) for x in LETTERS], key))
+    alone = run_audit([bank(items)])
+    assert alone.rules["tail"].overall == pytest.approx(0.3625)
+    assert not any("rule 'tail'" in p.message for p in alone.failures)
+    assert any("warning: test-wise rule 'tail'" in p.message for p in alone.warnings)
+    assert [p.message.split(":")[0] for p in alone.guidance] == ["T1-001", "T1-002", "T1-003"]
+    together = run_audit([bank(items), balanced_bank(20, module=2)])
+    assert together.rules["tail"].overall > 0.30
+    assert any("rule 'tail'" in p.message for p in together.failures)
+
+
 def test_per_bank_warning_only_with_several_banks() -> None:
     cued = cued_bank(*CUES["tail"], module=2)
     audit = run_audit([balanced_bank(40, 1), balanced_bank(40, 3), balanced_bank(40, 4), cued])
