@@ -287,6 +287,28 @@ def _guide(audit: Audit, shaped: dict[str, list[tuple[Item, tuple[OptionShape, .
                 audit.guidance.append(Problem(bank.path, item.line, f"{item.id}: " + " | ".join(cues)))
 
 
+_BINARY = (
+    ("a list", lambda s: s.has_list),
+    ("a justification tail", lambda s: s.tail),
+    ("a hedge", lambda s: s.hedges > 0),
+    ("an absolute", lambda s: s.absolutes > 0),
+    ("a full stop", lambda s: s.period),
+    ("numbered parts", lambda s: s.numbered > 0),
+)
+
+
+def _unlike(key: OptionShape, others: Sequence[OptionShape]) -> str:
+    """What sets the key apart: features it alone has, or alone lacks."""
+    notes = []
+    for label, has in _BINARY:
+        if all(has(o) != has(key) for o in others):
+            notes.append(f"the only one {'with' if has(key) else 'without'} {label}")
+    mean = sum(o.relative_length for o in others) / len(others)
+    if abs(key.relative_length - mean) >= 0.25:
+        notes.append("much longer" if key.relative_length > mean else "much shorter")
+    return f" ({', '.join(notes)})" if notes else ""
+
+
 def describe(rule: Rule, item: Item, shapes: Sequence[OptionShape], picks: Sequence[str]) -> str:
     """The cue in the author's terms: what the key looks like next to its distractors."""
     key = _key_shape(item, shapes)
@@ -307,11 +329,14 @@ def describe(rule: Rule, item: Item, shapes: Sequence[OptionShape], picks: Seque
         text = f"key is the option closest to the mean length{shared}"
     elif name == "most-parts":
         most = max(s.parts for s in others)
-        list_note = " (a list)" if key.has_list else ""
-        text = (
-            f"key has the most parts{list_note}{shared}, {key.parts} against at most {most} in distractors: "
-            "give a distractor the same structure"
-        )
+        if most == 1:
+            shape = f"the only option with a list ({key.parts} parts)" if key.has_list else "the only two-part option"
+            text = f"key is {shape}{shared} and distractors state one idea: give a distractor the same structure"
+        else:
+            text = (
+                f"key has the most parts{shared}, {key.parts} against at most {most} in distractors: "
+                "give a distractor the same structure"
+            )
     elif name == "fewest-parts":
         text = f"key states one idea ({key.parts} part){shared} where distractors join several"
     elif name == "no-tail":
@@ -330,7 +355,7 @@ def describe(rule: Rule, item: Item, shapes: Sequence[OptionShape], picks: Seque
     elif name == "fits-stem":
         text = f"key reads on from the stem{shared} where distractors do not (a/an, agreement)"
     elif name == "odd-one-out":
-        text = f"key's shape is unlike the other three{shared}"
+        text = f"key's shape is unlike the other three{shared}{_unlike(key, others)}"
     else:
         text = f"key's shape is the most typical of the four{shared}"
     return text
