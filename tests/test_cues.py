@@ -289,19 +289,24 @@ def test_model_never_sees_the_module_it_is_scored_on(monkeypatch) -> None:
 
 
 def test_model_learns_a_cue_from_other_modules_only() -> None:
-    # Modules 1-4 key the long option; in module 5 a distractor is the long one. Held out,
-    # module 5 is judged by what modules 1-4 taught: pick the long one, which is now wrong.
+    # Modules 1-4 key the long option. In module 5 the long option is a distractor, and it
+    # alone is hedged, a cue no other module shows. Held out, module 5 is judged by what
+    # modules 1-4 taught (pick the long one) and scores nothing; a model that had seen
+    # module 5 would have learned that its hedge marks a distractor, and score.
     long_text, plain = "Review case {n}{x} and the full plan in detail now", "Review case {n}{x} now"
     banks = {f"m{m}": list(cued_bank(long_text, plain, module=m).items) for m in (1, 2, 3, 4)}
+    decoy_text = "Review case {n}{x} and the full plan where it may help"
     decoys = []
     for n in range(1, 21):
         key, decoy = LETTERS[n % 4], LETTERS[(n + 1) % 4]
-        decoys.append(item(n, [(long_text if x == decoy else plain).format(n=n, x=x) for x in LETTERS], key, module=5))
+        decoys.append(item(n, [(decoy_text if x == decoy else plain).format(n=n, x=x) for x in LETTERS], key, module=5))
     banks["m5"] = decoys
     cv = cross_validate(banks)
     assert cv is not None
     assert np.mean(cv.credit["m1"]) == 1.0
     assert np.mean(cv.credit["m5"]) == 0.0
+    seen = testwise.fit(*testwise.design([i for items in banks.values() for i in items]))
+    assert np.mean(testwise.model_credit(seen, *testwise.design(decoys))) > 0.3
 
 
 def test_model_on_one_bank_falls_back_to_k_fold_and_says_so() -> None:
