@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from pathlib import Path
@@ -44,9 +45,9 @@ def build(
     return app, conn
 
 
-async def start_sitting(app: ExamApp, pilot, candidate: str = "C-001") -> None:
+async def start_sitting(app: ExamApp, pilot, candidate: str = "C-001", package=None) -> None:
     """Unlock (bypassing the slow KDF), check in, accept, start."""
-    app._unlocked(Unlocked(sample_package(), PIN))
+    app._unlocked(Unlocked(package or sample_package(), PIN))
     await pilot.pause()
     app.screen.query_one("#candidate", Input).value = candidate
     app.screen.query_one("#name", Input).value = "Test Candidate"
@@ -450,3 +451,31 @@ async def test_check_in_uses_the_roster_name_extra_time_and_warns_on_route(tmp_p
         await pilot.pause()
     row = conn.execute("SELECT candidate_name, multiplier FROM sittings").fetchone()
     assert (row[0], row[1]) == ("Ada Lovelace", pytest.approx(1.3))
+
+
+async def test_forward_only_navigation_refuses_every_way_back(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    conn = open_db(tmp_path / "r.db")
+    package = sample_package()
+    definition = replace(package.definition, navigation="forward-only")
+    app = make_app(definition, conn, clock=FakeClock(), wall_clock=FakeWallClock(), timers=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot, package=replace(package, definition=definition))
+        await pilot.press("n", "n", "n")
+        assert app.live.position == 3
+        await pilot.press("p", "left", "pageup", "home")
+        await pilot.pause()
+        assert app.live.position == 3
+        await pilot.press("g")
+        app.screen.query_one(Input).value = "1"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("r")  # no review screen to jump back from
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.live.position == 3
+        assert conn.execute("SELECT position FROM sittings").fetchone()[0] == 3
+        moves = [
+            json.loads(p)["position"] for (p,) in conn.execute("SELECT payload FROM events WHERE kind = 'navigate'")
+        ]
+        assert moves == sorted(moves), "no navigate event ever went backwards"

@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ccsoo_exam.chain import GENESIS, first_break, make_event, receipt_code
+from ccsoo_exam.chain import GENESIS, first_break, make_event, receipt_code, verify_chain
 from ccsoo_exam.ledger import Ledger, TimeAllowance, format_clock
 from tests.exam_fixtures import FakeClock
 
@@ -102,3 +102,26 @@ def test_receipt_code_is_short_readable_and_tied_to_the_head() -> None:
     code = receipt_code(a)
     assert len(code) == 9 and code[4] == "-" and not set(code) & set("01IO")
     assert code != receipt_code(b) and code == receipt_code(a)
+
+
+def test_an_event_with_a_valid_hash_but_the_wrong_link_is_caught() -> None:
+    from dataclasses import replace
+
+    events = chain(6)
+    # Re-made with a correct hash of its own, but pointing at a history that is not this one:
+    # only the link check can see it.
+    forged = make_event("f" * 64, 4, events[3].kind, {"answer": "D", "position": 9}, events[3].wall_time, 1.0)
+    relinked = [*events[:3], forged, *[replace(e) for e in events[4:]]]
+    assert first_break(relinked) == (4, "does not link to the previous event")
+
+
+def test_head_and_count_must_agree_with_the_chain() -> None:
+    events = chain(5)
+    assert verify_chain(events, events[-1].hash, 5) is None
+    # A truncated history (last events deleted) still links perfectly: the recorded head
+    # and count are what reveal it.
+    assert verify_chain(events[:3], events[-1].hash, 5) == (
+        3,
+        "the sitting's recorded chain head does not match its last event",
+    )
+    assert verify_chain(events[:3], events[2].hash, 5) == (3, "the sitting records 5 events but 3 are chained")
