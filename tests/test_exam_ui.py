@@ -479,3 +479,48 @@ async def test_forward_only_navigation_refuses_every_way_back(tmp_path: Path) ->
             json.loads(p)["position"] for (p,) in conn.execute("SELECT payload FROM events WHERE kind = 'navigate'")
         ]
         assert moves == sorted(moves), "no navigate event ever went backwards"
+
+
+async def test_not_saved_lifts_when_saving_works_again_and_the_candidate_is_told(tmp_path: Path) -> None:
+    app, conn = build(tmp_path / "r.db")
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot)
+        conn.execute("PRAGMA query_only = 1")
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, NoticeScreen) and "NOT SAVED" in app.screen.heading
+        app.heartbeat()  # still failing: the notice stays
+        await pilot.pause()
+        assert isinstance(app.screen, NoticeScreen)
+        conn.execute("PRAGMA query_only = 0")
+        app.heartbeat()
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen), "the notice lifts once a save succeeds"
+        assert any("Saving works again" in n.message for n in app._notifications)
+        await pilot.press("b")
+        await pilot.pause()
+        assert response(conn, 0)["answer"] is not None
+
+
+async def test_ending_a_sitting_asks_for_a_reason_and_shows_the_receipt(tmp_path: Path) -> None:
+    from ccsoo_exam.ui.exam.modals import EndSittingModal
+
+    app, conn = build(tmp_path / "r.db")
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot)
+        await pilot.press("c")
+        await open_proctor_menu(app, pilot)
+        app.screen.query_one("#end", Button).press()
+        await pilot.pause()
+        assert isinstance(app.screen, EndSittingModal)
+        app.screen.query_one("#confirm-end", Button).press()  # no reason yet
+        await pilot.pause()
+        assert isinstance(app.screen, EndSittingModal), "no reason, no ending"
+        assert conn.execute("SELECT status FROM sittings").fetchone()[0] == "in-progress"
+        app.screen.query_one("#end-reason", Input).value = "candidate unwell"
+        app.screen.query_one("#confirm-end", Button).press()
+        await pilot.pause()
+        assert isinstance(app.screen, ReceiptScreen), "the candidate sees the receipt"
+        assert app.is_running
+        status, reason = conn.execute("SELECT status, submit_reason FROM sittings").fetchone()
+        assert status == "submitted" and reason == "ended by the proctor: candidate unwell"

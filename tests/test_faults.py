@@ -259,3 +259,58 @@ def _live(
     live = LiveSitting(conn, package, sid, FakeClock(), wall, boot or (lambda: None), stall_after)
     live.start()
     return live
+
+
+# -- an honest state machine -------------------------------------------------------------
+
+
+def test_a_failed_resume_leaves_the_clock_stopped(tmp_path: Path) -> None:
+    live = _live(tmp_path / "r.db")
+    live.pause("proctor")
+    live.conn.execute("PRAGMA query_only = 1")
+    with pytest.raises(StoreError):
+        live.resume("proctor")
+    live.conn.execute("PRAGMA query_only = 0")
+    assert live.ledger.paused, "the database still says paused, so the clock must not run"
+    before = live.ledger.remaining
+    live.ledger.clock.advance(600)  # type: ignore[attr-defined]
+    assert live.ledger.remaining == before
+    assert live.conn.execute("SELECT status FROM sittings").fetchone()[0] == "paused"
+
+
+def test_a_failed_start_leaves_the_clock_stopped(tmp_path: Path) -> None:
+    conn = open_db(tmp_path / "r.db")
+    package = sample_package()
+    sid = create_sitting(
+        conn,
+        exam_id=package.definition.exam,
+        exam_title="t",
+        package_fingerprint=package.fingerprint,
+        candidate_id="C1",
+        candidate_name="Ann",
+        form=assemble_form(package.definition, package.banks, 3),
+        cut_score=56,
+        base_seconds=10800,
+        multiplier=1.0,
+        proctor_pin=hash_pin("2468"),
+    )
+    live = LiveSitting(conn, package, sid, FakeClock(), FakeWallClock(), stall_after=math.inf)
+    conn.execute("PRAGMA query_only = 1")
+    with pytest.raises(StoreError):
+        live.start()
+    assert live.ledger.paused
+    live.ledger.clock.advance(100)  # type: ignore[attr-defined]
+    assert live.ledger.remaining == 10800
+
+
+def test_raw_sqlite_text_never_reaches_the_candidate(tmp_path: Path) -> None:
+    live = _live(tmp_path / "r.db")
+    # Another writer took the next sequence number behind the recorder's back.
+    live.conn.execute(
+        "INSERT INTO events VALUES (?, ?, 'x', '{}', 't', 0, 'p', 'h')", (live.sitting_id, live.recorder.seq + 1)
+    )
+    with pytest.raises(StoreError) as caught:
+        live.answer(0, "A")
+    message = str(caught.value)
+    assert "NOT SAVED" in message and "code SQLITE_CONSTRAINT" in message
+    assert "UNIQUE" not in message and "events.seq" not in message
