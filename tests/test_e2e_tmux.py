@@ -238,3 +238,16 @@ def test_textual_environment_variables_cannot_take_screenshots(terminal, tmp_pat
     time.sleep(2.5)
     assert list(shots.iterdir()) == [], "a TEXTUAL_SCREENSHOT variable reached Textual"
     assert not t.dead()
+
+
+@pytest.mark.parametrize("between", ["Tab", "Enter"])
+def test_check_in_typed_in_one_burst_lands_in_the_right_fields(terminal, between: str) -> None:
+    t = terminal(f"burst-{between}")
+    t.start("demo")
+    t.wait_for("Proctor PIN")
+    t.keys("2468", "Enter")
+    t.wait_for("check the candidate in")
+    # One send-keys call: the keys reach the terminal together, as a fast typist's do.
+    tmux("send-keys", "-t", t.name, *"C-77", between, *"Grace", "Enter", check=True)
+    screen = t.wait_for("I am Grace, candidate C-77")
+    assert "C-77Grace" not in screen

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
@@ -25,7 +27,21 @@ class CheckIn:
 
 
 class CheckInScreen(Screen[CheckIn]):
+    """The proctor types id, tab, name, enter, often in one burst.
+
+    Textual hands each key to the widget focused when the key is *dispatched*, and moves
+    focus only when a handler runs later, so a tab typed quickly after the id used to leave
+    the name in the id field. Tab, shift+tab and enter are therefore priority bindings while
+    a text field has focus: they move focus as the key is dispatched, and before continuing
+    the screen waits until both fields have taken in every key already sent to them.
+    """
+
     CSS_PATH = "checkin.tcss"
+    BINDINGS = [
+        Binding("tab", "move(1)", show=False, priority=True),
+        Binding("shift+tab", "move(-1)", show=False, priority=True),
+        Binding("enter", "enter", show=False, priority=True),
+    ]
 
     def __init__(self, roster: dict[str, RosterEntry]) -> None:
         super().__init__()
@@ -45,6 +61,42 @@ class CheckInScreen(Screen[CheckIn]):
 
     def on_mount(self) -> None:
         self.query_one("#candidate", Input).focus()
+
+    def _fields(self) -> tuple[Input, Input]:
+        return self.query_one("#candidate", Input), self.query_one("#name", Input)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Only the two text fields need keys routed at dispatch; the accommodation list and
+        # the button keep Textual's own tab and enter.
+        if action in ("move", "enter"):
+            return self.focused in self._fields()
+        return True
+
+    def action_move(self, step: int) -> None:
+        candidate, name = self._fields()
+        if self.focused is candidate:
+            self.set_focus(name if step > 0 else self.query_one("#continue", Button))
+        elif self.focused is name:
+            self.set_focus(self.query_one("#extra", Select) if step > 0 else candidate)
+
+    async def action_enter(self) -> None:
+        candidate, name = self._fields()
+        if self.focused is candidate and not name.value.strip():
+            self.set_focus(name)  # id, enter, name, enter: the name is next
+            return
+        await self._settled(candidate, name)
+        self._continue()
+
+    async def _settled(self, *widgets: Input) -> None:
+        """Wait until each field has handled every key already dispatched to it."""
+        loop = asyncio.get_running_loop()
+        waits = []
+        for widget in widgets:
+            done = loop.create_future()
+            if widget.call_later(done.set_result, None):  # queued behind the keys already sent
+                waits.append(done)
+        if waits:
+            await asyncio.wait(waits, timeout=2.0)
 
     @on(Input.Changed, "#candidate")
     def _look_up(self, event: Input.Changed) -> None:
@@ -67,7 +119,6 @@ class CheckInScreen(Screen[CheckIn]):
             ("Check with the administrator: " + "; ".join(notes) + ".") if notes else ""
         )
 
-    @on(Input.Submitted)
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:
         candidate = self.query_one("#candidate", Input).value.strip()
