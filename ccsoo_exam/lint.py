@@ -4,15 +4,18 @@ The checks follow common item-writing guidance (Haladyna, Downing & Rodriguez 20
 no "all/none of the above", keys spread evenly over the letters, the key not given
 away by being the longest option or by absolutes that sit only in distractors, no
 repeated stems, a rationale that answers every distractor, and negative stems only with
-the negative word emphasised.
+the negative word emphasised. Over all banks given, the structural-cue audit (`audit`)
+asks whether the options' shape alone gives the key away, and finds near-duplicate items.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ccsoo_exam.audit import Audit, run_audit
 from ccsoo_exam.bank import LETTERS, Bank, Item
 from ccsoo_exam.errors import Problem
 
@@ -65,6 +68,16 @@ def summarise(bank: Bank) -> Summary:
 
 
 def lint_bank(bank: Bank) -> list[Problem]:
+    """Every item-writing flaw in one bank, the cue audit of that bank alone included."""
+    return item_flaws(bank) + run_audit([bank]).failures
+
+
+def lint_banks(banks: Sequence[Bank]) -> tuple[list[Problem], Audit]:
+    """Each bank's own flaws, and the cue audit over all banks together (its failures not included)."""
+    return [flaw for bank in banks for flaw in item_flaws(bank)], run_audit(banks)
+
+
+def item_flaws(bank: Bank) -> list[Problem]:
     """Every item-writing flaw in the bank, item problems first, then bank-wide ones."""
     problems: list[Problem] = []
 

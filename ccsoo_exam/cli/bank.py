@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 from ccsoo_exam import vault
+from ccsoo_exam.audit import as_dict, run_audit
 from ccsoo_exam.bank import Bank, load_bank
+from ccsoo_exam.cli import cue_report
 from ccsoo_exam.cli.keys import add_key_options, exam_key
 from ccsoo_exam.errors import CcsooError, Problem
-from ccsoo_exam.lint import lint_bank, summarise
+from ccsoo_exam.lint import lint_banks, summarise
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -36,18 +40,25 @@ def register(commands: argparse._SubParsersAction) -> None:
         description=(
             "Validate, then report item-writing flaws: all/none of the above, key-letter balance, "
             "key as longest option, duplicate stems, rationales that skip a distractor, "
-            "negative stems without emphasis."
+            "negative stems without emphasis. Then audit all banks together for structural cues "
+            "(test-wise rules and a cross-validated model that pick the key from the options' shape) "
+            "and near-duplicate items; see docs/formats.md. Exit 1 when anything fails."
         ),
     )
     p.add_argument("files", nargs="+", metavar="FILE")
+    _add_format(p)
     p.set_defaults(handler=cmd_lint)
 
     p = sub.add_parser(
         "inspect",
         help="summarise banks",
-        description="Show each bank's item counts by topic, difficulty and kind, and its key balance.",
+        description=(
+            "Show each bank's item counts by topic, difficulty and kind, its key balance, "
+            "a summary of the structural-cue audit and the topic coverage over all banks given."
+        ),
     )
     p.add_argument("files", nargs="+", metavar="FILE")
+    _add_format(p)
     p.set_defaults(handler=cmd_inspect)
 
     p = sub.add_parser(
@@ -80,6 +91,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_decrypt)
 
 
+def _add_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people (default) or json on standard output for scripts",
+    )
+
+
 def _load_all(files: list[str]) -> tuple[list[Bank], list[Problem]]:
     banks, problems = [], []
     for path in files:
@@ -105,17 +125,46 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     banks, problems = _load_all(args.files)
-    flaws = [flaw for bank in banks for flaw in lint_bank(bank)]
-    _report(problems + flaws)
+    if problems:
+        # An audit of the banks that did load would judge a different set than the author asked for.
+        _report(problems)
+        return 2
+    flaws, audit = lint_banks(banks)
+    status = 1 if flaws or audit.failures else 0
+    if args.format == "json":
+        report = {"flaws": [_plain(f) for f in flaws], "audit": as_dict(audit), "passed": status == 0}
+        print(json.dumps(report, indent=2))
+        return status
+    _report(flaws + audit.failures + audit.warnings)
+    if audit.guidance:
+        print("guidance: items whose shape feeds a failing rule, and the cue in each", file=sys.stderr)
+        _report(audit.guidance)
+    for line in cue_report.render(audit):
+        print(line)
     for bank in banks:
         count = sum(f.path == bank.path for f in flaws)
         print(f"{bank.path}: {count} flaw{'s' if count != 1 else ''} in {len(bank.items)} items")
-    return 2 if problems else (1 if flaws else 0)
+    failed = len(audit.failures)
+    print(f"audit: {failed} failure{'s' if failed != 1 else ''}, {len(audit.warnings)} warnings")
+    return status
+
+
+def _plain(problem: Problem) -> dict[str, object]:
+    return {"path": problem.path, "line": problem.line, "message": problem.message}
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     banks, problems = _load_all(args.files)
     _report(problems)
+    if args.format == "json":
+        audit = run_audit(banks)
+        data = {
+            "banks": [_summary_dict(bank) for bank in banks],
+            "topics": dict(Counter(i.topic for b in banks for i in b.items).most_common()),
+            "audit": as_dict(audit),
+        }
+        print(json.dumps(data, indent=2))
+        return 2 if problems else 0
     for bank in banks:
         s = summarise(bank)
         print(f"{bank.path}: bank {s.bank}, module {s.module}, {s.items} items")
@@ -126,7 +175,39 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print("  topics:")
         for topic, count in s.by_topic.items():
             print(f"    {count:3d}  {topic}")
+    if banks:
+        for line in cue_report.render(run_audit(banks), full=False):
+            print(line)
+        _print_coverage(banks)
     return 2 if problems else 0
+
+
+def _summary_dict(bank: Bank) -> dict[str, object]:
+    s = summarise(bank)
+    return {
+        "path": bank.path,
+        "bank": s.bank,
+        "module": s.module,
+        "items": s.items,
+        "difficulty": s.by_difficulty,
+        "kind": s.by_kind,
+        "keys": s.keys,
+        "key_longest": s.key_longest,
+        "topics": s.by_topic,
+    }
+
+
+def _print_coverage(banks: list[Bank]) -> None:
+    """Topics over all banks, with the modules that cover each: where the blueprint is thin."""
+    modules: dict[str, Counter[int]] = {}
+    for bank in banks:
+        for item in bank.items:
+            modules.setdefault(item.topic, Counter())[bank.module] += 1
+    total = sum(len(b.items) for b in banks)
+    print(f"coverage by topic over all banks ({len(modules)} topics, {total} items):")
+    for topic, per_module in sorted(modules.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])):
+        where = ", ".join(f"M{m} {c}" for m, c in sorted(per_module.items()))
+        print(f"  {sum(per_module.values()):3d}  {topic}  ({where})")
 
 
 def cmd_encrypt(args: argparse.Namespace) -> int:

@@ -1,0 +1,328 @@
+"""The structural-cue audit of a set of banks: figures, failures and per-item guidance.
+
+Thresholds apply to the figures over all banks given: with 250 items the chance spread
+of a rule's hit rate is about 2.7 points, so 30% is a real cue, while one 50-item bank
+(spread about 6 points) only earns a warning above 40%. Per-item notes are guidance for
+the rules that fail, not failures on their own: any item has some shape, and a bank can
+pass only when no shape tracks the key across many items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ccsoo_exam.bank import LETTERS, Bank, Item
+from ccsoo_exam.cues import OptionShape, item_shapes
+from ccsoo_exam.duplicates import THRESHOLD, Pair, similar_pairs
+from ccsoo_exam.errors import Problem
+from ccsoo_exam.testwise import RULES, CrossValidation, Rule, credit, cross_validate, picked
+
+HIT_MAX = 0.30  # any rule or the model above this over all banks fails
+BANK_WARN = 0.40  # one bank above this is a warning
+RANK_LOW, RANK_HIGH = 0.15, 0.35  # each length rank should hold about a quarter of the keys
+MIN_ITEMS = 8  # fewer items than this say nothing about cues
+ALL = "all banks"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A hit rate (or share) per bank and over all banks given."""
+
+    per_bank: dict[str, float]  # keyed by bank path
+    overall: float
+
+
+@dataclass(frozen=True)
+class FeatureShare:
+    """How often (or how much) keys carry a feature, against distractors."""
+
+    name: str
+    keys: float
+    distractors: float
+
+
+@dataclass(frozen=True)
+class Audit:
+    banks: tuple[Bank, ...]
+    rules: dict[str, Figure]
+    model: Figure | None
+    model_method: str
+    ranks: tuple[Figure, Figure, Figure, Figure]  # share of keys at length rank 1-4
+    features: dict[str, tuple[FeatureShare, ...]]  # bank id (or ALL) -> shares
+    duplicates: tuple[Pair, ...]  # pairs at or above THRESHOLD
+    failures: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    guidance: list[Problem] = field(default_factory=list)
+
+    @property
+    def failing_rules(self) -> list[str]:
+        return [name for name, f in self.rules.items() if f.overall > HIT_MAX + 1e-9]
+
+
+# Shares of keys against distractors: (name, value of one option's shape).
+_SHARES: tuple[tuple[str, object], ...] = (
+    ("longest (rank 1)", lambda s: s.rank_share[0]),
+    ("second-longest (rank 2)", lambda s: s.rank_share[1]),
+    ("third-longest (rank 3)", lambda s: s.rank_share[2]),
+    ("shortest (rank 4)", lambda s: s.rank_share[3]),
+    ("mean relative length", lambda s: s.relative_length),
+    ("mean parts", lambda s: s.parts),
+    ("list (3+ parts)", lambda s: float(s.has_list)),
+    ("numbered parts", lambda s: float(s.numbered > 0)),
+    ("justification tail", lambda s: float(s.tail)),
+    ("hedge", lambda s: float(s.hedges > 0)),
+    ("absolute", lambda s: float(s.absolutes > 0)),
+    ("mean stem overlap (words)", lambda s: s.overlap),
+    ("misfit with stem", lambda s: float(s.misfit)),
+    ("ends with a full stop", lambda s: float(s.period)),
+    ("mean oddness", lambda s: s.oddness),
+)
+
+
+def _feature_shares(shaped: Sequence[tuple[Item, tuple[OptionShape, ...]]]) -> tuple[FeatureShare, ...]:
+    out = []
+    for name, value in _SHARES:
+        keys = [value(s) for item, shapes in shaped for s in shapes if s.letter == item.key]  # type: ignore[operator]
+        others = [value(s) for item, shapes in shaped for s in shapes if s.letter != item.key]  # type: ignore[operator]
+        out.append(FeatureShare(name, _mean(keys), _mean(others)))
+    return tuple(out)
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def run_audit(banks: Sequence[Bank]) -> Audit:
+    """Audit the banks together: every figure per bank and over all of them."""
+    # The same file given twice would only duplicate itself.
+    banks = tuple({b.path: b for b in banks}.values())
+    shaped = {b.path: [(item, item_shapes(item)) for item in b.items] for b in banks}
+    every = [pair for b in banks for pair in shaped[b.path]]
+
+    def figure(per_item: dict[str, list[float]]) -> Figure:
+        flat = [c for values in per_item.values() for c in values]
+        return Figure({name: _mean(values) for name, values in per_item.items()}, _mean(flat))
+
+    credits = {
+        rule.name: {
+            b.path: [credit(picked(shapes, rule.score), item.key) for item, shapes in shaped[b.path]] for b in banks
+        }
+        for rule in RULES
+    }
+    rules = {name: figure(per_bank) for name, per_bank in credits.items()}
+    ranks = tuple(
+        figure({b.path: [_key_shape(item, shapes).rank_share[r] for item, shapes in shaped[b.path]] for b in banks})
+        for r in range(4)
+    )
+    cv: CrossValidation | None = None
+    if len(every) >= MIN_ITEMS:
+        cv = cross_validate({b.path: list(b.items) for b in banks})
+    features = {b.path: _feature_shares(shaped[b.path]) for b in banks}
+    features[ALL] = _feature_shares(every)
+    audit = Audit(
+        banks=banks,
+        rules=rules,
+        model=figure(cv.credit) if cv else None,
+        model_method=cv.method if cv else "not run: too few items",
+        ranks=(ranks[0], ranks[1], ranks[2], ranks[3]),
+        features=features,
+        duplicates=tuple(similar_pairs(banks, THRESHOLD)),
+    )
+    if len(every) >= MIN_ITEMS:
+        _judge(audit, shaped)
+    else:
+        _judge_duplicates(audit)
+    return audit
+
+
+def _key_shape(item: Item, shapes: Sequence[OptionShape]) -> OptionShape:
+    return shapes[LETTERS.index(item.key)]
+
+
+def _where(audit: Audit) -> str:
+    return audit.banks[0].path if len(audit.banks) == 1 else ALL
+
+
+def _judge(audit: Audit, shaped: dict[str, list[tuple[Item, tuple[OptionShape, ...]]]]) -> None:
+    where = _where(audit)
+    n = sum(len(b.items) for b in audit.banks)
+    for rule in RULES:
+        fig = audit.rules[rule.name]
+        if fig.overall > HIT_MAX + 1e-9:
+            audit.failures.append(
+                Problem(
+                    where,
+                    None,
+                    f"test-wise rule '{rule.name}' (pick {rule.picks}) finds the key in {fig.overall:.1%} of "
+                    f"{n} items; keep it at or under {HIT_MAX:.0%}: {rule.fix} (items below)",
+                )
+            )
+        _warn_banks(audit, fig, f"test-wise rule '{rule.name}'")
+    if audit.model is not None:
+        if audit.model.overall > HIT_MAX + 1e-9:
+            audit.failures.append(
+                Problem(
+                    where,
+                    None,
+                    f"the test-wise model ({audit.model_method}) finds the key in {audit.model.overall:.1%} of "
+                    f"{n} items; keep it at or under {HIT_MAX:.0%}: shape still predicts the key, see the rules",
+                )
+            )
+        _warn_banks(audit, audit.model, "the test-wise model")
+    for r, fig in enumerate(audit.ranks, start=1):
+        if not RANK_LOW - 1e-9 <= fig.overall <= RANK_HIGH + 1e-9:
+            audit.failures.append(
+                Problem(
+                    where,
+                    None,
+                    f"the key is the option of length rank {r} (1 = longest) in {fig.overall:.1%} of {n} items; "
+                    f"keep each rank between {RANK_LOW:.0%} and {RANK_HIGH:.0%} by varying where keys fall in length",
+                )
+            )
+    _judge_duplicates(audit)
+    _guide(audit, shaped)
+
+
+def _warn_banks(audit: Audit, fig: Figure, what: str) -> None:
+    if len(audit.banks) < 2:
+        return
+    for bank in audit.banks:
+        if fig.per_bank[bank.path] > BANK_WARN + 1e-9:
+            audit.warnings.append(
+                Problem(
+                    bank.path,
+                    None,
+                    f"warning: {what} finds the key in {fig.per_bank[bank.path]:.1%} of this bank's items "
+                    f"(over {BANK_WARN:.0%})",
+                )
+            )
+
+
+def _judge_duplicates(audit: Audit) -> None:
+    for pair in audit.duplicates:
+        if pair.declared:
+            continue
+        audit.failures.append(
+            Problem(
+                pair.first_bank.path,
+                pair.first.line,
+                f"item {pair.first.id} and item {pair.second.id} ({pair.second_bank.path}:{pair.second.line}) "
+                f"look like the same point (similarity {pair.score:.2f}, threshold {THRESHOLD:.2f}); rewrite one "
+                f"to test something different, or declare them with 'enemies: [{pair.second.id}]'",
+            )
+        )
+
+
+def _guide(audit: Audit, shaped: dict[str, list[tuple[Item, tuple[OptionShape, ...]]]]) -> None:
+    """One line per item that feeds a failing rule, naming each cue it shows."""
+    failing = [rule for rule in RULES if rule.name in audit.failing_rules]
+    if not failing:
+        return
+    for bank in audit.banks:
+        for item, shapes in shaped[bank.path]:
+            cues = []
+            for rule in failing:
+                picks = picked(shapes, rule.score)
+                # A pick of one or two options that holds the key gives the candidate at least even odds.
+                if item.key in picks and len(picks) <= 2:
+                    cues.append(describe(rule, item, shapes, picks))
+            if cues:
+                audit.guidance.append(Problem(bank.path, item.line, f"{item.id}: " + " | ".join(cues)))
+
+
+def describe(rule: Rule, item: Item, shapes: Sequence[OptionShape], picks: Sequence[str]) -> str:
+    """The cue in the author's terms: what the key looks like next to its distractors."""
+    key = _key_shape(item, shapes)
+    others = [s for s in shapes if s.letter != item.key]
+    alone = len(picks) == 1
+    shared = "" if alone else f" (shared with {', '.join(p for p in picks if p != item.key)})"
+    name = rule.name
+    if name in ("longest", "second-longest", "third-longest", "shortest"):
+        lengths = ", ".join(f"{s.letter} {s.chars}{'*' if s.letter == item.key else ''}" for s in shapes)
+        tied = [s.letter for s in others if s.chars == key.chars]
+        if tied:
+            low = int(key.rank - len(tied) / 2)
+            position = f"ties {', '.join(tied)} for length ranks {low}-{low + len(tied)}"
+        else:
+            position = f"is the {name.replace('-', ' ')} option"
+        text = f"key {position} (characters, key starred: {lengths})"
+    elif name == "middle-length":
+        text = f"key is the option closest to the mean length{shared}"
+    elif name == "most-parts":
+        most = max(s.parts for s in others)
+        list_note = " (a list)" if key.has_list else ""
+        text = (
+            f"key has the most parts{list_note}{shared}, {key.parts} against at most {most} in distractors: "
+            "give a distractor the same structure"
+        )
+    elif name == "fewest-parts":
+        text = f"key states one idea ({key.parts} part){shared} where distractors join several"
+    elif name == "no-tail":
+        tails = ", ".join(f"{s.letter} '{s.tail_word}'" for s in others if s.tail)
+        text = f"key has no justification tail{shared} while distractors do ({tails}): justify the key or drop theirs"
+    elif name == "tail":
+        text = f"key is the option with a justification tail ('{key.tail_word}'){shared}"
+    elif name == "hedged":
+        text = f"key is the most hedged option ({key.hedges} hedge words){shared}"
+    elif name == "no-absolute":
+        text = f"key is free of absolutes{shared} while distractors carry them"
+    elif name == "most-overlap":
+        text = f"key repeats the most stem words ({key.overlap}){shared}"
+    elif name == "least-overlap":
+        text = f"key repeats the fewest stem words ({key.overlap}){shared}"
+    elif name == "fits-stem":
+        text = f"key reads on from the stem{shared} where distractors do not (a/an, agreement)"
+    elif name == "odd-one-out":
+        text = f"key's shape is unlike the other three{shared}"
+    else:
+        text = f"key's shape is the most typical of the four{shared}"
+    return text
+
+
+def as_dict(audit: Audit) -> dict[str, object]:
+    """The audit's figures as plain data, for `--format json`."""
+
+    def fig(f: Figure) -> dict[str, object]:
+        return {"overall": round(f.overall, 4), "per_bank": {k: round(v, 4) for k, v in f.per_bank.items()}}
+
+    rule_info = {rule.name: rule for rule in RULES}
+    return {
+        "items": sum(len(b.items) for b in audit.banks),
+        "banks": [{"path": b.path, "bank": b.id, "module": b.module, "items": len(b.items)} for b in audit.banks],
+        "thresholds": {
+            "hit_max": HIT_MAX,
+            "bank_warn": BANK_WARN,
+            "rank_low": RANK_LOW,
+            "rank_high": RANK_HIGH,
+            "duplicate": THRESHOLD,
+        },
+        "rules": {
+            name: {"picks": rule_info[name].picks, "fix": rule_info[name].fix, **fig(f)}
+            for name, f in audit.rules.items()
+        },
+        "model": {"method": audit.model_method, **(fig(audit.model) if audit.model else {})},
+        "key_length_rank": {str(r): fig(f) for r, f in enumerate(audit.ranks, start=1)},
+        "features": {
+            where: [
+                {"feature": s.name, "keys": round(s.keys, 4), "distractors": round(s.distractors, 4)} for s in shares
+            ]
+            for where, shares in audit.features.items()
+        },
+        "near_duplicates": [
+            {
+                "items": [p.first.id, p.second.id],
+                "banks": [p.first_bank.path, p.second_bank.path],
+                "similarity": p.score,
+                "declared": p.declared,
+            }
+            for p in audit.duplicates
+        ],
+        "failures": [_problem(p) for p in audit.failures],
+        "warnings": [_problem(p) for p in audit.warnings],
+        "guidance": [_problem(p) for p in audit.guidance],
+    }
+
+
+def _problem(p: Problem) -> dict[str, object]:
+    return {"path": p.path, "line": p.line, "message": p.message}
