@@ -30,9 +30,10 @@ _TAIL = re.compile(
     re.I,
 )
 # Hedges qualify a claim; item writers tend to hedge the key, which must stay defensible.
+# 'can' is left out: it states an ability far more often than it hedges.
 _HEDGE = re.compile(
     r"\b(?:may|might|could|usually|generally|often|typically|normally|mostly|largely|likely|probably|"
-    r"where|unless|provided that|if|when needed|where appropriate|in most cases|tends? to|can)\b",
+    r"where|unless|provided that|if|when needed|where appropriate|in most cases|tends? to)\b",
     re.I,
 )
 # Absolutes ("specific determiners") make a distractor easy to rule out.

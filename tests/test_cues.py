@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from types import MappingProxyType
 
 import numpy as np
@@ -394,3 +396,10 @@ def test_cli_bad_input_is_one_line_and_no_traceback(write, capsys) -> None:
     assert "Traceback" not in err
     assert f"{bad}:1: the bank is missing required field 'module'" in err
     assert "missing.yaml" in err
+
+
+def test_author_commands_other_than_lint_do_not_load_the_model() -> None:
+    # validate, encrypt and decrypt stay quick: numpy comes in only when lint or inspect runs.
+    code = "import sys\nimport ccsoo_exam.cli.bank\nassert 'numpy' not in sys.modules\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

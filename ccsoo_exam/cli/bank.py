@@ -10,9 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from ccsoo_exam import vault
-from ccsoo_exam.audit import as_dict, run_audit
 from ccsoo_exam.bank import Bank, load_bank
-from ccsoo_exam.cli import cue_report
 from ccsoo_exam.cli.keys import add_key_options, exam_key
 from ccsoo_exam.errors import CcsooError, Problem
 from ccsoo_exam.lint import lint_banks, summarise
@@ -129,6 +127,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
         # An audit of the banks that did load would judge a different set than the author asked for.
         _report(problems)
         return 2
+    from ccsoo_exam.audit import as_dict  # numpy and the cue model: only for lint and inspect
+    from ccsoo_exam.cli import cue_report
+
     flaws, audit = lint_banks(banks)
     status = 1 if flaws or audit.failures else 0
     if args.format == "json":
@@ -154,6 +155,9 @@ def _plain(problem: Problem) -> dict[str, object]:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    from ccsoo_exam.audit import as_dict, run_audit
+    from ccsoo_exam.cli import cue_report
+
     banks, problems = _load_all(args.files)
     _report(problems)
     if args.format == "json":

@@ -26,11 +26,13 @@ def _row(label: str, fig: Figure, audit: Audit, limit: tuple[float, float]) -> s
 def render(audit: Audit, full: bool = True) -> list[str]:
     """Rule and model hit rates, key-length ranks, and (in full) feature shares and duplicates."""
     n = sum(len(b.items) for b in audit.banks)
+    # Two standard deviations of an uninformative rule's hit rate: what noise alone can do.
+    spread = 2 * (0.25 * 0.75 / max(n, 1)) ** 0.5
     header = f"  {'':<16}" + "".join(f"{c:>10} " for c in _columns(audit)) + f"{'overall':>9}"
     lines = [
         f"structural-cue audit over {len(audit.banks)} bank(s), {n} items "
         f"(chance 25%; fail above {HIT_MAX:.0%} overall; '!' = bank above {BANK_WARN:.0%})",
-        "test-wise rules: share of items where the rule picks the key (ties split)",
+        f"test-wise rules: share of items where the rule picks the key (ties split; chance alone 25% +/- {spread:.1%})",
         header,
     ]
     lines += [_row(name, fig, audit, (0.0, HIT_MAX)) for name, fig in audit.rules.items()]
