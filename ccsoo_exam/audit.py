@@ -200,6 +200,19 @@ def _warn_banks(audit: Audit, fig: Figure, what: str) -> None:
 
 
 def _judge_duplicates(audit: Audit) -> None:
+    known = {item.id for bank in audit.banks for item in bank.items}
+    for bank in audit.banks:
+        for item in bank.items:
+            for enemy in item.enemies:
+                if enemy not in known:
+                    # Likely a typo, or a bank left off the command line: either way nothing is kept apart.
+                    audit.warnings.append(
+                        Problem(
+                            bank.path,
+                            item.line,
+                            f"warning: item {item.id} declares enemy {enemy}, which is in none of the banks given",
+                        )
+                    )
     for pair in audit.duplicates:
         if pair.declared:
             continue

@@ -327,6 +327,15 @@ def test_near_duplicates_across_banks_fail_unless_declared() -> None:
     assert not any("T1-001" in p.message for p in declared.failures)
 
 
+def test_an_enemy_that_is_nowhere_is_a_warning() -> None:
+    lonely = item(1, ["Act now", "Act later", "Act soon", "Wait"], enemies=("T9-999",))
+    audit = run_audit([bank([lonely, *balanced_bank(12, prefix=10).items])])
+    assert [p.message for p in audit.warnings if "T9-999" in p.message] == [
+        "warning: item T1-001 declares enemy T9-999, which is in none of the banks given"
+    ]
+    assert not any("T9-999" in p.message for p in audit.failures)
+
+
 def test_house_style_alone_is_not_a_duplicate() -> None:
     # Items that share every word but their case number share nothing that weighs.
     assert similar_pairs([balanced_bank(40)]) == []
