@@ -203,15 +203,23 @@ RIDGE = 1.0  # an L2 penalty keeps 14 weights sane on ~200 training items
 
 
 def fit(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE) -> Model:
-    """Maximum penalised likelihood by Newton's method; the objective is convex."""
+    """Maximum penalised likelihood by damped Newton steps; the objective is strictly concave."""
     flat = x.reshape(-1, x.shape[-1])
     mean = flat.mean(axis=0)
     scale = flat.std(axis=0)
     scale[scale < 1e-9] = 1.0  # a constant feature carries nothing; keep it at zero weight
     z = (x - mean) / scale
-    w = np.zeros(x.shape[-1])
     rows = np.arange(len(y))
-    for _ in range(50):
+
+    def objective(w: np.ndarray) -> float:
+        u = z @ w
+        top = u.max(axis=1)
+        log_sum = top + np.log(np.exp(u - top[:, None]).sum(axis=1))
+        return float((u[rows, y] - log_sum).sum() - 0.5 * ridge * w @ w)
+
+    w = np.zeros(x.shape[-1])
+    current = objective(w)
+    for _ in range(100):
         u = z @ w
         p = np.exp(u - u.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
@@ -220,8 +228,14 @@ def fit(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE) -> Model:
         centred = z - expected[:, None, :]
         hess = np.einsum("io,iof,iog->fg", p, centred, centred) + ridge * np.eye(len(w))
         step = np.linalg.solve(hess, grad)
-        w += step
-        if np.abs(step).max() < 1e-8:
+        # Halve the step until it improves the fit: a full Newton step can overshoot
+        # when one cue separates keys from distractors perfectly.
+        t = 1.0
+        while t > 1e-6 and objective(w + t * step) < current - 1e-12:
+            t /= 2
+        w = w + t * step
+        current = objective(w)
+        if np.abs(t * step).max() < 1e-8:
             break
     return Model(mean, scale, w)
 

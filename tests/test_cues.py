@@ -241,6 +241,23 @@ def test_key_length_rank_outside_the_band_fails() -> None:
     assert any("length rank 1 (1 = longest) in 0.0%" in m for m in messages)
 
 
+def test_one_bank_alone_is_judged_at_the_per_bank_level() -> None:
+    # 3 items whose key alone has a tail, 17 where all options look alike: 'tail' finds 36%.
+    items = []
+    for n in range(1, 21):
+        key = LETTERS[n % 4]
+        tail = "Act on {n}{x} now, because it helps" if n <= 3 else "Act on {n}{x} now"
+        items.append(item(n, [(tail if x == key else "Act on {n}{x} now").format(n=n, x=x) for x in LETTERS], key))
+    alone = run_audit([bank(items)])
+    assert alone.rules["tail"].overall == pytest.approx(0.3625)
+    assert not any("rule 'tail'" in p.message for p in alone.failures)
+    assert any("warning: test-wise rule 'tail'" in p.message for p in alone.warnings)
+    assert [p.message.split(":")[0] for p in alone.guidance] == ["T1-001", "T1-002", "T1-003"]
+    together = run_audit([bank(items), balanced_bank(20, module=2)])
+    assert together.rules["tail"].overall > 0.30
+    assert any("rule 'tail'" in p.message for p in together.failures)
+
+
 def test_per_bank_warning_only_with_several_banks() -> None:
     cued = cued_bank(*CUES["tail"], module=2)
     audit = run_audit([balanced_bank(40, 1), balanced_bank(40, 3), balanced_bank(40, 4), cued])
@@ -272,19 +289,24 @@ def test_model_never_sees_the_module_it_is_scored_on(monkeypatch) -> None:
 
 
 def test_model_learns_a_cue_from_other_modules_only() -> None:
-    # Modules 1-4 key the long option; in module 5 a distractor is the long one. Held out,
-    # module 5 is judged by what modules 1-4 taught: pick the long one, which is now wrong.
+    # Modules 1-4 key the long option. In module 5 the long option is a distractor, and it
+    # alone is hedged, a cue no other module shows. Held out, module 5 is judged by what
+    # modules 1-4 taught (pick the long one) and scores nothing; a model that had seen
+    # module 5 would have learned that its hedge marks a distractor, and score.
     long_text, plain = "Review case {n}{x} and the full plan in detail now", "Review case {n}{x} now"
     banks = {f"m{m}": list(cued_bank(long_text, plain, module=m).items) for m in (1, 2, 3, 4)}
+    decoy_text = "Review case {n}{x} and the full plan where it may help"
     decoys = []
     for n in range(1, 21):
         key, decoy = LETTERS[n % 4], LETTERS[(n + 1) % 4]
-        decoys.append(item(n, [(long_text if x == decoy else plain).format(n=n, x=x) for x in LETTERS], key, module=5))
+        decoys.append(item(n, [(decoy_text if x == decoy else plain).format(n=n, x=x) for x in LETTERS], key, module=5))
     banks["m5"] = decoys
     cv = cross_validate(banks)
     assert cv is not None
     assert np.mean(cv.credit["m1"]) == 1.0
     assert np.mean(cv.credit["m5"]) == 0.0
+    seen = testwise.fit(*testwise.design([i for items in banks.values() for i in items]))
+    assert np.mean(testwise.model_credit(seen, *testwise.design(decoys))) > 0.3
 
 
 def test_model_on_one_bank_falls_back_to_k_fold_and_says_so() -> None:

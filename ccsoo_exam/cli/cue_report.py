@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ccsoo_exam.audit import ALL, BANK_WARN, HIT_MAX, RANK_HIGH, RANK_LOW, Audit, Figure
+from ccsoo_exam.audit import ALL, BANK_WARN, Audit, Figure
 from ccsoo_exam.duplicates import THRESHOLD
 
 
@@ -31,17 +31,18 @@ def render(audit: Audit, full: bool = True) -> list[str]:
     header = f"  {'':<16}" + "".join(f"{c:>10} " for c in _columns(audit)) + f"{'overall':>9}"
     lines = [
         f"structural-cue audit over {len(audit.banks)} bank(s), {n} items "
-        f"(chance 25%; fail above {HIT_MAX:.0%} overall; '!' = bank above {BANK_WARN:.0%})",
+        f"(chance 25%; fail above {audit.hit_max:.0%} overall; '!' = bank above {BANK_WARN:.0%})",
         f"test-wise rules: share of items where the rule picks the key (ties split; chance alone 25% +/- {spread:.1%})",
         header,
     ]
-    lines += [_row(name, fig, audit, (0.0, HIT_MAX)) for name, fig in audit.rules.items()]
+    lines += [_row(name, fig, audit, (0.0, audit.hit_max)) for name, fig in audit.rules.items()]
     if audit.model is not None:
-        lines.append(_row("model", audit.model, audit, (0.0, HIT_MAX)))
+        lines.append(_row("model", audit.model, audit, (0.0, audit.hit_max)))
     lines.append(f"  model: conditional logit on shape features, {audit.model_method}")
-    lines.append(f"key length rank (1 = longest; each should hold {RANK_LOW:.0%}-{RANK_HIGH:.0%} of keys)")
+    low, high = audit.rank_band
+    lines.append(f"key length rank (1 = longest; each should hold {low:.0%}-{high:.0%} of keys)")
     lines.append(header)
-    lines += [_row(f"rank {r}", fig, audit, (RANK_LOW, RANK_HIGH)) for r, fig in enumerate(audit.ranks, start=1)]
+    lines += [_row(f"rank {r}", fig, audit, audit.rank_band) for r, fig in enumerate(audit.ranks, start=1)]
     if full:
         lines.append("features over all banks: keys against distractors (shares, or means where named)")
         lines.append(f"  {'feature':<28}{'keys':>8}{'distractors':>13}")
