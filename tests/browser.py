@@ -10,6 +10,7 @@ error level (CSP violations land here), and every network request the page made.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -168,10 +169,8 @@ def load(path: Path, expression: str = "null", settle: float = 0.5) -> PageLoad:
             elif method == "Network.requestWillBeSent":
                 result.requests.append(params.get("request", {}).get("url", ""))
     finally:
-        try:
+        with contextlib.suppress(OSError):
             pipe.send("Browser.close")
-        except OSError:
-            pass
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -197,7 +197,7 @@ def test_form_difficulty_spread_with_forms_drawn_from_larger_banks(tmp_path: Pat
             [],
             [],
             summaries,
-        )  # fmt: skip
+        )
     )
     assert f'data-low="{low:.3f}"' in page and f'data-high="{high:.3f}"' in page
     assert page.count('data-chart="form-difficulty"') == 1
