@@ -136,9 +136,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     if not sittings:
-        who = f"candidate {args.candidate} has" if args.candidate else "nobody has"
+        who = f"candidate {args.candidate} has no" if args.candidate else "nobody has a"
         raise CcsooError(
-            Problem(args.db, None, f"{who} a submitted sitting of {definition.exam}; check the id and --exam")
+            Problem(args.db, None, f"{who} submitted sitting of {definition.exam}; check the id and --exam")
         )
     font = score_report.find_font()
     if font is None:
