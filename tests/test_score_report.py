@@ -85,6 +85,11 @@ def test_all_candidates_one_file_each_with_hostile_and_non_latin_names(data: Rep
     assert HOSTILE_NAME in text_of(folder / "C-1.pdf")
     cjk = text_of(folder / "C-4.pdf")  # DejaVu has no CJK glyphs: the name must still not crash the report
     assert "Zoë" in cjk and "Candidate id C-4" in cjk
+    err = capsys.readouterr().err
+    if CJK_NAME in cjk:  # a fallback font (fonts-droid-fallback) is installed
+        assert "cannot show" not in err
+    else:
+        assert "??? Zoë" in cjk and f"{folder / 'C-4.pdf'}: the font cannot show '王小明'" in err
     assert "DID NOT PASS" in cjk
 
 

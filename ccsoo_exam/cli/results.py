@@ -153,8 +153,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         targets = [(sittings[-1], Path(args.output))]
     for sitting, target in targets:
-        data = score_report.render(definition, sitting, font)
-        write_output(str(target), lambda out, data=data: out.write(data), binary=True)
+        rendered = score_report.render(definition, sitting, font)
+        write_output(str(target), lambda out, data=rendered.data: out.write(data), binary=True)
+        if rendered.missing:
+            print(
+                f"{target}: the font cannot show {rendered.missing!r} (printed as '?'); install a font that covers "
+                f"them (e.g. fonts-droid-fallback) or set {score_report.FONT_ENV}",
+                file=sys.stderr,
+            )
     where = args.output if args.all else str(targets[0][1])
     print(f"{where}: {len(targets)} score report{'s' if len(targets) != 1 else ''} written", file=sys.stderr)
     return 0

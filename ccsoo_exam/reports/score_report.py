@@ -30,6 +30,12 @@ FONT_CANDIDATES = (
     "/usr/local/share/fonts/DejaVuSans.ttf",
     "/Library/Fonts/DejaVuSans.ttf",
 )
+# Scripts DejaVu Sans lacks (Chinese, Japanese, Korean, ...) come from a fallback font when one is installed.
+FALLBACK_CANDIDATES = (
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/unifont/unifont.ttf",
+)
 NO_FONT_MESSAGE = (
     "score reports: no Unicode font found (install fonts-dejavu-core, or set CCSOO_REPORT_FONT to a .ttf file); "
     "names are transliterated to Latin-1 in Helvetica"
@@ -40,6 +46,7 @@ NO_FONT_MESSAGE = (
 class Font:
     regular: Path
     bold: Path | None
+    fallbacks: tuple[Path, ...] = ()
 
 
 def find_font() -> Font | None:
@@ -50,7 +57,8 @@ def find_font() -> Font | None:
         path = Path(candidate)
         if path.is_file():
             bold = path.with_name(path.stem + "-Bold" + path.suffix)
-            return Font(path, bold if bold.is_file() else None)
+            fallbacks = tuple(Path(f) for f in FALLBACK_CANDIDATES if f.endswith(".ttf") and Path(f).is_file())
+            return Font(path, bold if bold.is_file() else None, fallbacks)
     return None
 
 
@@ -143,20 +151,43 @@ def lines(definition: ExamDefinition, result: SittingResult) -> list[tuple[str, 
     return out
 
 
-def render(definition: ExamDefinition, result: SittingResult, font: Font | None) -> bytes:
-    """The PDF bytes of one candidate's score report."""
+@dataclass(frozen=True)
+class Rendered:
+    data: bytes  # the PDF
+    missing: str  # characters no embedded font could show (printed as '?'), for a warning
+
+
+def render(definition: ExamDefinition, result: SittingResult, font: Font | None) -> Rendered:
+    """The PDF of one candidate's score report."""
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=18)
+    missing: dict[str, None] = {}
     if font is not None:
         pdf.add_font("Report", "", str(font.regular))
         pdf.add_font("Report", "B", str(font.bold or font.regular))
+        covered = set(pdf.fonts["report"].cmap) & set(pdf.fonts["reportB"].cmap)
+        names = []
+        for n, fallback in enumerate(font.fallbacks):
+            pdf.add_font(f"Fallback{n}", "", str(fallback))
+            covered |= set(pdf.fonts[f"fallback{n}"].cmap)
+            names.append(f"Fallback{n}")
+        if names:
+            pdf.set_fallback_fonts(names, exact_match=False)
         family = "Report"
 
         def text(value: str) -> str:
-            return value
+            # A glyph no font has would silently vanish; show '?' and say so instead.
+            shown = []
+            for char in value:
+                if ord(char) in covered or char in " \t\n":
+                    shown.append(char)
+                else:
+                    missing[char] = None
+                    shown.append("?")
+            return "".join(shown)
     else:
         family = "Helvetica"
         text = _latin1
@@ -186,4 +217,4 @@ def render(definition: ExamDefinition, result: SittingResult, font: Font | None)
         else:
             pdf.set_font(family, "", 9 if style == "small" else 11)
             pdf.multi_cell(width, 4.8 if style == "small" else 6, text(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    return bytes(pdf.output())
+    return Rendered(bytes(pdf.output()), "".join(missing))
