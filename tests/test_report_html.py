@@ -219,3 +219,34 @@ def test_bad_input_gets_one_line_and_no_traceback(data: ReportData, tmp_path: Pa
     target = str(tmp_path / "no-such-dir" / "r.html")
     assert main(["admin", "report", "--db", data.db, *data.key, "-o", target]) == 2
     assert capsys.readouterr().err.startswith(f"{target}: cannot write")
+
+
+def test_many_forms_are_counted_by_expected_score_not_drawn_one_by_one() -> None:
+    from ccsoo_exam.item_analysis import ItemAnalysis
+    from ccsoo_exam.reports import admin_report, html
+    from ccsoo_exam.stats import TestSummary
+
+    forms = [admin_report.FormSummary(f"form {n}", 1, 80, 50 + (n % 7) * 0.5, 50.0) for n in range(1, 301)]
+    summary = TestSummary(300, 80, 50.0, 5.0, 0.9, 1.5)
+    analysis = ItemAnalysis((), summary, (50,) * 300, "randomly drawn forms")
+    page = html.render(admin_report.AdminReport("x", "X", 80, 56, "", "now", "a.db", analysis, [], [], forms))
+    assert page.count('data-form="') == 0  # no bar per form
+    chart = re.findall(r'data-chart="form-difficulty".*?</svg>', page, re.S)[0]
+    counts = [int(m) for m in re.findall(r'data-count="(\d+)"', chart)]
+    assert sum(counts) == 300 and len(counts) == 4  # expected scores 50-53: one bin per raw point
+    assert "The table lists the first 200 of 300 forms." in page
+
+
+def test_report_modules_stay_pure() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import ccsoo_exam.reports.html, ccsoo_exam.reports.svg, ccsoo_exam.reports.admin_report\n"
+        "import ccsoo_exam.reports.bands, ccsoo_exam.reports.score_report\n"
+        "bad = [m for m in ('textual', 'sqlite3', 'rich', 'fpdf') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

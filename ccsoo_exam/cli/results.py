@@ -127,10 +127,12 @@ def cmd_metadata(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from ccsoo_exam.exam import load_exam
     from ccsoo_exam.reports import score_report
-    from ccsoo_exam.store import admin, reporting
+    from ccsoo_exam.store import reporting
 
     definition = load_exam(args.exam)
-    conn = admin.open_existing(args.db)
+    if not Path(args.db).is_file():
+        raise CcsooError(Problem(args.db, None, "database not found; check the path"))
+    conn = connect(args.db, readonly=True)  # a terminal's database is read, never migrated
     try:
         sittings = reporting.candidate_results(conn, definition.exam, None if args.all else args.candidate)
     finally:

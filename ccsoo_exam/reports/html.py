@@ -42,6 +42,8 @@ nav ol { columns: 2; }
   @page { margin: 15mm; }
 }
 """
+MAX_FORM_BARS = 40  # more forms than this are drawn as a histogram of their expected scores
+MAX_FORM_ROWS = 200
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
@@ -197,7 +199,7 @@ def _forms(report: AdminReport) -> str:
     forms = report.forms
     bars = [
         (f.label, f.expected, {"data-form": f.label, "data-expected": f"{f.expected:.3f}", "data-sittings": f.sittings})
-        for f in forms[:60]
+        for f in forms
     ]
     top = max((f.items for f in forms), default=report.item_count)
     html = ""
@@ -219,16 +221,30 @@ def _forms(report: AdminReport) -> str:
             f'data-sd="{sd:.3f}">{len(forms)} forms; expected raw score from {low:.2f} to {high:.2f} '
             f"(range {high - low:.2f}, SD {sd:.2f}).</p>"
         )
-    if forms:
+    if len(forms) > MAX_FORM_BARS:
+        # Forms drawn per candidate: one bar each would be unreadable; count them by expected score.
+        counts = Counter(math.floor(f.expected) for f in forms)
+        bins = [(low, low, counts.get(low, 0)) for low in range(min(counts), max(counts) + 1)]
+        label = f"Forms by expected raw score ({len(forms)} forms)"
+        html += (
+            "<figure>"
+            + svg.histogram(bins, report.cut_score, top, label).replace(
+                'data-chart="score-distribution"', 'data-chart="form-difficulty"'
+            )
+            + "</figure>"
+        )
+    elif forms:
         html += "<figure>" + svg.value_bars(bars, top, "Expected raw score per form", "form-difficulty", None)
         html += "</figure>"
-        if len(forms) > 60:
-            html += f'<p class="note">Chart shows the first 60 of {len(forms)} forms; the table lists all.</p>'
+    if forms:
+        shown = forms[:MAX_FORM_ROWS]
         html += _table(
             ("form", "sittings", "items", "expected raw", "observed mean raw"),
-            [(f.label, str(f.sittings), str(f.items), f"{f.expected:.2f}", f"{f.mean_raw:.2f}") for f in forms],
+            [(f.label, str(f.sittings), str(f.items), f"{f.expected:.2f}", f"{f.mean_raw:.2f}") for f in shown],
             (1, 2, 3, 4),
         )
+        if len(forms) > len(shown):
+            html += f'<p class="note">The table lists the first {len(shown)} of {len(forms)} forms.</p>'
     return html
 
 
