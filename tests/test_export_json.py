@@ -80,3 +80,17 @@ def test_command_writes_json_through_the_fast_path(admin_db, tmp_path: Path) -> 
     target = tmp_path / "r.json"
     assert main(["results", "export", "--db", db, "--format", "json", "-o", str(target)]) == 0
     assert json.loads(target.read_text()) == python_json(conn, "responses")
+
+
+def test_a_sitting_grouped_out_of_order_is_fetched_again_in_order(admin_db, monkeypatch) -> None:  # noqa: F811
+    # SQLite does not promise group_concat's order; simulate a plan that reverses it.
+    reversed_groups = """SELECT group_concat(o, ',' || char(10)), group_concat(p), count(*), sid FROM (
+        SELECT {objects} AS o, r.position AS p, r.sitting_id AS sid
+        FROM responses r JOIN sittings s ON s.sitting_id = r.sitting_id ORDER BY r.sitting_id, r.position DESC)
+        GROUP BY sid ORDER BY sid"""
+    monkeypatch.setattr(export, "_RESPONSE_OBJECTS", reversed_groups)
+    conn = admin_db[0]
+    count, text = sqlite_json(conn, "responses")
+    rows = json.loads(text)
+    assert rows == python_json(conn, "responses") and count == 16
+    assert [r["position"] for r in rows[:8]] == list(range(8))
