@@ -2,8 +2,8 @@
 
 Targets (docs/admin.md, DESIGN.md "Performance targets"):
 
-* With 10,000 sittings x 80 responses, ``results export`` to CSV, item analysis and KR-20 each
-  take at most 3x the time of ``sqlite3 DB -csv "SELECT * FROM responses"`` on the same rows.
+* With 10,000 sittings x 80 responses, ``results export`` to CSV and to JSON, item analysis and
+  KR-20 each take at most 3x the time of ``sqlite3 DB -csv "SELECT * FROM responses"`` on the same rows.
 * Merging 1,000 terminal databases (one sitting each, valid chains) takes under 30 s.
 
 Synthetic data with a fixed seed: candidate ability and item difficulty/discrimination follow a
@@ -256,10 +256,15 @@ def main_bench() -> int:
             with open(os.devnull, "w", encoding="utf-8", newline="") as sink:
                 export.export_csv(conn, sink, "responses")
 
+        def export_json() -> None:
+            with open(os.devnull, "w", encoding="utf-8", newline="") as sink:
+                export.export_json(conn, sink, "responses")
+
         analysis_box = []
         matrix_box = []
         figures = {
             "results export --format csv (responses)": timed("results export --format csv (responses)", export_csv),
+            "results export --format json (responses)": timed("results export --format json (responses)", export_json),
             "item analysis (load + per-item + summary)": timed(
                 "item analysis (load + per-item + summary)",
                 lambda: analysis_box.append(analyse(admin.submitted_answers(conn, EXAM), keys)),

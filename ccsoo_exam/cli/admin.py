@@ -111,6 +111,22 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_items)
 
     p = sub.add_parser(
+        "report",
+        help="the results report as one self-contained HTML file",
+        description=(
+            "Write one HTML file (no network, no scripts, charts as inline SVG, printable) with the score "
+            "distribution and the cut, item analysis (p against discrimination, option shares, flags), module "
+            "subscores, the spread of form difficulty, the standard-setting result, panel reliability and the "
+            "certification decisions. Reads the keys from the encrypted package (exam key needed)."
+        ),
+    )
+    p.add_argument("--db", required=True, metavar="ADMIN_DB", help="admin database")
+    p.add_argument("--exam", default=DEFAULT_EXAM, metavar="PATH", help="exam definition (default: %(default)s)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="HTML file to write")
+    add_key_options(p)
+    p.set_defaults(handler=cmd_report)
+
+    p = sub.add_parser(
         "rescore",
         help="drop an item or accept another key after a challenge (dry run unless --apply)",
         description=(
@@ -166,39 +182,19 @@ def _console() -> Any:
 # --- merge --------------------------------------------------------------------------------
 
 
+PROGRESS_FILES = 20  # merging fewer files is over before a bar would be read
+
+
 def cmd_merge(args: argparse.Namespace) -> int:
+    from ccsoo_exam.cli import progress
+
     into = Path(args.into).resolve()
     conn = store.open_admin(args.into)
     unreadable = problems = 0
     totals = [0, 0, 0, 0]
     try:
-        for source in args.sources:
-            if Path(source).resolve() == into:
-                print(
-                    Problem(source, None, "is the admin database itself; name a terminal or panel file"),
-                    file=sys.stderr,
-                )
-                unreadable += 1
-                continue
-            try:
-                report = store.merge_file(conn, source, utc_now())
-            except StoreError as error:
-                for problem in error.problems:
-                    print(problem, file=sys.stderr)
-                unreadable += 1
-                continue
-            print(f"{source}: {report.summary()}")
-            for problem in report.problems:
-                print(problem, file=sys.stderr)
-            problems += len(report.problems)
-            totals = [
-                a + b
-                for a, b in zip(
-                    totals,
-                    (len(report.added), len(report.unchanged), len(report.conflicts), len(report.broken)),
-                    strict=True,
-                )
-            ]
+        with progress.bar("merging", len(args.sources), PROGRESS_FILES, "files") as advance:
+            problems, unreadable, totals = _merge_all(conn, args.sources, into, advance)
     finally:
         conn.close()
     print(
@@ -206,6 +202,42 @@ def cmd_merge(args: argparse.Namespace) -> int:
         f"{totals[2]} conflicts, {totals[3]} broken, {unreadable} unreadable"
     )
     return EXIT_ERROR if unreadable else EXIT_PROBLEMS if problems else 0
+
+
+def _merge_all(conn: sqlite3.Connection, sources: list[str], into: Path, advance: Any) -> tuple[int, int, list[int]]:
+    """Merge each file in turn, printing its outcome; returns (problems, unreadable files, sitting totals)."""
+    from ccsoo_exam.cli import progress
+
+    unreadable = problems = 0
+    totals = [0, 0, 0, 0]
+    for source in progress.track(sources, advance, every=1):
+        if Path(source).resolve() == into:
+            print(
+                Problem(source, None, "is the admin database itself; name a terminal or panel file"),
+                file=sys.stderr,
+            )
+            unreadable += 1
+            continue
+        try:
+            report = store.merge_file(conn, source, utc_now())
+        except StoreError as error:
+            for problem in error.problems:
+                print(problem, file=sys.stderr)
+            unreadable += 1
+            continue
+        print(f"{source}: {report.summary()}")
+        for problem in report.problems:
+            print(problem, file=sys.stderr)
+        problems += len(report.problems)
+        totals = [
+            a + b
+            for a, b in zip(
+                totals,
+                (len(report.added), len(report.unchanged), len(report.conflicts), len(report.broken)),
+                strict=True,
+            )
+        ]
+    return problems, unreadable, totals
 
 
 # --- roster -------------------------------------------------------------------------------
@@ -293,14 +325,92 @@ def cmd_items(args: argparse.Namespace) -> int:
     definition, keys, _ = _open_package(args)
     conn = store.open_existing(args.db)
     try:
-        accepted = accepted_letters(keys, store.applied_changes(conn, definition.exam))
-        analysis = analyse(store.submitted_answers(conn, definition.exam), keys, accepted)
+        analysis = _analyse(conn, definition, keys)
     finally:
         conn.close()
     if args.format == "json":
         print(json.dumps(_analysis_dict(definition, analysis), indent=2, ensure_ascii=False))
     else:
         _print_analysis(definition, analysis)
+    return 0
+
+
+PROGRESS_SITTINGS = 2000  # smaller analyses finish before a bar would be read
+
+
+def _analyse(
+    conn: sqlite3.Connection, definition: ExamDefinition, keys: dict[str, KeyedItem], forms: list[str] | None = None
+) -> ItemAnalysis:
+    """Item analysis of the exam's submitted sittings (rescorings applied), with a progress bar when large.
+
+    ``forms``, when given, receives each analysed sitting's form (its items joined with ','), in order.
+    """
+    from ccsoo_exam.cli import progress
+
+    accepted = accepted_letters(keys, store.applied_changes(conn, definition.exam))
+    total = store.count_submitted(conn, definition.exam) if progress.wanted(1, 0) else 0
+    rows = store.submitted_answers(conn, definition.exam)
+    if forms is not None:
+        rows = _noting_forms(rows, forms)
+    with progress.bar("item analysis", total, PROGRESS_SITTINGS, "sittings") as advance:
+        return analyse(progress.track(rows, advance), keys, accepted)
+
+
+def _noting_forms(rows: Any, forms: list[str]) -> Any:
+    for row in rows:
+        forms.append(row.items)
+        yield row
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from ccsoo_exam.reports import admin_report, html
+    from ccsoo_exam.store import reporting
+
+    definition, keys, _ = _open_package(args)
+    conn = store.open_existing(args.db)
+    try:
+        forms: list[str] = []
+        analysis = _analyse(conn, definition, keys, forms)
+        results = reporting.submitted_results(conn, definition.exam)
+        decisions = reporting.decisions(conn)
+        panels = reporting.panel_reports(conn)
+        rescorings = reporting.rescorings(conn, definition.exam)
+    finally:
+        conn.close()
+    by_form: dict[str, tuple[int, float]] = {}
+    for items, total in zip(forms, analysis.totals, strict=True):
+        key = ",".join(sorted(items.split(",")))  # a form's difficulty is its set of items, in any order
+        count, raw = by_form.get(key, (0, 0.0))
+        by_form[key] = (count + 1, raw + total)
+    del forms
+    report = admin_report.AdminReport(
+        exam_id=definition.exam,
+        title=definition.title,
+        item_count=definition.item_count,
+        cut_score=definition.cut_score,
+        cut_basis=definition.cut_score_basis,
+        generated_at=utc_now(),
+        database=Path(args.db).name,
+        analysis=analysis,
+        histogram=histogram(analysis.totals, definition.item_count),
+        modules=admin_report.module_summaries(results, definition.cut_score / definition.item_count),
+        forms=admin_report.form_summaries(by_form, analysis),
+        decisions=decisions,
+        panels=panels,
+        rescorings=rescorings,
+        passed=sum(1 for r in results if r.passed),
+        scored=len(results),
+    )
+    text = html.render(report)
+    write_output(args.output, lambda out: out.write(text))
+    counts = Counter(bool(r.flags) for r in analysis.items)
+    print(
+        f"{args.output}: report of {analysis.summary.n_candidates} sittings, {len(analysis.items)} items "
+        f"({counts[True]} flagged), {len(by_form)} forms",
+        file=sys.stderr,
+    )
     return 0
 
 

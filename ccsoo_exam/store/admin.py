@@ -478,6 +478,12 @@ def submitted_answers(conn: sqlite3.Connection, exam_id: str) -> Iterator[Sittin
             yield SittingAnswers(sitting_id, candidate_id, item_count, cut_score, items, answers)
 
 
+def count_submitted(conn: sqlite3.Connection, exam_id: str) -> int:
+    """How many submitted sittings the exam has (for a progress bar)."""
+    sql = "SELECT COUNT(*) FROM sittings WHERE status = 'submitted' AND exam_id = ?"
+    return int(conn.execute(sql, (exam_id,)).fetchone()[0])
+
+
 def current_scores(conn: sqlite3.Connection, exam_id: str) -> dict[str, tuple[int, int, bool]]:
     """sitting_id -> (raw, total, passed) as currently recorded (after any applied rescoring)."""
     return {

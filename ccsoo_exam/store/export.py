@@ -250,10 +250,38 @@ _RESPONSE_LINES = """SELECT printf('%s,%s,%s,%d,%d,%s,%s,%s,%s,%s,%d,%s,%s', r.s
 _RESPONSE_BY_ROWID = _RESPONSES.sql.replace("ORDER BY r.sitting_id, r.position", "WHERE r.rowid = ?")
 
 
-def export_csv(conn: sqlite3.Connection, out: IO[str], table: str, name: str = "results database") -> int:
+Progress = Callable[[int], None]  # told how many more rows were written
+
+
+def count_rows(conn: sqlite3.Connection, table: str, name: str = "results database") -> int:
+    """How many rows exporting ``table`` will write (for a progress bar; one cheap COUNT)."""
+    spec = TABLES[table]
+    _query(conn, table, name)
+    base = {"responses": "responses", "panel": "panel_sheets h LEFT JOIN panel_scores c ON c.sheet_id = h.sheet_id"}
+    return int(conn.execute(f"SELECT COUNT(*) FROM {base.get(table, spec.needs[0])}").fetchone()[0])
+
+
+def _reporting(records: Iterable[Batch], progress: Progress | None) -> Iterable[Batch]:
+    if progress is None:
+        return records
+    return (_told(batch, progress) for batch in records)
+
+
+def _told(batch: Batch, progress: Progress) -> Batch:
+    progress(len(batch))
+    return batch
+
+
+def export_csv(
+    conn: sqlite3.Connection,
+    out: IO[str],
+    table: str,
+    name: str = "results database",
+    progress: Progress | None = None,
+) -> int:
     """Write one table as CSV (see ``write_csv``), taking the fast path for responses; returns the row count."""
     if table != "responses":
-        return write_csv(out, table, batches(conn, table, name))
+        return write_csv(out, table, _reporting(batches(conn, table, name), progress))
     _query(conn, table, name)  # the same check and message as the other tables
     import csv
 
@@ -274,7 +302,100 @@ def export_csv(conn: sqlite3.Connection, out: IO[str], table: str, name: str = "
             for _, rowid in batch:
                 writer.writerow(tuple(conn.execute(_RESPONSE_BY_ROWID, (rowid,)).fetchone()))
         count += len(batch)
+        if progress is not None:
+            progress(len(batch))
     return count
+
+
+def _json_sql(spec: Table) -> str:
+    # SQLite builds each object in C (json_object quotes and escapes every string), so no row
+    # becomes a Python dict. The CTE names the query's columns after the documented ones.
+    pairs = ", ".join(f"'{column}', {column}" for column in spec.columns)
+    return f"WITH t({', '.join(spec.columns)}) AS ({spec.sql}) SELECT json_object({pairs}) FROM t"
+
+
+def export_json(
+    conn: sqlite3.Connection,
+    out: IO[str],
+    table: str,
+    name: str = "results database",
+    progress: Progress | None = None,
+) -> int:
+    """Write one table as JSON (the format of ``write_json``), streaming; returns the row count.
+
+    Tables whose rows need no Python (all but sittings, whose receipt codes are derived here)
+    are turned into JSON text by SQLite itself, which keeps the big responses and events
+    exports within a small factor of a plain sqlite3 dump.
+    """
+    spec = TABLES[table]
+    if spec.transform is not None:
+        return write_json(out, table, _reporting(batches(conn, table, name), progress))
+    _query(conn, table, name)
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    out.write("[")
+    count = 0
+    for text, rows in _response_objects(conn) if table == "responses" else _objects(cursor, _json_sql(spec)):
+        out.write("\n" if count == 0 else ",\n")
+        out.write(text)
+        count += rows
+        if progress is not None:
+            progress(rows)
+    out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _objects(cursor: sqlite3.Cursor, sql: str) -> Iterator[tuple[str, int]]:
+    cursor.execute(sql)
+    while batch := cursor.fetchmany(5000):
+        yield ",\n".join([row[0] for row in batch]), len(batch)
+
+
+# The responses as one string per sitting, joined by SQLite: 10,000 strings cross into Python
+# rather than 800,000. The scan follows the (sitting_id, position) key, so the group needs no
+# sort; group_concat keeps scan order in practice but SQLite does not promise it, so each
+# sitting's positions travel along and a sitting whose order is off is fetched row by row.
+_RESPONSE_OBJECTS = """SELECT group_concat({objects}, ',' || char(10)), group_concat(r.position), count(*), r.sitting_id
+       FROM responses r JOIN sittings s ON s.sitting_id = r.sitting_id
+       GROUP BY r.sitting_id ORDER BY r.sitting_id"""
+
+
+def _response_objects(conn: sqlite3.Connection) -> Iterator[tuple[str, int]]:
+    columns = TABLES["responses"].columns
+    objects = "json_object(" + ", ".join(f"'{c}', {e}" for c, e in zip(columns, _RESPONSE_SOURCES, strict=True)) + ")"
+    one_sitting = _json_sql(TABLES["responses"]).replace(
+        "ORDER BY r.sitting_id", "WHERE r.sitting_id = ? ORDER BY r.sitting_id"
+    )
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    cursor.execute(_RESPONSE_OBJECTS.format(objects=objects))
+    in_order: dict[int, str] = {}
+    while batch := cursor.fetchmany(200):
+        for text, positions, rows, sitting_id in batch:
+            if rows not in in_order:
+                in_order[rows] = ",".join(map(str, range(rows)))
+            if positions != in_order[rows]:
+                found = [int(p) for p in positions.split(",")]
+                if found != sorted(found):
+                    text = ",\n".join(row[0] for row in conn.execute(one_sitting, (sitting_id,)))
+            yield text, rows
+
+
+_RESPONSE_SOURCES = (
+    "r.sitting_id",
+    "s.candidate_id",
+    "s.exam_id",
+    "r.position",
+    "r.module",
+    "r.bank_id",
+    "r.item_id",
+    "r.answer",
+    "CASE WHEN r.answer IS NULL THEN NULL ELSE char(64 + instr(r.option_order, r.answer)) END",
+    "r.option_order",
+    "r.flagged",
+    "r.struck",
+    "r.answered_at",
+)
 
 
 def write_csv(out: IO[str], table: str, records: Iterable[Batch]) -> int:
@@ -293,7 +414,7 @@ def write_csv(out: IO[str], table: str, records: Iterable[Batch]) -> int:
 def write_json(out: IO[str], table: str, records: Iterable[Batch]) -> int:
     """A JSON array of objects keyed by column name, one object per line; returns the row count."""
     columns = TABLES[table].columns
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     out.write("[")
     count = 0
     for batch in records:
