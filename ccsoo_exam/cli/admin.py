@@ -503,7 +503,17 @@ def _roster_facts(conn: sqlite3.Connection) -> list[RosterFacts]:
 
 
 def _exam_results(conn: sqlite3.Connection) -> dict[str, ExamResult]:
-    return {c: ExamResult(*values) for c, values in store.latest_exam_results(conn).items()}
+    """Each candidate's latest sitting; under an adopted standard it passes on its own form's cut."""
+    from ccsoo_exam.store import standard as standard_store
+
+    by_standard = standard_store.standard_results(conn)
+    results = {}
+    for candidate, (sitting_id, raw, total, passed) in store.latest_exam_results(conn).items():
+        cut = None
+        if sitting_id in by_standard:
+            cut, passed = by_standard[sitting_id]
+        results[candidate] = ExamResult(sitting_id, raw, total, passed, cut)
+    return results
 
 
 def _panel_results(conn: sqlite3.Connection) -> dict[str, PanelResult]:
