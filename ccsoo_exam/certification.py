@@ -8,7 +8,8 @@ Rules (docs/admin.md), applied in this order:
    certifying body decides, whatever the assessment result.
 4. Eligible, exam route: the latest submitted sitting's current score (after any applied
    rescoring) against its cut (the form's cut under an adopted standard, see
-   psychometrics/standard.py; else the definition's cut_score) decides -- passed: ``certified``; failed: ``not certified``; none yet: ``pending``.
+   psychometrics/standard.py; else the definition's cut_score) decides -- passed:
+   ``certified``; failed: ``not certified``; none yet: ``pending``.
 5. Eligible, panel route: the panel decision (from the moderated score when a moderator has
    recorded one, see aggregation.py) -- pass: ``certified``; fail: ``not certified``;
    moderation needed, no finalised scores or no sheets yet: ``pending``.

@@ -548,7 +548,8 @@ def candidate_groups(conn: sqlite3.Connection) -> dict[str, str]:
     """candidate_id -> roster group, for candidates that have one (the DIF analysis)."""
     if "group_label" not in _columns(conn, "candidates"):
         return {}
-    return {r[0]: r[1] for r in conn.execute("SELECT candidate_id, group_label FROM candidates WHERE group_label != ''")}
+    rows = conn.execute("SELECT candidate_id, group_label FROM candidates WHERE group_label != ''")
+    return {r[0]: r[1] for r in rows}
 
 
 def current_scores(conn: sqlite3.Connection, exam_id: str) -> dict[str, tuple[int, int, bool]]:
