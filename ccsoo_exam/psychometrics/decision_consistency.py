@@ -51,9 +51,6 @@ class DecisionQuality:
 
 def livingston_lewis(totals: np.ndarray, k: int, cut: float, reliability: float) -> DecisionQuality | None:
     """Accuracy and consistency of ``raw >= cut`` on a ``k``-item test; None when undefined."""
-    from scipy.stats import beta as beta_dist
-    from scipy.stats import binom
-
     x = np.asarray(totals, dtype=float)
     if x.size < 2 or k < 2 or math.isnan(reliability) or not 0 < reliability < 1:
         return None
@@ -69,14 +66,13 @@ def livingston_lewis(totals: np.ndarray, k: int, cut: float, reliability: float)
         return None
     a, b = m * spread, (1 - m) * spread
     tau = (np.arange(GRID) + 0.5) / GRID
-    weight = beta_dist.pdf(tau, a, b)
-    total = weight.sum()
-    if not np.isfinite(total) or total <= 0:
-        return None
-    weight = weight / total
+    # Beta density up to its constant (normalised below), in logs so large a, b do not overflow.
+    log_w = (a - 1) * np.log(tau) + (b - 1) * np.log1p(-tau)
+    weight = np.exp(log_w - log_w.max())
+    weight = weight / weight.sum()
     proportion = cut / k
     cut_n = math.ceil(round(proportion * n, 9))  # pass on the effective test: at least this many
-    p_pass = binom.sf(cut_n - 1, n, tau)
+    p_pass = _binomial_at_least(cut_n, n, tau)
     true_pass = tau >= proportion
     accuracy = float((weight * np.where(true_pass, p_pass, 1 - p_pass)).sum())
     consistency = float((weight * (p_pass**2 + (1 - p_pass) ** 2)).sum())
@@ -86,3 +82,18 @@ def livingston_lewis(totals: np.ndarray, k: int, cut: float, reliability: float)
     false_pass = float((weight * np.where(true_pass, 0.0, p_pass)).sum())
     false_fail = float((weight * np.where(true_pass, 1 - p_pass, 0.0)).sum())
     return DecisionQuality("Livingston-Lewis", n, accuracy, consistency, kappa, false_pass, false_fail)
+
+
+def _binomial_at_least(c: int, n: int, tau: np.ndarray) -> np.ndarray:
+    """P(X >= c) for X ~ binomial(n, tau), for every tau, summed from log probabilities.
+
+    numpy only: importing scipy.stats costs more than the whole item analysis.
+    """
+    if c <= 0:
+        return np.ones_like(tau)
+    if c > n:
+        return np.zeros_like(tau)
+    x = np.arange(c, n + 1)
+    log_choose = np.array([math.lgamma(n + 1) - math.lgamma(v + 1) - math.lgamma(n - v + 1) for v in x])
+    log_p = log_choose[:, None] + x[:, None] * np.log(tau)[None, :] + (n - x)[:, None] * np.log1p(-tau)[None, :]
+    return np.minimum(1.0, np.exp(log_p).sum(axis=0))

@@ -110,10 +110,10 @@ def item_extras(r: Responses, keys: Sequence[str]) -> list[ItemExtra]:
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.sqrt(np.maximum(sx - sx * sx / n, 0) / (n - 1))
         cov = (sxr - sx * sr / n) / (n - 1)
-        # The largest covariance these scores allow: both sorted ascending within each column.
-        by_x = np.lexsort((r.correct, cols))
-        by_rest = np.lexsort((rest, cols))
-        top = np.bincount(cols[by_x], x[by_x] * rest[by_rest], minlength=k)
+        # The largest covariance these scores allow: both sorted in the same order within each
+        # column. With 0/1 item scores that pairs the item's s ones with the s highest rest
+        # scores, read off a per-column histogram of rest scores instead of sorting.
+        top = _top_sums(cols, rest, sx.astype(np.int64), k)
         cov_max = (top - sx * sr / n) / (n - 1)
         efficiency = np.where(cov_max > 0, cov / cov_max, np.nan)
         var_rest = n * srr - sr * sr
@@ -148,6 +148,20 @@ def item_extras(r: Responses, keys: Sequence[str]) -> list[ItemExtra]:
                 {letter: float(values[j]) for letter, values in pbis.items()},
             )
         )
+    return result
+
+
+def _top_sums(cols: np.ndarray, rest: np.ndarray, ones: np.ndarray, k: int) -> np.ndarray:
+    """Per column, the sum of its ``ones[j]`` largest rest scores."""
+    width = int(rest.max()) + 1 if rest.size else 1
+    hist = np.bincount(cols * width + rest, minlength=k * width).reshape(k, width)[:, ::-1]
+    values = np.arange(width - 1, -1, -1)
+    result = np.zeros(k)
+    for j in range(k):
+        counts = hist[j]
+        before = np.cumsum(counts) - counts  # how many higher scores precede each value
+        take = np.clip(ones[j] - before, 0, counts)
+        result[j] = float((take * values).sum())
     return result
 
 
@@ -200,15 +214,15 @@ def module_reliability(r: Responses, module_of: np.ndarray, live: np.ndarray, fi
     cell_module = module_of[r.columns]
     keep = live[r.columns]
     n_rows = len(r.totals)
+    if fixed:
+        by_item = np.zeros((n_rows, r.k), dtype=np.int8)
+        by_item[r.sitting, r.columns] = r.correct
     for module in sorted(set(module_of[live].tolist())):
         mask = keep & (cell_module == module)
         counts = np.bincount(r.sitting[mask], minlength=n_rows)
         subscores = np.bincount(r.sitting[mask], r.correct[mask], minlength=n_rows)
         if fixed:
-            columns = np.flatnonzero(live & (module_of == module))
-            m = np.zeros((n_rows, r.k), dtype=np.int8)
-            m[r.sitting[mask], r.columns[mask]] = r.correct[mask]
-            matrix = m[:, columns]
+            matrix = by_item[:, np.flatnonzero(live & (module_of == module))]
         elif counts.min() == counts.max() and counts.max() > 0:
             matrix = r.correct[mask].reshape(n_rows, int(counts.max()))
         else:

@@ -51,7 +51,7 @@ class IccInterval:
 
 def icc_interval(table: Sequence[Sequence[float]], level: float = 0.95) -> IccInterval:
     """ICC(A,1), ICC(A,k) and their ``level`` confidence intervals for an n x k complete table."""
-    from scipy.stats import f as f_dist
+    from scipy.special import fdtri  # the F quantile; scipy.stats would cost a second to import
 
     x = np.asarray(table, dtype=float)
     n, k = x.shape
@@ -73,8 +73,8 @@ def icc_interval(table: Sequence[Sequence[float]], level: float = 0.95) -> IccIn
     a = k * single / (n * (1 - single))
     b = 1 + k * single * (n - 1) / (n * (1 - single))
     v = (a * msc + b * mse) ** 2 / ((a * msc) ** 2 / (k - 1) + (b * mse) ** 2 / ((n - 1) * (k - 1)))
-    f_low = f_dist.ppf(1 - alpha / 2, n - 1, v)
-    f_high = f_dist.ppf(1 - alpha / 2, v, n - 1)
+    f_low = fdtri(n - 1, v, 1 - alpha / 2)
+    f_high = fdtri(v, n - 1, 1 - alpha / 2)
     low = n * (msr - f_low * mse) / (f_low * (k * msc + (k * n - k - n) * mse) + n * msr)
     high = n * (f_high * msr - mse) / (k * msc + (k * n - k - n) * mse + n * f_high * msr)
 
