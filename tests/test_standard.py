@@ -209,7 +209,7 @@ def test_import_report_adopt_and_decisions_use_the_form_cut(study, tmp_path: Pat
 
 
 def test_rescoring_under_a_standard_takes_the_dropped_items_rating_out_of_the_cut(study, tmp_path, capsys) -> None:
-    folder, db, key = study
+    _, db, key = study
     csv_path = tmp_path / "r.csv"
     csv_path.write_text(ratings_csv())
     assert main(["standard", "import", "--db", db, *key, str(csv_path)]) == 0

@@ -151,12 +151,15 @@ ADMIN_MIGRATIONS: list[Migration] = [
     ),
     (
         # 'credit' (everyone gets the item) joins drop and accept, and a rescoring may protect
-        # passes. SQLite cannot change a CHECK in place: rebuild the table, with the foreign key
-        # from rescored_scores checked at commit (defer_foreign_keys) rather than mid-rebuild.
+        # passes. SQLite cannot change a CHECK in place: rebuild the table. The foreign key from
+        # rescored_scores is checked at commit (defer_foreign_keys); re-inserting the rows into
+        # the table of the same name is what satisfies it again (a rename would not).
         "admin-005-rescoring-policies",
         """
         PRAGMA defer_foreign_keys = ON;
-        CREATE TABLE rescorings_new (
+        CREATE TABLE rescorings_old AS SELECT * FROM rescorings;
+        DROP TABLE rescorings;
+        CREATE TABLE rescorings (
             rescoring_id INTEGER PRIMARY KEY,
             exam_id TEXT NOT NULL,
             bank_id TEXT NOT NULL,
@@ -173,12 +176,11 @@ ADMIN_MIGRATIONS: list[Migration] = [
             protect_passes INTEGER NOT NULL DEFAULT 0,
             protected INTEGER NOT NULL DEFAULT 0
         );
-        INSERT INTO rescorings_new (rescoring_id, exam_id, bank_id, item_id, action, letter, reason, applied_by,
+        INSERT INTO rescorings (rescoring_id, exam_id, bank_id, item_id, action, letter, reason, applied_by,
             applied_at, package_fingerprint, sittings, decisions_changed, sem)
             SELECT rescoring_id, exam_id, bank_id, item_id, action, letter, reason, applied_by, applied_at,
-                   package_fingerprint, sittings, decisions_changed, sem FROM rescorings;
-        DROP TABLE rescorings;
-        ALTER TABLE rescorings_new RENAME TO rescorings
+                   package_fingerprint, sittings, decisions_changed, sem FROM rescorings_old;
+        DROP TABLE rescorings_old
         """,
     ),
     (
