@@ -286,3 +286,70 @@ def test_the_exam_scores_and_shows_the_form_cut_under_a_standard(tmp_path: Path)
     result = live.submit("submitted by the candidate")
     assert result.raw == 45 and result.passed  # 45 < cut_score 56, but >= the form's Angoff cut of 40
     assert "Pass mark        40 of 80" in receipt_text(live)
+
+
+# --- admin items: the psychometric report through the command -----------------------------
+
+
+def test_admin_items_leaves_out_proctor_ended_and_unfinished_sittings_unless_asked(study, tmp_path, capsys) -> None:
+    import json
+
+    from ccsoo_exam.store.database import connect as open_db
+    from ccsoo_exam.store.sittings import MIGRATIONS as TERMINAL
+    from tests.admin_data import add_sitting
+
+    _, db, key = study
+    definition, banks = small_package()
+    terminal = open_db(str(tmp_path / "t3.db"), TERMINAL)
+    add_sitting(terminal, definition, banks, "C-5", correct_on(1), seed=40, reason="ended by the proctor: fire alarm")
+    add_sitting(terminal, definition, banks, "C-6", correct_on(3), seed=41, submit=False)
+    terminal.close()
+    assert main(["admin", "merge", str(tmp_path / "t3.db"), "--into", db]) == 0
+    capsys.readouterr()
+    assert main(["admin", "items", "--db", db, *key, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["candidates"] == 3
+    assert "left out: 1 ended by the proctor, 1 never submitted" in data["sittings"]
+    assert data["distribution"]["median"] == 5.0
+    assert data["csem_at_cut"] == pytest.approx(math.sqrt(5 * 3 / 7), abs=1e-4)  # cut_score 5 of 8, Lord
+    assert set(data["item_extras"]["ccsoo-m1/T1-002"]) >= {"discriminative_efficiency", "upper_lower", "sd"}
+    assert data["modules"][0]["module"] == 1 and "reportable" in data["modules"][0]
+    assert any("only 3 candidates" in w for w in data["warnings"])
+    assert main(["admin", "items", "--db", db, *key, "--format", "json", "--include-all"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["candidates"] == 5
+    assert main(["admin", "items", "--db", db, *key]) == 0
+    out = capsys.readouterr().out
+    assert "left out: 1 ended by the proctor, 1 never submitted (--include-all includes them)" in out
+    assert "small n (3 < 30)" in out and "Livingston-Lewis" in out
+
+
+def test_admin_items_reports_mantel_haenszel_dif_for_a_roster_group(study, tmp_path, capsys) -> None:
+    import json
+
+    _, db, key = study
+    roster = tmp_path / "groups.csv"
+    roster.write_text(
+        "candidate_id,name,degree,years_senior_management,route,group\nC-1,A,MBA,12,exam,en\n"
+        "C-2,B,MBA,12,exam,fr\nC-4,D,MBA,12,exam,en\n"
+    )
+    assert main(["admin", "roster", "import", str(roster), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["admin", "items", "--db", db, *key, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["dif_groups"] == ["en", "fr"]
+    assert {d["category"] for d in data["dif"]} == {"too few"}  # 2 and 1 candidates: nothing classified
+    assert data["dif"][0]["reference"] == "en" and data["dif"][0]["n_reference"] == 2
+
+
+def test_rescore_dry_run_shows_every_policy_and_protected_passes(study, capsys) -> None:
+    _, db, key = study
+    capsys.readouterr()
+    # C-2 is right on positions 0-4 only: dropping a position-0..4 item fails C-2 (4/7 < 5/8).
+    assert main(["admin", "rescore", "--db", db, *key, "--item", "T1-001", "--drop", "--protect-passes"]) == 0
+    out = capsys.readouterr().out
+    assert "Every policy for this item (dry run)" in out
+    assert "credit ccsoo-m1/T1-001 to every candidate given it" in out
+    assert "passes protected" in out
+    assert main(["admin", "rescore", "--db", db, *key, "--item", "T1-001", "--credit-all"]) == 0
+    assert "credit ccsoo-m1/T1-001 to every candidate given it (DRY RUN" in capsys.readouterr().out
