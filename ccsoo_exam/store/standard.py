@@ -238,3 +238,41 @@ def standard_results(conn: sqlite3.Connection) -> dict[str, tuple[int, bool]]:
             cut = standard.form_cut(items)
             found[sitting_id] = (cut, raw >= cut)
     return found
+
+
+def p_values(conn: sqlite3.Connection, exam_id: str, keys: dict[str, str]) -> dict[str, float]:
+    """``bank/item`` -> share of submitted sittings given the item that chose its key (round 2 shows it)."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'responses'").fetchone():
+        return {}
+    given: dict[str, int] = {}
+    right: dict[str, int] = {}
+    for name, answer, count in conn.execute(
+        "SELECT r.bank_id || '/' || r.item_id, r.answer, COUNT(*) FROM responses r JOIN sittings s USING (sitting_id) "
+        "WHERE s.exam_id = ? AND s.status = 'submitted' GROUP BY 1, 2",
+        (exam_id,),
+    ):
+        given[name] = given.get(name, 0) + count
+        if answer is not None and answer in keys.get(name, ""):
+            right[name] = right.get(name, 0) + count
+    return {name: right.get(name, 0) / n for name, n in given.items() if n}
+
+
+def round_means(conn: sqlite3.Connection, exam_id: str, round_: int) -> dict[str, tuple[float, int]]:
+    """``bank/item`` -> (mean rating, judges) in one round."""
+    return {
+        r[0]: (float(r[1]), int(r[2]))
+        for r in conn.execute(
+            "SELECT item, AVG(rating), COUNT(*) FROM angoff_ratings WHERE exam_id = ? AND round = ? GROUP BY item",
+            (exam_id, round_),
+        )
+    }
+
+
+def judge_ratings(conn: sqlite3.Connection, exam_id: str, judge: str, round_: int) -> dict[str, float]:
+    return {
+        r[0]: float(r[1])
+        for r in conn.execute(
+            "SELECT item, rating FROM angoff_ratings WHERE exam_id = ? AND judge = ? AND round = ?",
+            (exam_id, judge, round_),
+        )
+    }
