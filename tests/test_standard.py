@@ -353,3 +353,34 @@ def test_rescore_dry_run_shows_every_policy_and_protected_passes(study, capsys) 
     assert "passes protected" in out
     assert main(["admin", "rescore", "--db", db, *key, "--item", "T1-001", "--credit-all"]) == 0
     assert "credit ccsoo-m1/T1-001 to every candidate given it (DRY RUN" in capsys.readouterr().out
+
+
+def test_a_hand_edited_standard_section_is_checked_at_its_line(tmp_path: Path) -> None:
+    from tests.test_admin_cli import EXAM_YAML
+
+    path = tmp_path / "exam.yaml"
+    path.write_text(
+        EXAM_YAML
+        + 'standard:\n  method: modified-angoff\n  adopted: "2026-12-01"\n  adopted_by: Ada\n  cut: 6.2\n'
+        + '  rounding: sideways\n  ratings:\n    "ccsoo-m1/T1-001": 1.7\n'
+    )
+    with pytest.raises(CcsooError) as caught:
+        load_exam(str(path))
+    lines = [str(p) for p in caught.value.problems]
+    assert any(":18: 'standard' 'rounding' must be one of up, nearest" in line for line in lines), lines
+    assert any(":20: the rating of ccsoo-m1/T1-001 must be between 0 and 1" in line for line in lines), lines
+
+
+def test_arbitrary_text_is_read_or_refused_with_located_problems() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.text(alphabet=st.sampled_from(list('judge,itmrating\n"0.5%19 -x')), max_size=200))
+    def check(text: str) -> None:
+        try:
+            parse_csv(text, "r.csv")
+        except CcsooError as error:
+            assert all(str(p).startswith("r.csv") for p in error.problems)
+
+    check()
