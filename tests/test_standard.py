@@ -16,7 +16,8 @@ from scipy import stats as sps
 from ccsoo_exam.cli import main
 from ccsoo_exam.errors import CcsooError
 from ccsoo_exam.exam import load_exam
-from ccsoo_exam.psychometrics.angoff import HofsteeJudgement, Rating, angoff_report, kendall_w, parse_csv
+from ccsoo_exam.psychometrics.angoff import HofsteeJudgement, Rating, angoff_report, kendall_w
+from ccsoo_exam.psychometrics.angoff_csv import parse_csv
 from ccsoo_exam.psychometrics.standard import AdoptedStandard, replace_section, standard_yaml, whole_cut
 from tests.admin_data import all_correct, correct_on, small_package, terminal_db
 from tests.test_admin_cli import package  # noqa: F401  (the encrypted two-bank package fixture)

@@ -15,11 +15,16 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ccsoo_exam.cli.keys import add_key_options, exam_key
 from ccsoo_exam.errors import CcsooError, Problem
 from ccsoo_exam.exam import ExamDefinition, load_exam
 from ccsoo_exam.inputs import read_input
+
+if TYPE_CHECKING:
+    from ccsoo_exam.item_analysis import KeyedItem
+    from ccsoo_exam.psychometrics.angoff import AngoffReport
 
 DEFAULT_EXAM = "question_banks/exam.yaml"
 MAX_CSV_BYTES = 20_000_000
@@ -110,7 +115,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _package(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _package(args: argparse.Namespace) -> tuple[ExamDefinition, dict[str, KeyedItem], Any]:
     from ccsoo_exam.item_analysis import package_keys
     from ccsoo_exam.package import open_banks
 
@@ -120,7 +125,7 @@ def _package(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from ccsoo_exam.psychometrics.angoff import parse_csv
+    from ccsoo_exam.psychometrics.angoff_csv import parse_csv
     from ccsoo_exam.rescoring import resolve_item
     from ccsoo_exam.store import admin as admin_store
     from ccsoo_exam.store import standard as store
@@ -155,7 +160,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build_report(args: argparse.Namespace, definition: ExamDefinition, keys, rounding: str):  # type: ignore[no-untyped-def]
+def _build_report(
+    args: argparse.Namespace, definition: ExamDefinition, keys: dict[str, KeyedItem], rounding: str
+) -> AngoffReport:
     from ccsoo_exam.psychometrics.angoff import angoff_report
     from ccsoo_exam.store import admin as admin_store
     from ccsoo_exam.store import standard as store
@@ -203,7 +210,7 @@ def _f(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
-def _text(report, definition: ExamDefinition) -> str:  # type: ignore[no-untyped-def]
+def _text(report: AngoffReport, definition: ExamDefinition) -> str:
     lines = [
         f"{definition.title}: modified-Angoff standard, round {report.round}, {len(report.judges)} judges "
         f"({', '.join(report.judges)})",

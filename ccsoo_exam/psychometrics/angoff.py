@@ -21,13 +21,14 @@ for each judge and item the rating of the latest round up to it):
   of sittings scoring below c percent) meets the line from (k_min, f_max) to (k_max, f_min).
   The check says whether the Angoff cut lies inside the judges' acceptable box.
 
-Pure and stdlib-only. ``report_dict`` gives the same figures as JSON-ready data.
+Pure and stdlib-only. ``report_dict`` gives the same figures as JSON-ready data; reading the
+ratings from CSV is in ``angoff_csv.py``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import bisect
+import hashlib
 import math
 import statistics
 from collections import defaultdict
@@ -37,10 +38,6 @@ from dataclasses import asdict, dataclass
 from ccsoo_exam.errors import CcsooError, Problem
 from ccsoo_exam.psychometrics.standard import whole_cut
 from ccsoo_exam.stats import icc
-
-RATING_HEADER = ("judge", "item", "rating", "round")
-HOFSTEE_HEADER = ("judge", "min_cut", "max_cut", "min_fail", "max_fail")
-MAX_ROUND = 9
 
 
 @dataclass(frozen=True)
@@ -114,122 +111,6 @@ class AngoffReport:
     hofstee: Hofstee | None
     rounding: str
     warnings: tuple[str, ...]
-
-
-# --- reading ---------------------------------------------------------------------------
-
-
-def parse_csv(
-    text: str, path: str, resolve: Callable[[str], str] | None = None
-) -> tuple[list[Rating], list[HofsteeJudgement]]:
-    """Ratings (header ``judge,item,rating[,round]``) or Hofstee judgements (``judge,min_cut,...``).
-
-    ``resolve`` turns an item as written into ``bank/item`` or raises ``CcsooError``. A file on
-    0-100 (any rating above 1) is divided by 100. Every bad row is reported at its line.
-    """
-    reader = csv.reader(io.StringIO(text))
-    problems: list[Problem] = []
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        raise CcsooError(Problem(path, None, "is empty; give a CSV with a header line")) from None
-    except csv.Error as exc:
-        raise CcsooError(Problem(path, 1, f"is not readable CSV ({exc})")) from None
-    rows: list[tuple[int, list[str]]] = []
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                rows.append((reader.line_num, [c.strip() for c in row]))
-    except csv.Error as exc:
-        raise CcsooError(Problem(path, reader.line_num, f"is not readable CSV ({exc}); fix the quoting")) from None
-    if tuple(header[:4]) == RATING_HEADER or tuple(header) == RATING_HEADER[:3]:
-        ratings = _ratings(rows, len(header), path, resolve, problems)
-        hofstee: list[HofsteeJudgement] = []
-    elif tuple(header) == HOFSTEE_HEADER:
-        ratings, hofstee = [], _hofstee(rows, path, problems)
-    else:
-        raise CcsooError(
-            Problem(
-                path,
-                1,
-                f"unknown header '{','.join(header)}'; write 'judge,item,rating,round' for Angoff ratings or "
-                "'judge,min_cut,max_cut,min_fail,max_fail' for Hofstee judgements",
-            )
-        )
-    if problems:
-        raise CcsooError(problems)
-    if not ratings and not hofstee:
-        raise CcsooError(Problem(path, 2, "has a header but no rows; add the judges' ratings"))
-    return ratings, hofstee
-
-
-def _ratings(rows, width, path, resolve, problems) -> list[Rating]:  # type: ignore[no-untyped-def]
-    parsed: list[tuple[int, str, str, float, int]] = []
-    for line, row in rows:
-        if len(row) != width:
-            problems.append(Problem(path, line, f"has {len(row)} fields, the header {width}; one rating per line"))
-            continue
-        judge, item, value = row[0], row[1], row[2].rstrip("%").strip()
-        rnd = row[3] if width > 3 else "1"
-        if not judge:
-            problems.append(Problem(path, line, "the judge is empty; write the judge's name or id"))
-            continue
-        try:
-            number = float(value)
-        except ValueError:
-            problems.append(Problem(path, line, f"rating '{row[2]}' is not a number; write 0-1 or 0-100"))
-            continue
-        if not math.isfinite(number) or not 0 <= number <= 100:
-            problems.append(Problem(path, line, f"rating {row[2]} is out of range; write 0-1 or 0-100"))
-            continue
-        if not rnd.isdigit() or not 1 <= int(rnd) <= MAX_ROUND:
-            problems.append(Problem(path, line, f"round '{rnd}' must be a whole number from 1 to {MAX_ROUND}"))
-            continue
-        if resolve is not None:
-            try:
-                item = resolve(item)
-            except CcsooError as error:
-                problems.append(Problem(path, line, error.problems[0].message))
-                continue
-        parsed.append((line, judge, item, number, int(rnd)))
-    scale = 100.0 if any(p[3] > 1 for p in parsed) else 1.0
-    seen: dict[tuple[str, str, int], int] = {}
-    ratings = []
-    for line, judge, item, number, rnd in parsed:
-        key = (judge, item, rnd)
-        if key in seen:
-            problems.append(
-                Problem(path, line, f"{judge} rated {item} in round {rnd} already on line {seen[key]}; keep one")
-            )
-            continue
-        seen[key] = line
-        ratings.append(Rating(judge, item, number / scale, rnd))
-    return ratings
-
-
-def _hofstee(rows, path, problems) -> list[HofsteeJudgement]:  # type: ignore[no-untyped-def]
-    found = []
-    judges: set[str] = set()
-    for line, row in rows:
-        if len(row) != 5 or not row[0]:
-            problems.append(Problem(path, line, "needs judge,min_cut,max_cut,min_fail,max_fail"))
-            continue
-        try:
-            values = [float(v.rstrip("%")) for v in row[1:]]
-        except ValueError:
-            problems.append(Problem(path, line, "the cuts and fail rates must be numbers (percent, 0-100)"))
-            continue
-        if not all(0 <= v <= 100 for v in values) or values[0] > values[1] or values[2] > values[3]:
-            problems.append(
-                Problem(path, line, "need 0 <= min_cut <= max_cut <= 100 and 0 <= min_fail <= max_fail <= 100")
-            )
-            continue
-        if row[0] in judges:
-            problems.append(Problem(path, line, f"{row[0]} appears twice; keep one line per judge"))
-            continue
-        judges.add(row[0])
-        found.append(HofsteeJudgement(row[0], *values))
-    return found
 
 
 # --- the report ------------------------------------------------------------------------
@@ -394,12 +275,10 @@ def kendall_w(table: Sequence[Sequence[float]]) -> float | None:
 
 
 def _form_id(items: Sequence[str]) -> str:
-    import hashlib
-
     return hashlib.sha256(",".join(sorted(items)).encode()).hexdigest()[:12]
 
 
-def _forms(forms: Sequence[Sequence[str]], rate, rounding: str) -> tuple[FormCut, ...]:  # type: ignore[no-untyped-def]
+def _forms(forms: Sequence[Sequence[str]], rate: Callable[[str], float], rounding: str) -> tuple[FormCut, ...]:
     counts: dict[tuple[str, ...], int] = defaultdict(int)
     for items in forms:
         counts[tuple(sorted(items))] += 1
@@ -410,8 +289,14 @@ def _forms(forms: Sequence[Sequence[str]], rate, rounding: str) -> tuple[FormCut
     return tuple(sorted(cuts, key=lambda f: (-f.sittings, f.form)))
 
 
-def _hofstee_check(  # type: ignore[no-untyped-def]
-    judgements: Sequence[HofsteeJudgement], forms, scores, rate, rounding: str, expected: float, form_items: int
+def _hofstee_check(
+    judgements: Sequence[HofsteeJudgement],
+    forms: Sequence[Sequence[str]],
+    scores: Sequence[tuple[int, int]],
+    rate: Callable[[str], float],
+    rounding: str,
+    expected: float,
+    form_items: int,
 ) -> Hofstee | None:
     if not judgements or not scores:
         return None
@@ -422,8 +307,6 @@ def _hofstee_check(  # type: ignore[no-untyped-def]
     percents = sorted(100.0 * raw / total for raw, total in scores if total)
 
     def fail_rate(cut: float) -> float:  # percent of sittings scoring below the cut (percent correct)
-        import bisect
-
         return 100.0 * bisect.bisect_left(percents, cut - 1e-9) / len(percents)
 
     def line(cut: float) -> float:
