@@ -115,3 +115,27 @@ async def test_round_two_shows_the_round_one_mean_and_the_p_value(tmp_path: Path
         await rate(pilot, app, "65")
     rows = sqlite3.connect(db).execute("SELECT judge, round, rating FROM angoff_ratings WHERE round = 2").fetchall()
     assert rows == [("A", 2, 0.65)]
+
+
+async def test_a_judges_own_database_is_imported_into_the_admin_database(tmp_path: Path) -> None:
+    from ccsoo_exam.cli import main
+    from tests.test_admin_cli import EXAM_YAML
+
+    app = build(tmp_path / "judge.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, app, "Eve")
+        await rate(pilot, app, "40")
+    (tmp_path / "exam.yaml").write_text(EXAM_YAML)
+    admin_db = tmp_path / "admin.db"
+    argv = [
+        "standard",
+        "import",
+        "--db",
+        str(admin_db),
+        "--exam",
+        str(tmp_path / "exam.yaml"),
+        str(tmp_path / "judge.db"),
+    ]
+    assert main(argv) == 0
+    rows = sqlite3.connect(admin_db).execute("SELECT judge, item, rating, source FROM angoff_ratings").fetchall()
+    assert rows == [("Eve", "ccsoo-m1/T1-001", 0.4, "db:judge.db")]

@@ -52,14 +52,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         "import",
         help="import judges' ratings or Hofstee judgements from CSV",
         description=(
-            "Import Angoff ratings (header judge,item,rating,round; rating 0-1 or 0-100, round 1 when omitted) or "
-            "Hofstee judgements (header judge,min_cut,max_cut,min_fail,max_fail, all percent). Items are checked "
-            "against the exam package (key needed). Every bad row is reported at its line; when any row is bad "
+            "Import Angoff ratings (header judge,item,rating,round; rating 0-1 or 0-100, round 1 when omitted), a "
+            "judge's database from 'standard rate --db JUDGE_DB', or Hofstee judgements (header "
+            "judge,min_cut,max_cut,min_fail,max_fail, all percent). CSV items are checked against the exam package "
+            "(key needed). Every bad row is reported at its line; when any row is bad "
             "nothing is imported. Importing a file again replaces the same judge/item/round ratings."
         ),
     )
     common(p, "admin database (created if missing)")
-    p.add_argument("file", metavar="FILE.csv", help="UTF-8 CSV with a header line")
+    p.add_argument("file", metavar="FILE.csv", help="UTF-8 CSV with a header line, or a judge's ratings database")
     p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser(
@@ -130,6 +131,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from ccsoo_exam.store import admin as admin_store
     from ccsoo_exam.store import standard as store
 
+    if _is_sqlite(args.file):
+        return _import_database(args)
     data = read_input(args.file, MAX_CSV_BYTES, what="ratings CSV")
     try:
         text = data.decode("utf-8-sig")
@@ -157,6 +160,44 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"{args.db}: Hofstee judgements of {count} judges imported")
     finally:
         conn.close()
+    return 0
+
+
+def _is_sqlite(path: str) -> bool:
+    from ccsoo_exam.inputs import not_regular
+
+    if not_regular(path) is not None:
+        return False  # read_input words the problem
+    with open(path, "rb") as handle:
+        return handle.read(16) == b"SQLite format 3\x00"
+
+
+def _import_database(args: argparse.Namespace) -> int:
+    """Ratings a judge entered with 'standard rate --db JUDGE_DB' on their own machine."""
+    from ccsoo_exam.store import admin as admin_store
+    from ccsoo_exam.store import standard as store
+    from ccsoo_exam.store.database import connect
+
+    definition = load_exam(args.exam)
+    if Path(args.file).resolve() == Path(args.db).resolve():
+        raise CcsooError(Problem(args.file, None, "is the admin database itself; name a judge's database"))
+    source = connect(args.file, readonly=True)
+    try:
+        if not source.execute("SELECT 1 FROM sqlite_master WHERE name = 'angoff_ratings'").fetchone():
+            raise CcsooError(
+                Problem(args.file, None, "holds no Angoff ratings; give a CSV or a 'standard rate' database")
+            )
+        ratings = store.load_ratings(source, definition.exam)
+    finally:
+        source.close()
+    if not ratings:
+        raise CcsooError(Problem(args.file, None, f"has no ratings for {definition.exam}; check the exam"))
+    conn = admin_store.open_admin(args.db)
+    try:
+        count = store.save_ratings(conn, definition.exam, ratings, f"db:{Path(args.file).name}", utc_now())
+    finally:
+        conn.close()
+    print(f"{args.db}: {count} ratings by {len({r.judge for r in ratings})} judges imported from {args.file}")
     return 0
 
 
