@@ -19,7 +19,7 @@ Rules (docs/admin.md):
 * ``protect_passes``: no candidate whose current record is a pass fails through this rescoring;
   they keep the pass (``protected``), their rescored raw score is still recorded.
 * "Within one SEM of the cut": ``|raw - cut| <= SEM``, with the SEM of the rescored raw scores
-  from ``stats.test_summary`` (dropped items scored 0 for everyone).
+  of the scored items (``stats.test_summary`` without the dropped items).
 """
 
 from __future__ import annotations
@@ -210,11 +210,19 @@ def rescore(
             protected.append(result)
     if not results:
         raise CcsooError(Problem("results", None, "no submitted sittings for this exam; nothing to rescore"))
+    # The SEM and KR-20 of the scored items only: a dropped item is not part of the test.
+    scored_marks = [
+        [m for c, m in zip(columns, marks, strict=True) if live[c]]
+        for columns, marks in zip(scored.positions, scored.scores, strict=True)
+    ]
     try:
-        summary = test_summary(scored.scores)
-        sem, reliability = summary.sem, summary.kr20
-    except ValueError:  # forms of different lengths: no common matrix
-        sem = reliability = math.nan
+        summary = test_summary(scored_marks)
+    except ValueError:  # random forms that lost different numbers of items: by form position, as before
+        try:
+            summary = test_summary(scored.scores)
+        except ValueError:  # forms of different lengths: no common matrix
+            summary = None
+    sem, reliability = (summary.sem, summary.kr20) if summary is not None else (math.nan, math.nan)
     near = tuple(r for r in results if not math.isnan(sem) and abs(r.after.raw - r.cut_raw) <= sem)
     return RescoreResult(
         change,

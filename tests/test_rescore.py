@@ -211,3 +211,18 @@ def test_an_older_admin_database_gains_the_credit_policy_with_its_rescorings_kep
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     conn.execute("UPDATE rescorings SET action = 'credit'")  # now allowed
     assert admin.current_scores(conn, "ccsoo-test")[sitting] == (7, 7, True)
+
+
+def test_the_sem_after_a_drop_is_of_the_scored_items(setup) -> None:
+    from ccsoo_exam.stats import test_summary
+
+    conn, definition, keys, form, _ids = setup
+    item = form.items[4]
+    result = run(conn, definition, keys, KeyChange(item.bank, item.item_id, DROP))
+    # Rebuild the 0/1 matrix of the seven scored items from the rescored module tallies' source.
+    c1 = [1] * 7
+    c2 = [1, 1, 1, 1, 0, 0, 0]
+    c3 = [1, 1, 1, 1, 0, 0, 0]
+    expected = test_summary([c1, c2, c3])
+    assert result.kr20 == pytest.approx(expected.kr20)
+    assert result.sem == pytest.approx(expected.sem)
