@@ -139,3 +139,28 @@ async def test_a_judges_own_database_is_imported_into_the_admin_database(tmp_pat
     assert main(argv) == 0
     rows = sqlite3.connect(admin_db).execute("SELECT judge, item, rating, source FROM angoff_ratings").fetchall()
     assert rows == [("Eve", "ccsoo-m1/T1-001", 0.4, "db:judge.db")]
+
+
+async def test_a_judge_enters_hofstee_bounds_from_the_rating_screen(tmp_path: Path) -> None:
+    from ccsoo_exam.ui.standard.screens import HofsteeScreen
+
+    db = tmp_path / "r.db"
+    app = build(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, app)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, HofsteeScreen)
+        for field, value in (("min_cut", "80"), ("max_cut", "60"), ("min_fail", "10"), ("max_fail", "40")):
+            app.screen.query_one(f"#{field}", Input).value = value
+        app.screen.query_one("#max_fail", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "lowest <= highest" in text(app, "#status")  # 80 > 60 refused
+        app.screen.query_one("#min_cut", Input).value = "55"
+        app.screen.query_one("#max_fail", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RatingScreen)
+    rows = sqlite3.connect(db).execute("SELECT judge, min_cut, max_cut, min_fail, max_fail FROM hofstee_judgements")
+    assert rows.fetchall() == [("Dana", 55.0, 60.0, 10.0, 40.0)]

@@ -22,7 +22,7 @@ from textual.widgets import Footer, Input, Label, Static
 
 from ccsoo_exam.bank import LETTERS, Item
 from ccsoo_exam.errors import CcsooError
-from ccsoo_exam.psychometrics.angoff import Rating
+from ccsoo_exam.psychometrics.angoff import HofsteeJudgement, Rating
 from ccsoo_exam.store import standard as store
 from ccsoo_exam.ui.standard.context import RatingContext
 from ccsoo_exam.ui.standard.messages import RatingSaved
@@ -105,6 +105,7 @@ class RatingScreen(Screen[None]):
         Binding("pageup", "move(-1)", "Previous"),
         Binding("pagedown", "move(1)", "Next"),
         Binding("ctrl+n", "next_unrated", "Next unrated"),
+        Binding("ctrl+o", "hofstee", "Hofstee"),
         Binding("ctrl+q", "app.quit", "Quit"),
     ]
 
@@ -205,6 +206,9 @@ class RatingScreen(Screen[None]):
         self.index = max(0, min(len(self.items) - 1, self.index + step))
         self.show()
 
+    def action_hofstee(self) -> None:
+        self.app.push_screen(HofsteeScreen(self.context, self.judge))
+
     def action_next_unrated(self) -> None:
         pending = [i for i, (n, _, _) in enumerate(self.items) if n not in self.saved]
         if pending:
@@ -212,3 +216,61 @@ class RatingScreen(Screen[None]):
             self.show()
         else:
             self.query_one("#status", Static).update("Every item is rated. ctrl+q to finish.")
+
+
+class HofsteeScreen(Screen[None]):
+    """The judge's Hofstee bounds: lowest and highest acceptable cut and fail rate, in percent."""
+
+    CSS_PATH = "rating.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
+    FIELDS = (
+        ("min_cut", "Lowest acceptable cut (% correct)"),
+        ("max_cut", "Highest acceptable cut (% correct)"),
+        ("min_fail", "Lowest acceptable fail rate (%)"),
+        ("max_fail", "Highest acceptable fail rate (%)"),
+    )
+
+    def __init__(self, context: RatingContext, judge: str) -> None:
+        super().__init__()
+        self.context = context
+        self.judge = judge
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text.assemble(("Hofstee judgement", "bold"), f" · {self.judge}"), id="title")
+        with Vertical(id="form"):
+            for field, label in self.FIELDS:
+                yield Label(label)
+                yield Input(id=field, max_length=6, restrict=r"[0-9.]*")
+            yield Static("Enter on the last field saves; Escape goes back.", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        saved = {h.judge: h for h in store.load_hofstee(self.context.conn, self.context.definition.exam)}
+        mine = saved.get(self.judge)
+        if mine is not None:
+            for field, _ in self.FIELDS:
+                self.query_one(f"#{field}", Input).value = f"{getattr(mine, field):g}"
+        self.query_one("#min_cut", Input).focus()
+
+    @on(Input.Submitted)
+    def next_or_save(self, event: Input.Submitted) -> None:
+        if event.input.id != "max_fail":
+            self.focus_next()
+            return
+        status = self.query_one("#status", Static)
+        try:
+            values = [float(self.query_one(f"#{field}", Input).value) for field, _ in self.FIELDS]
+        except ValueError:
+            status.update("Fill in all four numbers (percent).")
+            return
+        if not all(0 <= v <= 100 for v in values) or values[0] > values[1] or values[2] > values[3]:
+            status.update("Need 0 <= lowest <= highest <= 100 for the cut and for the fail rate.")
+            return
+        judgement = HofsteeJudgement(self.judge, *values)
+        try:
+            store.save_hofstee(self.context.conn, self.context.definition.exam, [judgement], "tui", self.context.wall())
+        except (sqlite3.Error, OSError, CcsooError) as exc:
+            status.update(Text(f"NOT SAVED: {exc}"))
+            return
+        status.update("saved")
+        self.app.pop_screen()
