@@ -204,35 +204,20 @@ def _import_database(args: argparse.Namespace) -> int:
 def _build_report(
     args: argparse.Namespace, definition: ExamDefinition, keys: dict[str, KeyedItem], rounding: str
 ) -> AngoffReport:
-    from ccsoo_exam.psychometrics.angoff import angoff_report
     from ccsoo_exam.store import admin as admin_store
     from ccsoo_exam.store import standard as store
 
     conn = admin_store.open_existing(args.db)
     try:
-        ratings = store.load_ratings(conn, definition.exam)
-        hofstee = store.load_hofstee(conn, definition.exam)
-        forms = store.scored_forms(conn, definition.exam)
+        modules = {name: k.module for name, k in keys.items()}
+        report = store.angoff_report_from(conn, definition, modules, round_=args.round, rounding=rounding)
     finally:
         conn.close()
-    if not ratings:
+    if report is None:
         raise CcsooError(
             Problem(args.db, None, f"has no Angoff ratings for {definition.exam}; run 'standard import' or 'rate'")
         )
-    blueprint: dict[int, int] = {}
-    for entry in definition.blueprint:
-        blueprint[entry.module] = blueprint.get(entry.module, 0) + entry.items
-    return angoff_report(
-        definition.exam,
-        ratings,
-        {name: k.module for name, k in keys.items()},
-        blueprint,
-        [items for _, items, _, _ in forms],
-        hofstee,
-        [(raw, total) for _, _, raw, total in forms],
-        round_=args.round,
-        rounding=rounding,
-    )
+    return report
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -18,7 +18,8 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
-from ccsoo_exam.psychometrics.angoff import HofsteeJudgement, Rating
+from ccsoo_exam.exam import ExamDefinition
+from ccsoo_exam.psychometrics.angoff import AngoffReport, HofsteeJudgement, Rating, angoff_report
 from ccsoo_exam.psychometrics.standard import AdoptedStandard
 from ccsoo_exam.store.database import Migration, connect, transaction
 
@@ -276,3 +277,35 @@ def judge_ratings(conn: sqlite3.Connection, exam_id: str, judge: str, round_: in
             (exam_id, judge, round_),
         )
     }
+
+
+def angoff_report_from(
+    conn: sqlite3.Connection,
+    definition: ExamDefinition,
+    modules: dict[str, int],
+    *,
+    round_: int | None = None,
+    rounding: str = "up",
+) -> AngoffReport | None:
+    """The Angoff report of this database's ratings, forms and results (None without ratings).
+
+    ``modules``: ``bank/item`` -> module for every item of the package (from the opened banks).
+    """
+    ratings = load_ratings(conn, definition.exam)
+    if not ratings:
+        return None
+    forms = scored_forms(conn, definition.exam)
+    blueprint: dict[int, int] = {}
+    for entry in definition.blueprint:
+        blueprint[entry.module] = blueprint.get(entry.module, 0) + entry.items
+    return angoff_report(
+        definition.exam,
+        ratings,
+        modules,
+        blueprint,
+        [items for _, items, _, _ in forms],
+        load_hofstee(conn, definition.exam),
+        [(raw, total) for _, _, raw, total in forms],
+        round_=round_,
+        rounding=rounding,
+    )
