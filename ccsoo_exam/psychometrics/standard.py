@@ -24,7 +24,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ccsoo_exam.safeyaml import Mapping as YamlMapping
 from ccsoo_exam.safeyaml import Node
 from ccsoo_exam.schema import Checker
 
@@ -158,7 +157,3 @@ def replace_section(text: str, section: str, key: str = "standard") -> str:
     while end - 1 > start and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
         end -= 1
     return "".join(lines[:start]) + section + "".join(lines[end:])
-
-
-def has_section(top: YamlMapping, key: str = "standard") -> bool:
-    return key in top.entries
