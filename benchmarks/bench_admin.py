@@ -35,6 +35,7 @@ from pathlib import Path
 from ccsoo_exam.chain import GENESIS, make_event
 from ccsoo_exam.cli import main
 from ccsoo_exam.item_analysis import KeyedItem, analyse, score_rows
+from ccsoo_exam.psychometrics.report import psychometric_report
 from ccsoo_exam.stats import kr20
 from ccsoo_exam.store import admin, export, sittings
 from ccsoo_exam.store.database import connect
@@ -268,6 +269,10 @@ def main_bench() -> int:
             "item analysis (load + per-item + summary)": timed(
                 "item analysis (load + per-item + summary)",
                 lambda: analysis_box.append(analyse(admin.submitted_answers(conn, EXAM), keys)),
+            ),
+            "admin items figures (analysis + psychometric report)": timed(
+                "admin items figures (analysis + psychometric report)",
+                lambda: psychometric_report(analyse(admin.submitted_answers(conn, EXAM), keys), keys, CUT),
             ),
             "KR-20 (load matrix + kr20)": timed(
                 "KR-20 (load matrix + kr20)",

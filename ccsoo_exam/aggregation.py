@@ -125,6 +125,8 @@ class Coefficient:
     value: float | None
     band: str
     basis: str
+    low: float | None = None  # 95% confidence interval, where one is defined (ICC)
+    high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,9 @@ def _candidate(
     return result, warnings
 
 
+MIN_ICC_CANDIDATES = 5
+
+
 def reliability(rubric: Rubric, results: Sequence[CandidateResult]) -> tuple[Coefficient, ...]:
     """ICC(A,k) and Krippendorff's alpha over the counted sheets of all candidates."""
     return (_icc(results), _alpha_percentages(results), _alpha_levels(rubric, results))
@@ -261,7 +266,20 @@ def _icc(results: Sequence[CandidateResult]) -> Coefficient:
         value = icc(table, "A,k")
     except ValueError as exc:
         return Coefficient(name, None, "", f"not computable: {exc}; {basis}")
-    return Coefficient(name, value, icc_band(value), basis)
+    low = high = None
+    try:
+        from ccsoo_exam.psychometrics.reliability import icc_interval
+
+        interval = icc_interval(table)
+        low, high = interval.average_low, interval.average_high
+    except ValueError:
+        pass  # no interval for a degenerate table; the value stands alone
+    if count < MIN_ICC_CANDIDATES:
+        # An ICC from 2-4 candidates can land anywhere; its confidence interval spans most of
+        # [-1, 1], so no descriptive band ("excellent" on 2 candidates) is given.
+        band = f"not banded: {count} candidates, fewer than {MIN_ICC_CANDIDATES}"
+        return Coefficient(name, value, band, basis, low, high)
+    return Coefficient(name, value, icc_band(value), basis, low, high)
 
 
 def _alpha(name: str, rows: list[list[float | int | None]], level: str, basis: str) -> Coefficient:
@@ -350,7 +368,8 @@ def report_as_dict(report: PanelReport, rubric: Rubric) -> dict[str, object]:
             for r in report.candidates
         ],
         "reliability": [
-            {"name": c.name, "value": c.value, "band": c.band, "basis": c.basis} for c in report.reliability
+            {"name": c.name, "value": c.value, "band": c.band, "basis": c.basis, "ci95": [c.low, c.high]}
+            for c in report.reliability
         ],
         "warnings": list(report.warnings),
     }
@@ -403,7 +422,8 @@ def report_as_text(report: PanelReport, rubric: Rubric) -> str:
         if c.value is None:
             lines.append(f"  {c.name}: {c.basis}")
         else:
-            lines.append(f"  {c.name} = {c.value:.3f} ({c.band}); {c.basis}")
+            ci = f", 95% CI {c.low:.2f} to {c.high:.2f}" if c.low is not None and c.high is not None else ""
+            lines.append(f"  {c.name} = {c.value:.3f}{ci} ({c.band}); {c.basis}")
     for warning in report.warnings:
         lines.append(f"warning: {warning}")
     return "\n".join(lines)

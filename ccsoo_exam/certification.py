@@ -7,7 +7,9 @@ Rules (docs/admin.md), applied in this order:
 3. Bachelor's degree with 15+ years (case-by-case review): ``pending review``; the
    certifying body decides, whatever the assessment result.
 4. Eligible, exam route: the latest submitted sitting's current score (after any applied
-   rescoring) decides -- passed: ``certified``; failed: ``not certified``; none yet: ``pending``.
+   rescoring) against its cut (the form's cut under an adopted standard, see
+   psychometrics/standard.py; else the definition's cut_score) decides -- passed:
+   ``certified``; failed: ``not certified``; none yet: ``pending``.
 5. Eligible, panel route: the panel decision (from the moderated score when a moderator has
    recorded one, see aggregation.py) -- pass: ``certified``; fail: ``not certified``;
    moderation needed, no finalised scores or no sheets yet: ``pending``.
@@ -42,6 +44,7 @@ class ExamResult:
     raw: int
     total: int
     passed: bool
+    cut: int | None = None  # the sitting's form cut under an adopted standard (None: the definition's cut)
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def decide(
     if roster.route == "exam":
         if exam is None:
             return made(PENDING, "eligible; no submitted exam sitting yet")
-        score = f"{exam.raw}/{exam.total}"
+        score = f"{exam.raw}/{exam.total}" + (f", form cut {exam.cut}" if exam.cut is not None else "")
         if exam.passed:
             return made(CERTIFIED, f"eligible and passed the exam ({score})")
         return made(NOT_CERTIFIED, f"eligible but did not pass the exam ({score})")

@@ -6,9 +6,11 @@ It is plain YAML beside the encrypted banks; nothing in it is secret.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ccsoo_exam.psychometrics.standard import AdoptedStandard, parse_standard
 from ccsoo_exam.safeyaml import load_path
 from ccsoo_exam.schema import Checker
 
@@ -24,7 +26,7 @@ EXAM_FIELDS = (
     "shuffle_options",
     "show_score",
 )
-EXAM_OPTIONAL = ("cut_score_basis", "item_order", "instructions", "agreement")
+EXAM_OPTIONAL = ("cut_score_basis", "item_order", "instructions", "agreement", "standard")
 NAVIGATION = ("free", "forward-only")
 ITEM_ORDER = ("by-module", "mixed")
 
@@ -56,6 +58,13 @@ class ExamDefinition:
     instructions: str = ""
     agreement: str = ""
     path: str = ""
+    standard: AdoptedStandard | None = None  # the adopted pass standard (psychometrics/standard.py)
+
+    def cut_for(self, items: Iterable[str]) -> int:
+        """The raw cut of a form of these items (``bank/item``): by the adopted standard, else ``cut_score``."""
+        if self.standard is None:
+            return self.cut_score
+        return self.standard.form_cut(items)
 
     @property
     def directory(self) -> Path:
@@ -127,6 +136,7 @@ def load_exam(path: str) -> ExamDefinition:
         return (check.text(node, f"'{field}'", max_len=8000) or "") if node is not None else ""
 
     basis, instructions, agreement = (optional_text(f) for f in ("cut_score_basis", "instructions", "agreement"))
+    standard = parse_standard(check, top.get("standard")) if top.get("standard") is not None else None
     check.raise_if_any()
     assert exam_id and title and duration and count and cut is not None and navigation
     assert shuffle is not None and show is not None
@@ -146,4 +156,5 @@ def load_exam(path: str) -> ExamDefinition:
         instructions,
         agreement,
         path,
+        standard,
     )

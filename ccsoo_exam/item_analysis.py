@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import contains
 
 from ccsoo_exam.bank import LETTERS, Bank
@@ -78,6 +78,9 @@ class ItemAnalysis:
     summary: TestSummary
     totals: tuple[int, ...]  # each candidate's raw score, in sitting order
     basis: str  # "fixed form" or "randomly drawn forms"
+    # The scored responses and the letters counted correct, for psychometrics/report.py.
+    scored: ScoredRows | None = field(default=None, repr=False, compare=False)
+    letters: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -150,15 +153,21 @@ def analyse(
     fixed = all(len(cols) == k for cols in set(scored.positions)) and all(
         len(set(cols)) == k for cols in set(scored.positions)
     )
+    live = [bool(letters[name]) for name in scored.columns]
     try:
         if fixed:
             matrix = [_by_column(cols, row, k) for cols, row in zip(scored.positions, scored.scores, strict=True)]
-            summary = test_summary(matrix)
             item_stats = [(s.p_value, s.item_total) for s in item_statistics(matrix)]
             counts = [len(matrix)] * k
+            if all(live):
+                summary = test_summary(matrix)
+            else:  # a dropped item is not part of the test: the summary counts the scored items only
+                keep = [j for j in range(k) if live[j]]
+                summary = test_summary([[row[j] for j in keep] for row in matrix])
         else:
-            summary = test_summary(scored.scores)
             item_stats, counts = _sparse_item_statistics(scored, k)
+            scored_only = all(live)
+            summary = test_summary(scored.scores) if scored_only else _summary_without(scored, live, item_stats, counts)
     except ValueError as exc:
         raise CcsooError(Problem("results", None, f"cannot compute the statistics: {exc}")) from None
     items = []
@@ -174,7 +183,35 @@ def analyse(
         )
     items.sort(key=lambda r: (r.module, r.item))
     totals = tuple(sum(row) for row in scored.scores)
-    return ItemAnalysis(tuple(items), summary, totals, "fixed form" if fixed else "randomly drawn forms")
+    basis = "fixed form" if fixed else "randomly drawn forms"
+    return ItemAnalysis(tuple(items), summary, totals, basis, scored, letters)
+
+
+def _summary_without(
+    scored: ScoredRows, live: Sequence[bool], item_stats: Sequence[tuple[float, float]], counts: Sequence[int]
+) -> TestSummary:
+    """The test summary of randomly drawn forms scored without their dropped items.
+
+    Compacted rows have the scored items only; when every form lost the same number they form a
+    matrix and ``test_summary`` applies. Otherwise KR-20 uses the form length and the item
+    variances a form holds on average: k/(k-1) (1 - sum_j (n_j / N) p_j q_j / var(X)).
+    """
+    rows = [
+        [m for c, m in zip(cols, marks, strict=True) if live[c]]
+        for cols, marks in zip(scored.positions, scored.scores, strict=True)
+    ]
+    if len(set(map(len, rows))) == 1:
+        return test_summary(rows)
+    n = len(rows)
+    totals = [sum(r) for r in rows]
+    length = sum(map(len, rows)) / n
+    mean = sum(totals) / n
+    var = sum((t - mean) ** 2 for t in totals) / n
+    pq = sum(counts[j] / n * p * (1 - p) for j, (p, _) in enumerate(item_stats) if live[j])
+    reliability = length / (length - 1) * (1 - pq / var) if var > 0 and length > 1 else math.nan
+    sd = math.sqrt(var)
+    sem = math.nan if math.isnan(reliability) else sd * math.sqrt(max(0.0, 1 - reliability))
+    return TestSummary(n, round(length), mean, sd, reliability, sem)
 
 
 def _by_column(columns: Sequence[int], row: Sequence[bool], k: int) -> Sequence[bool]:
@@ -216,6 +253,8 @@ def flags(p_value: float, item_total: float, shares: Mapping[str, float], key: s
     """The item's warning flags, in words, most serious first."""
     if not key:
         return ("dropped after a key challenge (not scored)",)
+    if OMIT in key:
+        return ("credited to every candidate after a key challenge",)
     found = []
     if p_value < LOW_P:
         found.append(f"hard: p {p_value:.2f} below {LOW_P:.2f}")

@@ -5,7 +5,9 @@ Format (docs/admin.md): a header line, then one candidate per line::
     candidate_id,name,degree,years_senior_management,route,accommodations
     C-2026-0001,Ada Lovelace,MBA,12,exam,extra time 25%
 
-``accommodations`` may be left out of the header. An extra-time accommodation is written
+``accommodations`` may be left out of the header. An optional ``group`` column (e.g. the
+language of the sitting, or a region) names the candidate's group for the Mantel-Haenszel DIF
+analysis in ``admin items``; it is never shown to candidates. An extra-time accommodation is written
 as a percentage (``extra time 25%``): the exam's check-in reads the first ``<number>%``
 and multiplies the candidate's time by ``1 + number/100``. Every bad row is reported at
 its line, and the roster is all or nothing, so a half-imported roster never reaches a
@@ -24,7 +26,8 @@ from ccsoo_exam.eligibility import DEGREE_LEVELS, Eligibility, assess, degree_le
 from ccsoo_exam.errors import CcsooError, Problem
 
 REQUIRED = ("candidate_id", "name", "degree", "years_senior_management", "route")
-OPTIONAL = ("accommodations",)
+OPTIONAL = ("accommodations", "group")
+MAX_GROUP = 60
 ROUTES = ("panel", "exam")
 # Same shape as the id the proctor types at check-in (ui/exam/checkin.py).
 CANDIDATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
@@ -49,6 +52,7 @@ class RosterEntry:
     accommodations: str
     eligibility: Eligibility
     line: int
+    group: str = ""
 
     @property
     def extra_time_percent(self) -> int:
@@ -171,8 +175,11 @@ def _entry(cells: dict[str, str], path: str, line: int, problems: list[Problem])
             found.append("accommodations mentions '%' but not as extra time like 'extra time 25%'")
         elif not 1 <= percent <= MAX_EXTRA_PERCENT:
             found.append(f"extra time {percent}% must be from 1% to {MAX_EXTRA_PERCENT}%")
+    group = " ".join(cells.get("group", "").split())
+    if len(group) > MAX_GROUP:
+        found.append(f"group is {len(group)} characters; keep it under {MAX_GROUP}")
     problems.extend(Problem(path, line, message) for message in found)
     if found:
         return None
     assert level in DEGREE_LEVELS and years is not None
-    return RosterEntry(candidate_id, name, level, years, route, accommodations, assess(level, years), line)
+    return RosterEntry(candidate_id, name, level, years, route, accommodations, assess(level, years), line, group)

@@ -58,6 +58,7 @@ def add_sitting(
     *,
     seed: int = 7,
     submit: bool = True,
+    reason: str = "candidate",
 ) -> str:
     """One sitting: check-in, start, one answer event per answered item, then submit (scored)."""
     moments = itertools.count()
@@ -92,7 +93,7 @@ def add_sitting(
             recorder.answer(item.position, letter)
             answers[item.position] = letter
     if submit:
-        recorder.submit(score(form, banks, answers, definition.cut_score), "candidate")
+        recorder.submit(score(form, banks, answers, definition.cut_score), reason)
     return sitting_id
 
 

@@ -122,7 +122,13 @@ def test_reliability_uses_the_largest_common_panel(rubric: Rubric) -> None:
     table = [[pct(*ab) for ab in levels[c]] for c in ("C1", "C2", "C3")]
     assert icc_row.value == pytest.approx(icc(table, "A,k"))
     assert "3 candidates scored by the same 3 panelists (P1, P2, P3)" in icc_row.basis
-    assert icc_row.band in ("poor", "moderate", "good", "excellent")
+    # Three candidates: no descriptive band, but a confidence interval (McGraw & Wong 1996).
+    assert icc_row.band == "not banded: 3 candidates, fewer than 5"
+    from ccsoo_exam.psychometrics.reliability import icc_interval
+
+    interval = icc_interval(table)
+    assert (icc_row.low, icc_row.high) == pytest.approx((interval.average_low, interval.average_high))
+    assert icc_row.low < icc_row.value < icc_row.high
     # alpha rows are panelists P1, P2, P3, P9; units are candidates C1..C5 with gaps.
     rows = [
         [table[0][0], table[1][0], table[2][0], 100.0, 100.0],
@@ -182,3 +188,10 @@ def test_statistics_on_1000_by_5_are_fast(rubric: Rubric) -> None:
     elapsed = time.perf_counter() - start
     assert len(report.candidates) == 1000 and report.reliability[0].value is not None
     assert elapsed < 2.0  # the benchmark holds it to 0.5 s; this guards against gross regressions on slow CI
+
+
+def test_an_icc_on_two_candidates_is_never_called_excellent(rubric: Rubric) -> None:
+    sheets = [sealed(rubric, c, p, a, b) for c, (a, b) in (("C1", (3, 3)), ("C2", (1, 1))) for p in ("P1", "P2")]
+    (icc_row, *_) = panel_report(rubric, sheets).reliability
+    assert icc_row.value == pytest.approx(1.0)
+    assert icc_row.band.startswith("not banded") and "excellent" not in icc_row.band

@@ -40,9 +40,7 @@ def test_at_least_fifty_items(bank: Bank) -> None:
 
 def test_topics_the_sources_name_have_items() -> None:
     text = " ".join(
-        f"{i.topic} {i.stem} {' '.join(i.options.values())}".lower()
-        for p in SOURCES
-        for i in load_bank(str(p)).items
+        f"{i.topic} {i.stem} {' '.join(i.options.values())}".lower() for p in SOURCES for i in load_bank(str(p)).items
     )
     for topic in ("process mining", "low-code", "change freeze", "auto-scal", "mentor", "gdpr", "ccpa", "field"):
         assert topic in text, topic

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,103 @@ def test_item_names_and_pointless_changes(setup) -> None:
     bank, item = name.split("/")
     with pytest.raises(CcsooError, match="already counts as correct"):
         run(conn, definition, keys, KeyChange(bank, item, ACCEPT, keys[name].key))
+
+
+# --- credit everyone, protected passes, the policy comparison ------------------------------
+
+
+def test_crediting_everyone_counts_the_item_right_whatever_was_answered(setup) -> None:
+    from ccsoo_exam.rescoring import CREDIT
+
+    conn, definition, keys, form, _ids = setup
+    item = form.items[6]  # everyone but C-1 got it wrong
+    result = run(conn, definition, keys, KeyChange(item.bank, item.item_id, CREDIT))
+    after = {s.candidate_id: (s.after.raw, s.after.total) for s in result.sittings}
+    assert after == {"C-1": (8, 8), "C-2": (6, 8), "C-3": (5, 8)}  # totals unchanged, one point each
+    assert [s.candidate_id for s in result.changed] == ["C-3"]  # 5 of 8 now reaches the cut
+    assert result.fail_to_pass == 1 and result.pass_to_fail == 0
+
+
+def test_protected_passes_keep_a_pass_that_a_drop_would_take_away(setup) -> None:
+    conn, definition, keys, form, ids = setup
+    item = form.items[4]  # dropping it fails C-2 (see above)
+    change = KeyChange(item.bank, item.item_id, DROP)
+    result = rescore(
+        admin.submitted_answers(conn, definition.exam),
+        keys,
+        [],
+        change,
+        admin.current_scores(conn, definition.exam),
+        protect_passes=True,
+    )
+    assert result.changed == ()
+    assert [s.candidate_id for s in result.protected] == ["C-2"]
+    kept = result.protected[0]
+    assert kept.after.passed and kept.after.raw == 4 and kept.protected
+    admin.record_rescoring(conn, definition.exam, change, result, reason="r", by="b", at=AT, package_fingerprint="f")
+    row = conn.execute("SELECT protect_passes, protected FROM rescorings").fetchone()
+    assert tuple(row) == (1, 1)
+    assert admin.current_scores(conn, definition.exam)[ids["C-2"]] == (4, 7, True)
+
+
+def test_the_dry_run_compares_every_policy(setup) -> None:
+    from ccsoo_exam.rescoring import compare_policies
+
+    conn, definition, keys, form, _ids = setup
+    item = form.items[4]
+    effects = compare_policies(
+        list(admin.submitted_answers(conn, definition.exam)),
+        keys,
+        [],
+        f"{item.bank}/{item.item_id}",
+        admin.current_scores(conn, definition.exam),
+    )
+    by_name = {e.policy.split(" ")[0] + (" protected" if "protected" in e.policy else ""): e for e in effects}
+    assert (by_name["drop"].pass_to_fail, by_name["drop"].fail_to_pass) == (1, 0)
+    assert (by_name["drop protected"].pass_to_fail, by_name["drop protected"].protected) == (0, 1)
+    assert by_name["credit"].fail_to_pass == 1  # C-3 (right on positions 0-3 only) reaches 5 of 8
+    assert len(effects) == 4
+
+
+def test_an_older_admin_database_gains_the_credit_policy_with_its_rescorings_kept(tmp_path) -> None:
+    from ccsoo_exam.store.database import connect as open_db
+
+    definition, banks = small_package()
+    terminal = connect(str(tmp_path / "t.db"), MIGRATIONS)
+    sitting = add_sitting(terminal, definition, banks, "C-1", all_correct, seed=7)
+    terminal.close()
+    new = {"admin-005-rescoring-policies", "admin-006-roster-group"}
+    old = open_db(str(tmp_path / "old.db"), [m for m in admin.MIGRATIONS if m[0] not in new])
+    admin.merge_file(old, str(tmp_path / "t.db"), AT)
+    old.execute(
+        "INSERT INTO rescorings (exam_id, bank_id, item_id, action, letter, reason, applied_by, applied_at, "
+        "package_fingerprint, sittings, decisions_changed) VALUES ('ccsoo-test', 'ccsoo-m1', 'T1-001', 'drop', NULL, "
+        "'r', 'b', 'a', 'f', 1, 0)"
+    )
+    old.execute("INSERT INTO rescored_scores VALUES (1, ?, 8, 8, 1, 7, 7, 100.0, 1, '{}')", (sitting,))
+    with pytest.raises(sqlite3.IntegrityError):  # the old table refuses the new policy
+        old.execute("UPDATE rescorings SET action = 'credit'")
+    old.close()
+    conn = admin.open_admin(str(tmp_path / "old.db"))
+    assert [tuple(r) for r in conn.execute("SELECT rescoring_id, action, protect_passes FROM rescorings")] == [
+        (1, "drop", 0)
+    ]
+    assert conn.execute("SELECT COUNT(*) FROM rescored_scores").fetchone()[0] == 1
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    conn.execute("UPDATE rescorings SET action = 'credit'")  # now allowed
+    assert admin.current_scores(conn, "ccsoo-test")[sitting] == (7, 7, True)
+
+
+def test_the_sem_after_a_drop_is_of_the_scored_items(setup) -> None:
+    from ccsoo_exam.stats import test_summary
+
+    conn, definition, keys, form, _ids = setup
+    item = form.items[4]
+    result = run(conn, definition, keys, KeyChange(item.bank, item.item_id, DROP))
+    # Rebuild the 0/1 matrix of the seven scored items from the rescored module tallies' source.
+    c1 = [1] * 7
+    c2 = [1, 1, 1, 1, 0, 0, 0]
+    c3 = [1, 1, 1, 1, 0, 0, 0]
+    expected = test_summary([c1, c2, c3])
+    assert result.kr20 == pytest.approx(expected.kr20)
+    assert result.sem == pytest.approx(expected.sem)

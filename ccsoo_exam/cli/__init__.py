@@ -16,7 +16,7 @@ from ccsoo_exam import __version__
 from ccsoo_exam.errors import CcsooError
 
 # Imported lazily by name so that `ccsoo-exam bank ...` never pays for Textual.
-COMMAND_MODULES = ("bank", "rubric", "delivery", "panel", "results", "admin")
+COMMAND_MODULES = ("bank", "rubric", "delivery", "panel", "results", "admin", "standard")
 # Which module defines each top-level command: a run imports only its own module, so the
 # exam's first screen does not wait for cryptography, statistics or the admin store.
 COMMAND_HOME = {
@@ -27,6 +27,7 @@ COMMAND_HOME = {
     "panel": "panel",
     "results": "results",
     "admin": "admin",
+    "standard": "standard",
 }
 
 EXIT_PROBLEMS = 1  # the input was read and has flaws (lint findings)

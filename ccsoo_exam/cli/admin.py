@@ -23,7 +23,18 @@ from ccsoo_exam.errors import CcsooError, Problem, StoreError
 from ccsoo_exam.exam import ExamDefinition, load_exam
 from ccsoo_exam.inputs import read_input
 from ccsoo_exam.item_analysis import ItemAnalysis, KeyedItem, analyse, histogram, package_keys
-from ccsoo_exam.rescoring import ACCEPT, DROP, KeyChange, RescoreResult, accepted_letters, rescore, resolve_item
+from ccsoo_exam.rescoring import (
+    ACCEPT,
+    CREDIT,
+    DROP,
+    KeyChange,
+    PolicyEffect,
+    RescoreResult,
+    accepted_letters,
+    compare_policies,
+    rescore,
+    resolve_item,
+)
 from ccsoo_exam.roster import parse_roster
 from ccsoo_exam.store import admin as store
 from ccsoo_exam.store import export
@@ -98,15 +109,25 @@ def register(commands: argparse._SubParsersAction) -> None:
         "items",
         help="item analysis: p-values, discrimination, option shares, flags, KR-20",
         description=(
-            "Classical item analysis of the submitted sittings of one exam: per item the p-value, corrected "
-            "item-total correlation, share choosing each option, and flags; for the test the mean, SD, KR-20 and "
-            "SEM, with a histogram of raw scores. Reads the keys from the encrypted package (exam key needed); "
-            "applied rescorings are taken into account."
+            "Classical item analysis of the finished sittings of one exam: per item the p-value, corrected "
+            "item-total correlation, SD, discriminative efficiency, upper/lower 27% discrimination, share and "
+            "point-biserial of each option, and flags; for the test the mean, median, SD, skewness, kurtosis, "
+            "KR-20, SEM, error ratio and random-guess score; KR-20 per module and whether subscores can be "
+            "reported; the conditional SEM at the cut; decision consistency and accuracy (Livingston-Lewis); "
+            "Mantel-Haenszel DIF when the roster has a group column; with a histogram of raw scores. Sittings "
+            "ended by the proctor or never submitted are left out unless --include-all. Reads the keys from the "
+            "encrypted package (exam key needed); applied rescorings are taken into account. Formulas and "
+            "sources: docs/admin.md."
         ),
     )
     p.add_argument("--db", required=True, metavar="ADMIN_DB", help="admin database")
     p.add_argument("--exam", default=DEFAULT_EXAM, metavar="PATH", help="exam definition (default: %(default)s)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    p.add_argument(
+        "--include-all",
+        action="store_true",
+        help="include sittings ended by the proctor and sittings never submitted (left out by default)",
+    )
     add_key_options(p)
     p.set_defaults(handler=cmd_items)
 
@@ -128,10 +149,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "rescore",
-        help="drop an item or accept another key after a challenge (dry run unless --apply)",
+        help="drop an item, accept another key or credit everyone after a challenge (dry run unless --apply)",
         description=(
-            "Rescore every submitted sitting of the exam with an item dropped or an additional key accepted, on top "
-            "of rescorings already applied. Lists whose pass/fail changes and who lies within one SEM of the cut. "
+            "Rescore every submitted sitting of the exam with an item dropped, an additional key accepted or the item "
+            "credited to everyone, on top of rescorings already applied, optionally protecting passes. Lists whose "
+            "pass/fail changes and who lies within one SEM of the cut; the dry run also compares every policy. "
             "Nothing is stored unless --apply is given; applying records who, why and when, and keeps every "
             "sitting's original score."
         ),
@@ -147,6 +169,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     action = p.add_mutually_exclusive_group(required=True)
     action.add_argument("--drop", action="store_true", help="drop the item from every score")
     action.add_argument("--accept", metavar="LETTER", help="also count this authored letter (A-D) as correct")
+    action.add_argument(
+        "--credit-all", action="store_true", help="count the item correct for everyone whose form held it"
+    )
+    p.add_argument(
+        "--protect-passes",
+        action="store_true",
+        help="no candidate who currently passes fails through this rescoring (they keep the pass)",
+    )
     p.add_argument("--reason", metavar="TEXT", help="why (required with --apply; kept for audit)")
     p.add_argument("--by", metavar="NAME", help="who decided (required with --apply)")
     p.add_argument("--apply", action="store_true", help="record the rescoring (default: dry run)")
@@ -322,16 +352,38 @@ def _open_package(args: argparse.Namespace) -> tuple[ExamDefinition, dict[str, K
 
 
 def cmd_items(args: argparse.Namespace) -> int:
+    from ccsoo_exam.psychometrics.report import psychometric_report
+    from ccsoo_exam.store import standard as standard_store
+
     definition, keys, _ = _open_package(args)
     conn = store.open_existing(args.db)
     try:
-        analysis = _analyse(conn, definition, keys)
+        accepted = accepted_letters(keys, store.applied_changes(conn, definition.exam))
+        where = store.EVERY if args.include_all else store.FINISHED
+        analysis = _analyse(conn, definition, keys, where=where)
+        proctor_ended, unfinished = store.excluded_sittings(conn, definition.exam)
+        groups = store.candidate_groups(conn)
+        standard = standard_store.adopted_standard(conn, definition.exam) or definition.standard
     finally:
         conn.close()
-    if args.format == "json":
-        print(json.dumps(_analysis_dict(definition, analysis), indent=2, ensure_ascii=False))
+    cut = _analysis_cut(definition, analysis, accepted, standard)
+    report = psychometric_report(analysis, keys, cut, groups)
+    if args.include_all:
+        selection = (
+            f"all {analysis.summary.n_candidates} sittings, including {proctor_ended} ended by the proctor and "
+            f"{unfinished} never submitted (--include-all)"
+        )
     else:
-        _print_analysis(definition, analysis)
+        selection = (
+            f"{analysis.summary.n_candidates} finished sittings; left out: {proctor_ended} ended by the proctor, "
+            f"{unfinished} never submitted (--include-all includes them)"
+        )
+    if args.format == "json":
+        data = _analysis_dict(definition, analysis)
+        data.update(_report_json(report, selection, standard is not None))
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        _print_analysis(definition, analysis, report, selection, standard is not None)
     return 0
 
 
@@ -339,7 +391,11 @@ PROGRESS_SITTINGS = 2000  # smaller analyses finish before a bar would be read
 
 
 def _analyse(
-    conn: sqlite3.Connection, definition: ExamDefinition, keys: dict[str, KeyedItem], forms: list[str] | None = None
+    conn: sqlite3.Connection,
+    definition: ExamDefinition,
+    keys: dict[str, KeyedItem],
+    forms: list[str] | None = None,
+    where: str | None = None,
 ) -> ItemAnalysis:
     """Item analysis of the exam's submitted sittings (rescorings applied), with a progress bar when large.
 
@@ -349,7 +405,8 @@ def _analyse(
 
     accepted = accepted_letters(keys, store.applied_changes(conn, definition.exam))
     total = store.count_submitted(conn, definition.exam) if progress.wanted(1, 0) else 0
-    rows = store.submitted_answers(conn, definition.exam)
+    # Item statistics leave out proctor-ended sittings unless asked (--include-all).
+    rows = store.submitted_answers(conn, definition.exam, where or store.FINISHED)
     if forms is not None:
         rows = _noting_forms(rows, forms)
     with progress.bar("item analysis", total, PROGRESS_SITTINGS, "sittings") as advance:
@@ -414,6 +471,29 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analysis_cut(definition: ExamDefinition, analysis: ItemAnalysis, accepted: dict[str, str], standard: Any) -> float:
+    """The cut in raw points of the scored items: mean form cut under a standard, else cut_score scaled."""
+    scored = analysis.scored
+    assert scored is not None
+    if standard is not None:
+        cuts = [
+            standard.form_cut(scored.columns[c] for c in cols if accepted.get(scored.columns[c], "x"))
+            for cols in scored.positions
+        ]
+        return sum(cuts) / len(cuts)
+    return definition.cut_score * analysis.summary.n_items / definition.item_count
+
+
+def _report_json(report: Any, selection: str, by_standard: bool) -> dict[str, Any]:
+    from ccsoo_exam.psychometrics.report import item_dict, report_dict
+
+    data = report_dict(report)
+    data["sittings"] = selection
+    data["cut_basis"] = "mean form cut of the adopted standard" if by_standard else "cut_score scaled to scored items"
+    data["item_extras"] = {name: item_dict(extra) for name, extra in report.extras.items()}
+    return data
+
+
 def _number(value: float, digits: int = 3) -> float | None:
     return None if math.isnan(value) else round(value, digits)
 
@@ -451,43 +531,128 @@ def _analysis_dict(definition: ExamDefinition, analysis: ItemAnalysis) -> dict[s
     }
 
 
-def _print_analysis(definition: ExamDefinition, analysis: ItemAnalysis) -> None:
+def _print_analysis(
+    definition: ExamDefinition, analysis: ItemAnalysis, report: Any, selection: str, by_standard: bool
+) -> None:
     from rich.table import Table
+
+    from ccsoo_exam.psychometrics.reliability import MIN_ITEM_N
 
     console = _console()
     s = analysis.summary
+    d = report.distribution
+    console.print(f"Sittings: {selection}", markup=False)
     summary = Table(title=f"{definition.title}: test summary ({analysis.basis})")
-    for column in ("candidates", "items", "mean", "SD", "KR-20", "SEM"):
+    columns = ("candidates", "items scored", "mean", "median", "SD", "skew", "kurtosis", "KR-20", "SEM", "error ratio")
+    for column in (*columns, "guess score"):
         summary.add_column(column, justify="right")
     summary.add_row(
-        str(s.n_candidates), str(s.n_items), f"{s.mean:.2f}", f"{s.sd:.2f}", _fixed(s.kr20), _fixed(s.sem, 2)
+        str(s.n_candidates),
+        str(s.n_items),
+        f"{s.mean:.2f}",
+        f"{d.median:.1f}",
+        _fixed(d.sd, 2),
+        _fixed(d.skewness, 2),
+        _fixed(d.kurtosis, 2),
+        _fixed(s.kr20),
+        _fixed(s.sem, 2),
+        "n/a" if math.isnan(d.error_ratio) else f"{100 * d.error_ratio:.1f}%",
+        f"{d.random_guess_score:.1f}",
     )
     console.print(summary)
+    console.print("(SD, skewness and kurtosis with the n - 1 and k-statistic corrections Moodle uses; KR-20 and SEM")
+    console.print(" with population variances; guess score: a blind guesser's expected raw score)")
+    cut_basis = "mean form cut of the adopted standard" if by_standard else "cut_score scaled to the scored items"
+    console.print(
+        f"Cut {report.cut:.2f} of {report.scored_items} ({cut_basis}); conditional SEM at the cut "
+        f"{_fixed(report.csem_at_cut, 2)} raw points (Lord's binomial error model)",
+        markup=False,
+    )
+    dq = report.decision
+    if dq is None:
+        console.print("Decision consistency and accuracy: not computable (KR-20 undefined or no score variance)")
+    else:
+        console.print(
+            f"Decision accuracy {dq.accuracy:.3f} (false pass {dq.false_pass:.3f}, false fail {dq.false_fail:.3f}), "
+            f"consistency {dq.consistency:.3f}, kappa {_fixed(dq.kappa)} (Livingston-Lewis, effective length "
+            f"{dq.effective_length})",
+            markup=False,
+        )
+    modules = Table(title="Modules (subscores: reportable when KR-20 >= 0.70 and PRMSE adds value over the total)")
+    for column in ("module", "items", "KR-20", "SEM", "PRMSE sub", "PRMSE total", "report subscore?"):
+        modules.add_column(column, justify="left" if column == "report subscore?" else "right")
+    for m in report.modules:
+        modules.add_row(
+            str(m.module),
+            str(m.items),
+            _fixed(m.kr20),
+            _fixed(m.sem, 2),
+            _fixed(m.prmse_subscore),
+            _fixed(m.prmse_total),
+            ("yes: " if m.reportable else "no: ") + m.reason,
+        )
+    console.print(modules)
     items = Table(title="Items (shares of the candidates given each item; authored letters)")
-    for column in ("item", "mod", "key", "n", "p", "r_it", "A", "B", "C", "D", "omit"):
+    for column in ("item", "mod", "key", "n", "p", "SD", "r_it", "DE", "D27", "A", "B", "C", "D", "omit"):
         items.add_column(column, justify="left" if column == "item" else "right", no_wrap=True)
     items.add_column("flags")
     for r in analysis.items:
+        x = report.extras[r.item]
+        flags = list(r.flags)
+        if r.n < MIN_ITEM_N:
+            flags.insert(0, f"small n ({r.n} < {MIN_ITEM_N}): unstable")
         items.add_row(
             r.item,
             str(r.module),
             r.key or "-",
             str(r.n),
             f"{r.p_value:.2f}",
+            _fixed(x.sd, 2),
             _fixed(r.item_total, 2),
-            *(f"{100 * r.shares[letter]:.0f}%" for letter in ("A", "B", "C", "D", "-")),
-            "; ".join(r.flags) or "ok",
+            "n/a" if math.isnan(x.discriminative_efficiency) else f"{100 * x.discriminative_efficiency:.0f}%",
+            _fixed(x.upper_lower, 2),
+            *(
+                f"{100 * r.shares[letter]:.0f}% {_fixed(x.option_pbis[letter], 2)}"
+                for letter in ("A", "B", "C", "D", "-")
+            ),
+            "; ".join(flags) or "ok",
         )
     console.print(items)
+    console.print(
+        "(DE: discriminative efficiency; D27: p in the top 27% minus p in the bottom 27%; each option: share "
+        "and point-biserial with the rest score)"
+    )
+    if report.dif_groups:
+        dif = Table(title=f"Mantel-Haenszel DIF (groups: {', '.join(report.dif_groups)}; matched on total score)")
+        for column in ("item", "reference", "focal", "n ref", "n focal", "MH D-DIF", "chi2", "ETS"):
+            dif.add_column(column, justify="left" if column in ("item", "reference", "focal") else "right")
+        for name, r in report.dif:
+            if r.category in ("B", "C", "too few"):
+                dif.add_row(
+                    name,
+                    r.reference,
+                    r.focal,
+                    str(r.n_reference),
+                    str(r.n_focal),
+                    _fixed(r.delta, 2),
+                    _fixed(r.chi2, 2),
+                    r.category,
+                )
+        console.print(dif)
+        shown = sum(1 for _, r in report.dif if r.category != "A")
+        console.print(f"{len(report.dif) - shown} item comparisons in ETS category A (negligible) not listed")
+    for warning in report.warnings:
+        console.print(f"warning: {warning}", markup=False)
     flagged = sum(1 for r in analysis.items if r.flags)
     console.print(f"{flagged} of {len(analysis.items)} items flagged")
     console.print()
-    console.print(f"Raw scores of {s.n_candidates} candidates (cut {definition.cut_score} of {definition.item_count}):")
+    cut_raw = math.ceil(round(report.cut, 6))
+    console.print(f"Raw scores of {s.n_candidates} candidates (cut {report.cut:.2f} of {s.n_items}):")
     bins = histogram(analysis.totals, definition.item_count)
     peak = max(count for _, _, count in bins) or 1
     for low, high, count in bins:
         bar = "#" * math.ceil(40 * count / peak) if count else ""
-        cut = "  <- cut" if low <= definition.cut_score <= high else ""
+        cut = "  <- cut" if low <= cut_raw <= high else ""
         console.print(f"{low:3d}-{high:<3d} {count:6d} {bar}{cut}", markup=False)
 
 
@@ -507,22 +672,27 @@ def cmd_rescore(args: argparse.Namespace) -> int:
             )
     definition, keys, fingerprint = _open_package(args)
     bank_id, item_id = resolve_item(args.item, keys).split("/", 1)
-    change = (
-        KeyChange(bank_id, item_id, DROP)
-        if args.drop
-        else KeyChange(bank_id, item_id, ACCEPT, args.accept.strip().upper())
-    )
+    if args.drop:
+        change = KeyChange(bank_id, item_id, DROP)
+    elif args.credit_all:
+        change = KeyChange(bank_id, item_id, CREDIT)
+    else:
+        change = KeyChange(bank_id, item_id, ACCEPT, args.accept.strip().upper())
     conn = store.open_existing(args.db)
     try:
+        from ccsoo_exam.store import standard as standard_store
+
+        standard = standard_store.adopted_standard(conn, definition.exam) or definition.standard
         applied = store.applied_changes(conn, definition.exam)
-        result = rescore(
-            store.submitted_answers(conn, definition.exam),
-            keys,
-            applied,
-            change,
-            store.current_scores(conn, definition.exam),
-        )
+        rows = list(store.submitted_answers(conn, definition.exam))
+        current = store.current_scores(conn, definition.exam)
+        result = rescore(rows, keys, applied, change, current, standard=standard, protect_passes=args.protect_passes)
         _print_rescore(definition, result, applied, dry_run=not args.apply)
+        if not args.apply:
+            accept = change.letter if change.action == ACCEPT else None
+            _print_policies(
+                compare_policies(rows, keys, applied, change.item, current, standard=standard, accept=accept)
+            )
         if args.apply:
             rescoring_id = store.record_rescoring(
                 conn,
@@ -553,6 +723,10 @@ def _print_rescore(
     console.print(
         f"{len(result.sittings)} sittings rescored; KR-20 {_fixed(result.kr20)}, SEM {_fixed(result.sem, 2)} raw points"
     )
+    console.print(
+        f"effect: {result.pass_to_fail} pass -> fail, {result.fail_to_pass} fail -> pass"
+        + (f"; passes protected: {len(result.protected)} kept their pass" if result.protect_passes else "")
+    )
 
     def listing(title: str, sittings: tuple) -> None:
         table = Table(title=f"{title}: {len(sittings)}")
@@ -573,9 +747,22 @@ def _print_rescore(
         console.print(table)
 
     listing("Pass/fail changes", result.changed)
+    if result.protect_passes:
+        listing("Protected passes (would fail; keep the pass)", result.protected)
     listing("Within one SEM of the cut after rescoring", result.near_cut)
     if dry_run:
         console.print("Run again with --apply --reason TEXT --by NAME to record this rescoring.")
+
+
+def _print_policies(effects: list[PolicyEffect]) -> None:
+    from rich.table import Table
+
+    table = Table(title="Every policy for this item (dry run)")
+    for column in ("policy", "pass -> fail", "fail -> pass", "passes protected"):
+        table.add_column(column, justify="left" if column == "policy" else "right")
+    for e in effects:
+        table.add_row(e.policy, str(e.pass_to_fail), str(e.fail_to_pass), str(e.protected))
+    _console().print(table)
 
 
 # --- decisions ----------------------------------------------------------------------------
@@ -611,7 +798,17 @@ def _roster_facts(conn: sqlite3.Connection) -> list[RosterFacts]:
 
 
 def _exam_results(conn: sqlite3.Connection) -> dict[str, ExamResult]:
-    return {c: ExamResult(*values) for c, values in store.latest_exam_results(conn).items()}
+    """Each candidate's latest sitting; under an adopted standard it passes on its own form's cut."""
+    from ccsoo_exam.store import standard as standard_store
+
+    by_standard = standard_store.standard_results(conn)
+    results = {}
+    for candidate, (sitting_id, raw, total, passed) in store.latest_exam_results(conn).items():
+        cut = None
+        if sitting_id in by_standard:
+            cut, passed = by_standard[sitting_id]
+        results[candidate] = ExamResult(sitting_id, raw, total, passed, cut)
+    return results
 
 
 def _panel_results(conn: sqlite3.Connection) -> dict[str, PanelResult]:

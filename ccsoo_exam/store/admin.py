@@ -33,6 +33,7 @@ from ccsoo_exam.item_analysis import SittingAnswers
 from ccsoo_exam.rescoring import KeyChange, RescoreResult
 from ccsoo_exam.roster import RosterEntry
 from ccsoo_exam.store import scoresheets, sittings
+from ccsoo_exam.store import standard as standard_store
 from ccsoo_exam.store.database import Migration, connect, transaction
 
 ROSTER_MIGRATIONS: list[Migration] = [
@@ -148,10 +149,53 @@ ADMIN_MIGRATIONS: list[Migration] = [
         )
         """,
     ),
+    (
+        # 'credit' (everyone gets the item) joins drop and accept, and a rescoring may protect
+        # passes. SQLite cannot change a CHECK in place: rebuild the table. The foreign key from
+        # rescored_scores is checked at commit (defer_foreign_keys); re-inserting the rows into
+        # the table of the same name is what satisfies it again (a rename would not).
+        "admin-005-rescoring-policies",
+        """
+        PRAGMA defer_foreign_keys = ON;
+        CREATE TABLE rescorings_old AS SELECT * FROM rescorings;
+        DROP TABLE rescorings;
+        CREATE TABLE rescorings (
+            rescoring_id INTEGER PRIMARY KEY,
+            exam_id TEXT NOT NULL,
+            bank_id TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('drop', 'accept', 'credit')),
+            letter TEXT CHECK (letter IN ('A', 'B', 'C', 'D')),
+            reason TEXT NOT NULL,
+            applied_by TEXT NOT NULL,
+            applied_at TEXT NOT NULL,
+            package_fingerprint TEXT NOT NULL,
+            sittings INTEGER NOT NULL,
+            decisions_changed INTEGER NOT NULL,
+            sem REAL,
+            protect_passes INTEGER NOT NULL DEFAULT 0,
+            protected INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO rescorings (rescoring_id, exam_id, bank_id, item_id, action, letter, reason, applied_by,
+            applied_at, package_fingerprint, sittings, decisions_changed, sem)
+            SELECT rescoring_id, exam_id, bank_id, item_id, action, letter, reason, applied_by, applied_at,
+                   package_fingerprint, sittings, decisions_changed, sem FROM rescorings_old;
+        DROP TABLE rescorings_old
+        """,
+    ),
+    (
+        "admin-006-roster-group",
+        "ALTER TABLE candidates ADD COLUMN group_label TEXT",
+    ),
 ]
 
 # The admin database holds every table a terminal or a panel machine has, so the same SQL works on all.
-MIGRATIONS: list[Migration] = [*sittings.MIGRATIONS, *scoresheets.MIGRATIONS, *ADMIN_MIGRATIONS]
+MIGRATIONS: list[Migration] = [
+    *sittings.MIGRATIONS,
+    *scoresheets.MIGRATIONS,
+    *ADMIN_MIGRATIONS,
+    *standard_store.MIGRATIONS,
+]
 
 
 def open_admin(path: str) -> sqlite3.Connection:
@@ -185,7 +229,7 @@ def replace_roster(conn: sqlite3.Connection, entries: Sequence[RosterEntry]) -> 
         conn.execute("DELETE FROM candidates")
         conn.executemany(
             "INSERT INTO candidates (candidate_id, name, degree, years_senior_management, route, accommodations, "
-            "eligibility, eligibility_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "eligibility, eligibility_reason, group_label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     e.candidate_id,
@@ -196,6 +240,7 @@ def replace_roster(conn: sqlite3.Connection, entries: Sequence[RosterEntry]) -> 
                     e.accommodations,
                     e.eligibility.status,
                     e.eligibility.reason,
+                    e.group or None,
                 )
                 for e in entries
             ],
@@ -456,15 +501,38 @@ JOIN (
     FROM (SELECT sitting_id, position, bank_id, item_id, answer FROM responses ORDER BY sitting_id, position)
     GROUP BY sitting_id
 ) g ON g.sitting_id = s.sitting_id
-WHERE s.status = 'submitted' AND s.exam_id = ?
+WHERE {where} AND s.exam_id = ?
 ORDER BY s.sitting_id
 """
+SUBMITTED = "s.status = 'submitted'"
+# What item statistics use by default: sittings the candidate finished (submitted by them or
+# at the end of time). A sitting the proctor ended, or one never submitted, says less about the
+# items than about the incident.
+PROCTOR_ENDED = "ended by the proctor%"
+FINISHED = SUBMITTED + " AND COALESCE(s.submit_reason, '') NOT LIKE 'ended by the proctor%'"
+EVERY = "1"
 
 
-def submitted_answers(conn: sqlite3.Connection, exam_id: str) -> Iterator[SittingAnswers]:
-    """Every submitted sitting of one exam with its items ('bank/item') and authored answers in form order."""
+def excluded_sittings(conn: sqlite3.Connection, exam_id: str) -> tuple[int, int]:
+    """(ended by the proctor, never submitted) sittings of this exam: what item statistics leave out."""
+    row = conn.execute(
+        "SELECT COALESCE(SUM(status = 'submitted' AND COALESCE(submit_reason, '') LIKE ?), 0), "
+        "COALESCE(SUM(status != 'submitted'), 0) FROM sittings WHERE exam_id = ?",
+        (PROCTOR_ENDED, exam_id),
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def submitted_answers(conn: sqlite3.Connection, exam_id: str, where: str = SUBMITTED) -> Iterator[SittingAnswers]:
+    """Every submitted sitting of one exam with its items ('bank/item') and authored answers in form order.
+
+    ``where`` chooses the sittings: SUBMITTED (rescoring: every scored sitting), FINISHED (item
+    statistics by default) or EVERY (item statistics with --include-all).
+    """
+    if where not in (SUBMITTED, FINISHED, EVERY):
+        raise ValueError("unknown sitting selection")
     expected: dict[int, str] = {}
-    cursor = conn.execute(_ANSWERS_SQL, (exam_id,))
+    cursor = conn.execute(_ANSWERS_SQL.format(where=where), (exam_id,))
     while rows := cursor.fetchmany(2000):
         for sitting_id, candidate_id, item_count, cut_score, items, answers, positions in rows:
             count = len(answers)
@@ -482,6 +550,14 @@ def count_submitted(conn: sqlite3.Connection, exam_id: str) -> int:
     """How many submitted sittings the exam has (for a progress bar)."""
     sql = "SELECT COUNT(*) FROM sittings WHERE status = 'submitted' AND exam_id = ?"
     return int(conn.execute(sql, (exam_id,)).fetchone()[0])
+
+
+def candidate_groups(conn: sqlite3.Connection) -> dict[str, str]:
+    """candidate_id -> roster group, for candidates that have one (the DIF analysis)."""
+    if "group_label" not in _columns(conn, "candidates"):
+        return {}
+    rows = conn.execute("SELECT candidate_id, group_label FROM candidates WHERE group_label != ''")
+    return {r[0]: r[1] for r in rows}
 
 
 def current_scores(conn: sqlite3.Connection, exam_id: str) -> dict[str, tuple[int, int, bool]]:
@@ -525,7 +601,8 @@ def record_rescoring(
     with transaction(conn):
         cursor = conn.execute(
             "INSERT INTO rescorings (exam_id, bank_id, item_id, action, letter, reason, applied_by, applied_at, "
-            "package_fingerprint, sittings, decisions_changed, sem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "package_fingerprint, sittings, decisions_changed, sem, protect_passes, protected) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 exam_id,
                 change.bank_id,
@@ -539,6 +616,8 @@ def record_rescoring(
                 len(result.sittings),
                 len(result.changed),
                 result.sem,
+                int(result.protect_passes),
+                len(result.protected),
             ),
         )
         rescoring_id = int(cursor.lastrowid or 0)

@@ -169,7 +169,11 @@ class LiveSitting:
 
     def submit(self, reason: str) -> Score:
         answers = {r.position: r.answer for r in self.responses}
-        result = score(_form_of(self), self.package.banks, answers, self.definition.cut_score)
+        form = _form_of(self)
+        # The form's own cut under an adopted standard (sum of its items' ratings), else cut_score.
+        result = score(
+            form, self.package.banks, answers, self.definition.cut_for(f"{i.bank}/{i.item_id}" for i in form.items)
+        )
         self.recorder.submit(result, reason)
         self.result = result
         self.refresh_record()

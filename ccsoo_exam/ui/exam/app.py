@@ -168,7 +168,7 @@ class ExamApp(LockedDownApp):
                 candidate_id=check_in.candidate_id,
                 candidate_name=check_in.name,
                 form=form,
-                cut_score=definition.cut_score,
+                cut_score=definition.cut_for(f"{i.bank}/{i.item_id}" for i in form.items),
                 base_seconds=definition.duration_minutes * 60.0,
                 multiplier=check_in.multiplier,
                 proctor_pin=self.pin_hash,  # type: ignore[arg-type]

@@ -24,6 +24,8 @@ def receipt_text(live: LiveSitting) -> str:
     if live.definition.show_score and record.raw_score is not None:
         verdict = "PASS" if record.passed else "NOT PASSED"
         lines.append(f"Score            {record.raw_score} of {live.count} ({record.percent:.1f}%)  {verdict}")
+        cut = live.definition.cut_for(f"{r.item.bank}/{r.item.item_id}" for r in live.responses)
+        lines.append(f"Pass mark        {cut} of {live.count}")
         if record.module_scores:
             lines.append("By module        " + "  ".join(f"M{m} {c}/{n}" for m, (c, n) in record.module_scores.items()))
         lines.append("(Provisional: the certifying body confirms results after review.)")

@@ -1,0 +1,1 @@
+"""The judges' rating screens for modified-Angoff standard setting (``ccsoo-exam standard rate``)."""
