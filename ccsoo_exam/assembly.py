@@ -96,6 +96,7 @@ class FormModel:
         self, definition: ExamDefinition, banks: Mapping[str, Bank], calibration: Calibration | None = None
     ) -> None:
         self.definition = definition
+        self.calibration = calibration
         rules = definition.assembly
         problems: list[Problem] = []
         slots: list[Slot] = []
