@@ -167,17 +167,7 @@ class FormModel:
                         "drawn; raise 'assembly: exposure_cap' or add items to the bank",
                     )
                 )
-            for quota in quotas:
-                if Fraction(quota.low, quota.available) > cap:
-                    problems.append(
-                        Problem(
-                            where,
-                            None,
-                            f"module {module} (bank {bank}): topic '{quota.topic}' needs {quota.low} of its "
-                            f"{quota.available} items on every form, above the exposure cap {float(cap):.2f}; "
-                            "add items to the topic or raise the cap",
-                        )
-                    )
+            # A topic quota never forces more: floor(share) / available <= draw / size for every topic.
         return ModuleSpec(bank, module, draw, size, tuple(quotas), bounds, target, rules.difficulty_tolerance)
 
     def _enemy_pairs(self, banks: Mapping[str, Bank]) -> tuple[tuple[int, int], ...]:

@@ -130,6 +130,19 @@ def _optional_float(check: Checker, node: object, where: str) -> float | None:
 # --- what a calibration gives each form -----------------------------------------------------
 
 
+def form_difficulties(
+    banks: Mapping[str, object], items: Iterable[tuple[str, str]], calibration: Calibration, labels: Mapping[str, Fraction]
+) -> list[float]:
+    """Difficulties of a form's (bank, item) pairs: calibrated, else the author label's logits."""
+    values = []
+    for bank_id, item_id in items:
+        value = calibration.difficulty(bank_id, item_id)
+        if value is None:
+            value = labels[banks[bank_id].item(item_id).difficulty]  # type: ignore[attr-defined]
+        values.append(float(value))
+    return values
+
+
 def probability(theta: float, difficulty: float) -> float:
     return 1.0 / (1.0 + math.exp(difficulty - theta))
 

@@ -107,6 +107,23 @@ def form_model(
     return FormModel(definition, banks, calibration)
 
 
+def sitting_form(definition: ExamDefinition, banks: Mapping[str, Bank], seed: int) -> tuple[Form, int]:
+    """A new sitting's form and its raw cut: the form's own once the items are calibrated.
+
+    With a calibration, the cut is the least raw score reaching the expected score at the
+    ability cut on this form's test characteristic curve; before, the definition's cut_score.
+    """
+    from ccsoo_exam.calibration import form_difficulties, load_calibration, raw_cut
+
+    calibration = load_calibration(definition.calibration_path) if definition.calibration_path else None
+    form = assemble_form(definition, banks, seed, calibration)
+    if calibration is None:
+        return form, definition.cut_score
+    labels = dict(definition.assembly.labels)
+    difficulties = form_difficulties(banks, [(i.bank, i.item_id) for i in form.items], calibration, labels)
+    return form, raw_cut(difficulties, float(calibration.ability_cut))
+
+
 def rebuild_form(
     definition: ExamDefinition,
     banks: Mapping[str, Bank],

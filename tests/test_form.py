@@ -17,6 +17,13 @@ from tests.conftest import ROOT, bank_yaml
 EXAM = str(ROOT / "question_banks" / "exam.yaml")
 
 
+def sample_exam():
+    """The sample definition with its exposure cap lifted: these 24-item test banks put 16/24 of
+    each bank on every form, above the sample's cap; every other assembly rule applies."""
+    exam = load_exam(EXAM)
+    return replace(exam, assembly=replace(exam.assembly, exposure_cap=None))
+
+
 @pytest.fixture
 def banks(write):
     return {f"ccsoo-m{m}": load_bank(write(f"m{m}.yaml", bank_yaml(f"ccsoo-m{m}", m, 24))) for m in range(1, 6)}
@@ -30,7 +37,7 @@ def test_sample_exam_definition() -> None:
 
 
 def test_same_seed_same_form_and_blueprint_respected(banks) -> None:
-    exam = load_exam(EXAM)
+    exam = sample_exam()
     form = assemble_form(exam, banks, 1234)
     assert form == assemble_form(exam, banks, 1234)
     assert len(form.items) == 80 and len({i.item_id for i in form.items}) == 80
@@ -42,7 +49,7 @@ def test_same_seed_same_form_and_blueprint_respected(banks) -> None:
 
 
 def test_different_seeds_differ(banks) -> None:
-    exam = load_exam(EXAM)
+    exam = sample_exam()
     a, b = assemble_form(exam, banks, 1), assemble_form(exam, banks, 2)
     assert [i.item_id for i in a.items] != [i.item_id for i in b.items]
     assert a.digest != b.digest
@@ -50,7 +57,7 @@ def test_different_seeds_differ(banks) -> None:
 
 def test_known_form_is_stable_across_versions(banks) -> None:
     # Pinned: a recorded seed must rebuild the same form forever (audits, key challenges).
-    form = assemble_form(load_exam(EXAM), banks, 42)
+    form = assemble_form(sample_exam(), banks, 42)
     assert form.digest == PINNED_DIGEST
 
 
@@ -69,11 +76,11 @@ def test_option_mapping_round_trips(seed: int) -> None:
 def test_small_bank_fails_clearly(write, banks) -> None:
     banks["ccsoo-m3"] = load_bank(write("small.yaml", bank_yaml("ccsoo-m3", 3, 10)))
     with pytest.raises(CcsooError, match="bank 'ccsoo-m3' has 10 items but the blueprint draws 16"):
-        assemble_form(load_exam(EXAM), banks, 7)
+        assemble_form(sample_exam(), banks, 7)
 
 
 def test_no_shuffle_keeps_authored_order(banks) -> None:
-    exam = replace(load_exam(EXAM), shuffle_options=False)
+    exam = replace(sample_exam(), shuffle_options=False)
     assert all(i.option_order == ("A", "B", "C", "D") for i in assemble_form(exam, banks, 5).items)
 
 

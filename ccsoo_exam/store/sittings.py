@@ -85,7 +85,9 @@ MIGRATIONS: list[Migration] = [
         );
         CREATE INDEX sittings_status ON sittings (status, updated_at)
         """,
-    )
+    ),
+    # The scaled score (100-900, pass 500) of a calibrated package; NULL before calibration.
+    ("sittings-002-scaled-score", "ALTER TABLE sittings ADD COLUMN scaled_score INTEGER"),
 ]
 
 WallClock = Callable[[], datetime]
@@ -133,6 +135,8 @@ class SittingRecord:
     percent: float | None
     passed: bool | None
     module_scores: dict[int, tuple[int, int]] | None
+    cut_score: int = 0  # this sitting's raw cut (the form's, once the items are calibrated)
+    scaled_score: int | None = None
 
 
 def create_sitting(
@@ -234,6 +238,8 @@ def load_sitting(conn: sqlite3.Connection, sitting_id: str) -> SittingRecord:
         percent=row["percent"],
         passed=None if row["passed"] is None else bool(row["passed"]),
         module_scores={int(k): (v[0], v[1]) for k, v in modules.items()} if modules else None,
+        cut_score=int(row["cut_score"]),
+        scaled_score=row["scaled_score"] if "scaled_score" in row.keys() else None,
     )
 
 
@@ -430,25 +436,29 @@ class SittingRecorder:
     def submit(self, result: Score, reason: str) -> Event:
         modules = json.dumps({str(m): list(v) for m, v in result.by_module.items()})
         now = iso(self.wall_clock())
+        payload: dict[str, Any] = {
+            "reason": reason,
+            "raw": result.raw,
+            "percent": result.percent,
+            "passed": result.passed,
+            "modules": modules,
+        }
+        if result.scaled is not None:
+            payload["scaled"] = result.scaled
         event = self._commit(
             "submit",
-            {
-                "reason": reason,
-                "raw": result.raw,
-                "percent": result.percent,
-                "passed": result.passed,
-                "modules": modules,
-            },
+            payload,
             [
                 self._sitting(
                     "status = 'submitted', submitted_at = ?, submit_reason = ?, "
-                    "raw_score = ?, percent = ?, passed = ?, module_scores = ?",
+                    "raw_score = ?, percent = ?, passed = ?, module_scores = ?, scaled_score = ?",
                     now,
                     reason,
                     result.raw,
                     result.percent,
                     int(result.passed),
                     modules,
+                    result.scaled,
                 )
             ],
         )

@@ -21,7 +21,7 @@ from textual.events import Resize
 
 from ccsoo_exam.errors import CcsooError, StoreError
 from ccsoo_exam.exam import ExamDefinition
-from ccsoo_exam.form import assemble_form, new_seed
+from ccsoo_exam.form import new_seed, sitting_form
 from ccsoo_exam.ledger import Clock, format_clock
 from ccsoo_exam.pin import check_pin, hash_pin
 from ccsoo_exam.store.checkin_roster import RosterEntry
@@ -134,7 +134,11 @@ class ExamApp(LockedDownApp):
         if check_in is None or self.package is None or self.pin_hash is None:
             return
         definition = self.definition
-        form = assemble_form(definition, self.package.banks, new_seed())
+        try:
+            form, cut = sitting_form(definition, self.package.banks, new_seed())
+        except CcsooError as error:
+            self._block("The exam package cannot build a form", str(error.problems[0].message))
+            return
         sitting_id = self._save(
             lambda: create_sitting(
                 self.conn,
@@ -144,7 +148,7 @@ class ExamApp(LockedDownApp):
                 candidate_id=check_in.candidate_id,
                 candidate_name=check_in.name,
                 form=form,
-                cut_score=definition.cut_score,
+                cut_score=cut,
                 base_seconds=definition.duration_minutes * 60.0,
                 multiplier=check_in.multiplier,
                 proctor_pin=self.pin_hash,  # type: ignore[arg-type]

@@ -23,7 +23,8 @@ def receipt_text(live: LiveSitting) -> str:
     ]
     if live.definition.show_score and record.raw_score is not None:
         verdict = "PASS" if record.passed else "NOT PASSED"
-        lines.append(f"Score            {record.raw_score} of {live.count} ({record.percent:.1f}%)  {verdict}")
+        scaled = f"  scaled {record.scaled_score}" if record.scaled_score is not None else ""
+        lines.append(f"Score            {record.raw_score} of {live.count} ({record.percent:.1f}%){scaled}  {verdict}")
         if record.module_scores:
             lines.append("By module        " + "  ".join(f"M{m} {c}/{n}" for m, (c, n) in record.module_scores.items()))
         lines.append("(Provisional: the certifying body confirms results after review.)")
