@@ -120,9 +120,7 @@ class FormModel:
             for item in bank.items:
                 value = calibration.difficulty(bank.id, item.id) if calibration else None
                 logits = value if value is not None else rules.label_value(item.difficulty)
-                slots.append(
-                    Slot(bank.id, bank.module, item.id, item.topic, round(logits * MILLI), value is not None)
-                )
+                slots.append(Slot(bank.id, bank.module, item.id, item.topic, round(logits * MILLI), value is not None))
             mine = slots[start:]
             specs.append(self._module_spec(entry.bank, entry.module, entry.items, mine, problems))
         if problems:
@@ -134,7 +132,9 @@ class FormModel:
 
     # -- structure ------------------------------------------------------------------------
 
-    def _module_spec(self, bank: str, module: int, draw: int, mine: Sequence[Slot], problems: list[Problem]) -> ModuleSpec:
+    def _module_spec(
+        self, bank: str, module: int, draw: int, mine: Sequence[Slot], problems: list[Problem]
+    ) -> ModuleSpec:
         rules = self.definition.assembly
         size = len(mine)
         quotas: list[TopicQuota] = []
@@ -371,11 +371,7 @@ class FormModel:
         rules = self.definition.assembly
         for spec, span in zip(self.modules, self.module_ranges, strict=True):
             rows = [i for i, name in enumerate(self.row_names) if name.startswith(spec.label + ":")]
-            inside = [
-                i
-                for i, (a, b) in enumerate(self.enemies)
-                if a in span and b in span
-            ]
+            inside = [i for i, (a, b) in enumerate(self.enemies) if a in span and b in span]
             stages = [
                 ("items drawn", "items drawn"),
                 ("topic quota", "topic quotas"),

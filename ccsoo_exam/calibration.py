@@ -83,7 +83,7 @@ def load_calibration(path: str | Path) -> Calibration:
     items: dict[str, CalibratedItem] = {}
     node = top.get("items")
     section = check.mapping(node, "'items'") if node is not None else None
-    for name_, item_node in (section.entries.items() if section else []):
+    for name_, item_node in section.entries.items() if section else []:
         entry = check.mapping(item_node, f"item {name_}")
         if entry is None:
             continue
@@ -131,7 +131,10 @@ def _optional_float(check: Checker, node: object, where: str) -> float | None:
 
 
 def form_difficulties(
-    banks: Mapping[str, object], items: Iterable[tuple[str, str]], calibration: Calibration, labels: Mapping[str, Fraction]
+    banks: Mapping[str, object],
+    items: Iterable[tuple[str, str]],
+    calibration: Calibration,
+    labels: Mapping[str, Fraction],
 ) -> list[float]:
     """Difficulties of a form's (bank, item) pairs: calibrated, else the author label's logits."""
     values = []
@@ -179,10 +182,8 @@ def scaled_score(difficulties: Sequence[float], raw: int, ability_cut: float) ->
     theta = ability_for_raw(difficulties, raw)
     value = round(SCALE_PASS + SCALE_PER_LOGIT * (theta - ability_cut))
     # Rounding must not move anyone across the pass line: the raw cut decides, the scale follows.
-    if raw >= raw_cut(difficulties, ability_cut):
-        value = max(value, SCALE_PASS)
-    else:
-        value = min(value, SCALE_PASS - 1)
+    passed = raw >= raw_cut(difficulties, ability_cut)
+    value = max(value, SCALE_PASS) if passed else min(value, SCALE_PASS - 1)
     return max(SCALE_LOW, min(SCALE_HIGH, value))
 
 

@@ -221,12 +221,17 @@ def _parse_assembly(check: Checker, node: object) -> AssemblyRules:
         if target_node is not None and getattr(target_node, "value", None) == "bank":
             bank_mean = True
         elif target_node is not None:
-            target = _exact(check, target_node, "'assembly: difficulty: target' (logits, or 'bank')", -Fraction(6), Fraction(6))
-        if difficulty.get("tolerance") is not None:
-            tolerance = (
-                _exact(check, difficulty.get("tolerance"), "'assembly: difficulty: tolerance' (logits)", Fraction(0), Fraction(6))
-                or Fraction(0)
+            target = _exact(
+                check, target_node, "'assembly: difficulty: target' (logits, or 'bank')", -Fraction(6), Fraction(6)
             )
+        if difficulty.get("tolerance") is not None:
+            tolerance = _exact(
+                check,
+                difficulty.get("tolerance"),
+                "'assembly: difficulty: tolerance' (logits)",
+                Fraction(0),
+                Fraction(6),
+            ) or Fraction(0)
         labels_node = difficulty.get("labels")
         if labels_node is not None and (mapping := check.mapping(labels_node, "'assembly: difficulty: labels'")):
             check.fields(mapping, "'assembly: difficulty: labels'", ("easy", "medium", "hard"))
@@ -238,7 +243,9 @@ def _parse_assembly(check: Checker, node: object) -> AssemblyRules:
                 labels = tuple(zip(("easy", "medium", "hard"), values, strict=True))  # type: ignore[assignment]
     cap = None
     if section.get("exposure_cap") is not None:
-        cap = _exact(check, section.get("exposure_cap"), "'assembly: exposure_cap' (share of forms)", Fraction(0), Fraction(1))
+        cap = _exact(
+            check, section.get("exposure_cap"), "'assembly: exposure_cap' (share of forms)", Fraction(0), Fraction(1)
+        )
         if cap == 0:
             check.error(section.keys.get("exposure_cap"), "'assembly: exposure_cap' must be above 0")
     calibration = ""

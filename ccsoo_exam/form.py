@@ -11,7 +11,6 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from ccsoo_exam.bank import LETTERS, Bank

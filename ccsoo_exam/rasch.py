@@ -111,7 +111,8 @@ def rasch_responses(
     b[keep_i] -= b[keep_i].mean()
     theta[keep_p] = np.log(r_p[keep_p] / (n_p[keep_p] - r_p[keep_p]))
     iterations = 0
-    for iterations in range(1, MAX_ITERATIONS + 1):
+    while iterations < MAX_ITERATIONS:
+        iterations += 1
         p = _expit(theta[lp] - b[li])
         info = p * (1 - p)
         grad_t = r_p - np.bincount(lp, weights=p, minlength=n_persons)

@@ -62,7 +62,7 @@ __all__ = [
     "item_statistics",
     "kr20",
     "krippendorff_alpha",
-    "rasch",
+    "rasch",  # noqa: F822 (provided lazily by __getattr__ below)
     "test_summary",
 ]
 
@@ -74,6 +74,7 @@ def __getattr__(name: str) -> object:
 
         return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 ICC_FORMS: tuple[str, ...] = ("1,1", "A,1", "C,1", "1,k", "A,k", "C,k")
 ALPHA_LEVELS: tuple[str, ...] = ("nominal", "ordinal", "interval", "ratio")

@@ -69,7 +69,9 @@ def definition(draw: int = 12, *, tolerance: str = "0.05", cap: str | None = "0.
     )
 
 
-BANKS = {f"ccsoo-m{m}": varied_bank(m, 30, {k: v for k, v in ENEMIES.items() if k.startswith(f"T{m}")}) for m in (1, 2, 3)}
+BANKS = {
+    f"ccsoo-m{m}": varied_bank(m, 30, {k: v for k, v in ENEMIES.items() if k.startswith(f"T{m}")}) for m in (1, 2, 3)
+}
 MODEL = FormModel(definition(), BANKS)
 
 
@@ -135,7 +137,7 @@ def test_same_seed_same_form_and_digest_and_rebuild_checks_it() -> None:
     again = assemble_form(exam, BANKS, 2026)
     assert form == again and form.digest == again.digest
     assert rebuild_form(exam, BANKS, 2026, form.digest) == form
-    with pytest.raises(CcsooError, match="rebuilds form .* not the recorded 0000"):
+    with pytest.raises(CcsooError, match=r"rebuilds form .* not the recorded 0000"):
         rebuild_form(exam, BANKS, 2026, "0000" + form.digest[4:])
     assert assemble_form(exam, BANKS, 2027).digest != form.digest
 
@@ -197,7 +199,7 @@ def test_a_tie_is_broken_by_the_seed_ranking(monkeypatch) -> None:
 def test_exposure_stays_under_the_cap_over_many_forms() -> None:
     report = simulate(MODEL, 300)
     assert report.violations == ()
-    name, share = report.max_exposure
+    _, share = report.max_exposure
     assert share <= 0.6
     # Exposure is a share of forms: per module the shares add up to the items drawn.
     assert sum(report.exposure.values()) == pytest.approx(36)

@@ -54,7 +54,7 @@ def test_raw_cut_follows_the_form_and_the_scale_agrees_with_it() -> None:
         cut = raw_cut(form, 0.3)
         assert cut - 1 < tcc(form, 0.3) <= cut
         scaled = [scaled_score(form, raw, 0.3) for raw in range(len(form) + 1)]
-        assert scaled == sorted(scaled) and 100 <= scaled[0] and scaled[-1] <= 900
+        assert scaled == sorted(scaled) and scaled[0] >= 100 and scaled[-1] <= 900
         assert all((s >= SCALE_PASS) == (raw >= cut) for raw, s in enumerate(scaled))
     assert ability_for_raw([0.0] * 10, 5) == pytest.approx(0.0, abs=1e-8)
     assert math.isfinite(ability_for_raw([0.0] * 10, 10))

@@ -449,7 +449,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         )
     finally:
         conn.close()
-    target = Path(args.output) if args.output else definition.calibration_path or definition.directory / "calibration.yaml"
+    target = (
+        Path(args.output) if args.output else definition.calibration_path or definition.directory / "calibration.yaml"
+    )
     report_path = Path(args.report) if args.report else Path(args.db).with_suffix(".calibration.json")
     target.write_text(calibration_yaml(run, at), encoding="utf-8")
     report_path.write_text(json.dumps(run.report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -461,7 +463,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"({r['ability_cut_basis']}), mean ability {r['mean_ability']:+.3f}"
     )
     cuts = sorted({f["raw_cut"] for f in r["forms"]})
-    print(f"{report_path}: abilities of {len(r['persons'])} candidates, {len(r['forms'])} forms (raw cuts {cuts[0]}-{cuts[-1]})")
+    print(
+        f"{report_path}: abilities of {len(r['persons'])} candidates, "
+        f"{len(r['forms'])} forms (raw cuts {cuts[0]}-{cuts[-1]})"
+    )
     if fits:
         print(f"{len(fits)} items with infit outside 0.7-1.3: " + ", ".join(i["item"] for i in fits[:10]))
     if definition.calibration_path is None or definition.calibration_path.resolve() != target.resolve():

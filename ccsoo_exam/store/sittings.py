@@ -239,7 +239,7 @@ def load_sitting(conn: sqlite3.Connection, sitting_id: str) -> SittingRecord:
         passed=None if row["passed"] is None else bool(row["passed"]),
         module_scores={int(k): (v[0], v[1]) for k, v in modules.items()} if modules else None,
         cut_score=int(row["cut_score"]),
-        scaled_score=row["scaled_score"] if "scaled_score" in row.keys() else None,
+        scaled_score=row["scaled_score"] if "scaled_score" in row.keys() else None,  # noqa: SIM118 (sqlite3.Row),
     )
 
 
