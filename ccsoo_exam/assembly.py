@@ -85,6 +85,17 @@ class ModuleSpec:
         return f"module {self.module} (bank {self.bank})"
 
 
+def _milp(c: np.ndarray, integrality: np.ndarray, bounds: Bounds, constraints: LinearConstraint | None) -> object:
+    """HiGHS through scipy, exact: no relative gap, so "optimal" means optimal."""
+    return milp(
+        c,
+        integrality=integrality,
+        bounds=bounds,
+        constraints=constraints,
+        options={"mip_rel_gap": 0.0, "time_limit": TIME_LIMIT},
+    )
+
+
 def _digest(seed: int, bank: str, item_id: str) -> bytes:
     return hashlib.sha256(f"{seed}:pick:{bank}:{item_id}".encode()).digest()
 
@@ -290,13 +301,7 @@ class FormModel:
             for index, value in fixed.items():
                 low[index] = high[index] = value
             bounds = Bounds(low, high)
-        result = milp(
-            -weights,
-            integrality=self._integrality,
-            bounds=bounds,
-            constraints=LinearConstraint(matrix, lower, upper),
-            options={"mip_rel_gap": 0.0, "time_limit": TIME_LIMIT},
-        )
+        result = _milp(-weights, self._integrality, bounds, LinearConstraint(matrix, lower, upper))
         if result.status == 1:
             raise CcsooError(
                 Problem(
@@ -404,13 +409,8 @@ class FormModel:
     def _feasible(self, rows: list[int], span: range) -> bool:
         columns = list(span)
         matrix = self.matrix[rows][:, columns] if rows else csr_array((0, len(columns)))
-        result = milp(
-            np.zeros(len(columns)),
-            integrality=np.ones(len(columns)),
-            bounds=Bounds(0, 1),
-            constraints=LinearConstraint(matrix, self.lower[rows], self.upper[rows]) if rows else None,
-            options={"time_limit": TIME_LIMIT},
-        )
+        constraints = LinearConstraint(matrix, self.lower[rows], self.upper[rows]) if rows else None
+        result = _milp(np.zeros(len(columns)), np.ones(len(columns)), Bounds(0, 1), constraints)
         return result.status == 0
 
     def _explain(self, spec: ModuleSpec, constraint: str) -> str:
