@@ -252,3 +252,47 @@ def test_enemies_across_modules_that_leave_no_form_are_named() -> None:
     exam = definition(1, topic_quotas=False, target_is_bank_mean=False, cap=None)
     with pytest.raises(CcsooError, match="enemy pairs across modules leave no form"):
         assemble_form(exam, banks, 3)
+
+
+def sample_copy(tmp_path, replace_text: tuple[str, str]) -> str:
+    from tests.conftest import ROOT
+
+    source = ROOT / "question_banks"
+    for bank in source.glob("module*.bank"):
+        (tmp_path / bank.name).write_bytes(bank.read_bytes())
+    text = (source / "exam.yaml").read_text()
+    assert replace_text[0] in text
+    (tmp_path / "exam.yaml").write_text(text.replace(*replace_text))
+    return str(tmp_path / "exam.yaml")
+
+
+def test_form_simulate_json_on_the_sample_package(tmp_path, capsys) -> None:
+    import json
+
+    from ccsoo_exam.cli import main
+    from tests.conftest import ROOT
+
+    exam = sample_copy(tmp_path, ("exposure_cap: 0.5", "exposure_cap: 0.95"))
+    key = str(ROOT / "question_banks" / "demo.key")
+    assert main(["form", "simulate", "--exam", exam, "-n", "30", "--format", "json", "--key-file", key]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["forms"] == 30 and data["violations"] == 0
+    assert data["expected_score"]["sd"] < 0.5
+    from ccsoo_exam.bank import load_bank
+
+    items = sum(len(load_bank(str(f)).items) for f in (ROOT / "question_banks" / "source").glob("module*.yaml"))
+    assert sum(h["items"] for h in data["exposure"]["histogram"]) == items  # every item of the five banks
+    assert all(t["forms_without"] == 0 for t in data["topics"] if t["quota"][0] > 0)
+    assert 0 < data["exposure"]["max"] <= 0.95
+
+
+def test_an_infeasible_sample_definition_is_one_line_without_traceback(tmp_path, capsys) -> None:
+    from ccsoo_exam.cli import main
+    from tests.conftest import ROOT
+
+    exam = sample_copy(tmp_path, ("target: bank", "target: 0.9"))
+    key = str(ROOT / "question_banks" / "demo.key")
+    assert main(["form", "simulate", "--exam", exam, "-n", "5", "--key-file", key]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "module 1 (bank ccsoo-m1): no form of 16 items meets the difficulty target (mean +0.900" in err
