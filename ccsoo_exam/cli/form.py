@@ -75,8 +75,11 @@ def _print(exam: str, report) -> None:  # type: ignore[no-untyped-def]
     ]
     if report.forms < 1000:
         # An exposure share over N forms has a sampling error of about sqrt(p(1-p)/N).
-        lines.append(f"  (over {report.forms} forms an exposure share is uncertain by about +-{(0.25 / report.forms) ** 0.5:.0%}; "
-                     "verify the cap over 1,000 forms or more)")  # fmt: skip
+        noise = (0.25 / report.forms) ** 0.5
+        lines.append(
+            f"  (over {report.forms} forms an exposure share is uncertain by about +-{noise:.0%}; "
+            "verify the cap over 1,000 forms or more)"
+        )
     for bin_ in exposure["histogram"]:
         lines.append(f"  {bin_['low']:4.0%}-{bin_['high']:<4.0%} {bin_['items']:4d} items")
     lines.append("topic coverage (items per form: quota, fewest-most, forms without the topic):")
