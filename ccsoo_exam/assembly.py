@@ -19,7 +19,7 @@ install on a terminal), HiGHS is a maintained, exact branch-and-bound MIP solver
 single-threaded and deterministically, and at 200-250 binaries a form solves in milliseconds.
 
 Reproducibility does not rest on the solver's tie-breaking. Every coefficient is an integer
-(difficulties in thousandths of a logit, weights derived from SHA-256 of seed and item), so a
+(difficulties in hundredths of a logit, weights derived from SHA-256 of seed and item), so a
 solution is feasible or not with no rounding question, and the weights are distinct; after the
 solve a second MIP proves no *other* feasible form reaches the same weight. Should one exist,
 the form is the lexicographically first optimum in the seed's SHA-256 ranking, found by fixing
@@ -44,7 +44,9 @@ from ccsoo_exam.calibration import Calibration
 from ccsoo_exam.errors import CcsooError, Problem
 from ccsoo_exam.exam import ExamDefinition
 
-MILLI = 1000  # difficulties enter the model in thousandths of a logit, as integers
+# Difficulties enter the model in hundredths of a logit, as integers: far finer than any
+# calibration's standard error (0.05-0.15 logits), and coarse enough to keep the search short.
+STEPS = 100
 WEIGHT_BITS = 12  # random part of each weight; the rank below it makes weights distinct
 TIME_LIMIT = 20.0  # seconds: a definition that takes longer is reported, not waited on forever
 
@@ -57,8 +59,9 @@ class Slot:
     module: int
     item_id: str
     topic: str
-    difficulty: int  # thousandths of a logit
+    difficulty: int  # hundredths of a logit, as the model holds it
     calibrated: bool
+    logits: float = 0.0  # the difficulty in use, unrounded
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ class ModuleSpec:
     draw: int
     size: int
     topics: tuple[TopicQuota, ...]  # empty when topic quotas are off
-    difficulty_bounds: tuple[int, int] | None  # on the sum of the drawn items' milli-logits
+    difficulty_bounds: tuple[int, int] | None  # on the sum of the drawn items' difficulty steps
     target: Fraction | None  # logits, per item
     tolerance: Fraction
 
@@ -131,7 +134,17 @@ class FormModel:
             for item in bank.items:
                 value = calibration.difficulty(bank.id, item.id) if calibration else None
                 logits = value if value is not None else rules.label_value(item.difficulty)
-                slots.append(Slot(bank.id, bank.module, item.id, item.topic, round(logits * MILLI), value is not None))
+                slots.append(
+                    Slot(
+                        bank.id,
+                        bank.module,
+                        item.id,
+                        item.topic,
+                        round(logits * STEPS),
+                        value is not None,
+                        float(logits),
+                    )
+                )
             mine = slots[start:]
             specs.append(self._module_spec(entry.bank, entry.module, entry.items, mine, problems))
         if problems:
@@ -159,11 +172,11 @@ class FormModel:
         bounds = None
         target = None
         if rules.has_difficulty:
-            target = Fraction(sum(s.difficulty for s in mine), size * MILLI) if rules.target_is_bank_mean else None
+            target = Fraction(sum(s.difficulty for s in mine), size * STEPS) if rules.target_is_bank_mean else None
             target = target if target is not None else rules.difficulty_target
             assert target is not None
-            centre = draw * target * MILLI
-            spread = draw * rules.difficulty_tolerance * MILLI
+            centre = draw * target * STEPS
+            spread = draw * rules.difficulty_tolerance * STEPS
             bounds = (math.ceil(centre - spread), math.floor(centre + spread))
         cap = rules.exposure_cap
         if cap is not None:
@@ -348,7 +361,7 @@ class FormModel:
                 total = sum(s.difficulty for s in mine)
                 low, high = spec.difficulty_bounds
                 if not low <= total <= high:
-                    found.append(f"{spec.label}: mean difficulty {total / MILLI / max(len(mine), 1):+.3f} off target")
+                    found.append(f"{spec.label}: mean difficulty {total / STEPS / max(len(mine), 1):+.3f} off target")
         for a, b in self.enemies:
             if a in picked and b in picked:
                 found.append(f"enemy items {self.slots[a].item_id} and {self.slots[b].item_id} on one form")
@@ -356,7 +369,7 @@ class FormModel:
 
     def expected_score(self, chosen: Sequence[int], theta: float) -> float:
         """Expected raw score of a candidate of ability ``theta`` (Rasch) on this selection."""
-        return math.fsum(1.0 / (1.0 + math.exp(self.slots[i].difficulty / MILLI - theta)) for i in chosen)
+        return math.fsum(1.0 / (1.0 + math.exp(self.slots[i].logits - theta)) for i in chosen)
 
     @property
     def basis(self) -> str:
