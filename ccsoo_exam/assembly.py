@@ -326,8 +326,11 @@ class FormModel:
         if result.x is None or result.status not in (0,):
             return None
         chosen = tuple(int(i) for i in np.flatnonzero(np.round(result.x) == 1))
-        if self.violations(chosen):  # a solver tolerance let through a point that is not a form
-            return None
+        if self.violations(chosen):
+            # A solver tolerance let through a point that is not a form: say so rather than guess.
+            raise CcsooError(
+                Problem(self.definition.path, None, "the MIP solver returned a point that is not a form; report this")
+            )
         return chosen
 
     def _first_optimum(self, order: list[int], weights: np.ndarray, best: int) -> tuple[int, ...]:

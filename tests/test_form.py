@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -92,3 +93,27 @@ def test_exam_definition_errors(write) -> None:
     joined = str(info.value)
     assert "draws 80 items but 'item_count' is 81" in joined
     assert "did you mean 'navigation'?" in joined
+
+
+def test_assembly_section_is_parsed_and_checked(write) -> None:
+    exam = load_exam(EXAM)
+    rules = exam.assembly
+    assert rules.topic_quotas and rules.target_is_bank_mean and rules.has_difficulty
+    assert rules.difficulty_tolerance == Fraction("0.05") and rules.exposure_cap == Fraction("0.5")
+    assert rules.label_value("hard") == 1 and exam.calibration_path is None
+    text = (ROOT / "question_banks" / "exam.yaml").read_text()
+    bad = (
+        text.replace("tolerance: 0.05", "tolerance: wide")
+        .replace("exposure_cap: 0.5", "exposure_cap: 1.5\n  calibraton: c.yaml")
+        .replace("topics: proportional", "topics: even")
+    )
+    with pytest.raises(CcsooError) as info:
+        load_exam(write("exam.yaml", bad))
+    joined = str(info.value)
+    assert "'assembly: difficulty: tolerance' (logits) must be a decimal number, not 'wide'" in joined
+    assert "'assembly: exposure_cap' (share of forms) must be between 0 and 1, not 1.5" in joined
+    assert "unknown field 'calibraton' in 'assembly'; did you mean 'calibration'?" in joined
+    assert "'assembly: topics' must be one of proportional, none, not 'even'" in joined
+    outside = text.replace("exposure_cap: 0.5", "exposure_cap: 0.5\n  calibration: ../c.yaml")
+    with pytest.raises(CcsooError, match=r"'assembly: calibration' must be a file name beside exam\.yaml"):
+        load_exam(write("exam2.yaml", outside))
