@@ -19,12 +19,13 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
 from ccsoo_exam.bank import Bank
-from ccsoo_exam.calibration import Calibration, ability_cut_for, ability_for_raw, raw_cut, scaled_score, tcc
+from ccsoo_exam.calibration import Calibration, ability_cut_for, raw_cut, scaled_score, tcc
 from ccsoo_exam.errors import CcsooError, Problem
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.item_analysis import KeyedItem, SittingAnswers, score_rows
@@ -62,21 +63,17 @@ def calibrate(
         raise CcsooError(Problem("results", None, "no submitted sittings for this exam; merge the terminals' files"))
     columns = scored.columns
     dropped = {c for c, name in enumerate(columns) if letters[name] == ""}
-    persons, items, values = [], [], []
-    for p, (cols, row) in enumerate(zip(scored.positions, scored.scores, strict=True)):
-        for column, right in zip(cols, row, strict=True):
-            if column not in dropped:
-                persons.append(p)
-                items.append(column)
-                values.append(right)
+    # Long format straight into numpy: 100,000 sittings x 80 never become Python lists of triples.
+    lengths = np.fromiter(map(len, scored.positions), dtype=np.int64, count=len(scored.positions))
+    total = int(lengths.sum())
+    items = np.fromiter(chain.from_iterable(scored.positions), dtype=np.int64, count=total)
+    values = np.fromiter(chain.from_iterable(scored.scores), dtype=np.int8, count=total)
+    persons = np.repeat(np.arange(len(scored.positions), dtype=np.int64), lengths)
+    if dropped:
+        keep = ~np.isin(items, np.array(sorted(dropped), dtype=np.int64))
+        persons, items, values = persons[keep], items[keep], values[keep]
     try:
-        result = rasch_responses(
-            np.array(persons, dtype=np.int64),
-            np.array(items, dtype=np.int64),
-            np.array(values, dtype=np.int8),
-            len(scored.sittings),
-            len(columns),
-        )
+        result = rasch_responses(persons, items, values, len(scored.sittings), len(columns))
     except ValueError as exc:
         raise CcsooError(Problem("results", None, f"cannot calibrate: {exc}")) from None
     calibrated = {
@@ -124,13 +121,14 @@ def calibrate(
         form = forms.get(form_id)
         if form is None:
             bs = [float(difficulty[n]) for n in names]
+            curve = (1 / (1 + np.exp(np.array(bs)[:, None] - np.array(TCC_POINTS)[None, :]))).sum(axis=0)
             form = {
                 "form": form_id,
                 "items": len(bs),
                 "sittings": 0,
                 "raw_cut": raw_cut(bs, cut),
                 "expected_at_cut": round(tcc(bs, cut), 3),
-                "tcc": [{"ability": t, "expected": round(tcc(bs, t), 3)} for t in TCC_POINTS],
+                "tcc": [{"ability": t, "expected": round(float(e), 3)} for t, e in zip(TCC_POINTS, curve, strict=True)],
                 "_difficulties": bs,
             }
             forms[form_id] = form
@@ -148,9 +146,6 @@ def calibrate(
                 "outfit": _number(result.person_outfit[p]),
                 "extreme": bool(result.extreme_persons[p]),
                 "scaled": scaled_score(form["_difficulties"], raw, cut) if form["_difficulties"] else None,
-                "ability_from_raw": _number(ability_for_raw(form["_difficulties"], raw))
-                if form["_difficulties"]
-                else None,
             }
         )
     for form in forms.values():

@@ -162,19 +162,30 @@ def raw_cut(difficulties: Sequence[float], ability_cut: float) -> int:
 
 
 def ability_for_raw(difficulties: Sequence[float], raw: float) -> float:
-    """The ability whose expected score on this form is ``raw`` (extremes adjusted by 0.3)."""
+    """The ability whose expected score on this form is ``raw`` (extremes adjusted by 0.3).
+
+    Newton's method inside a bracket that always holds the root (the TCC is increasing), so it
+    converges in a handful of steps and can never run away.
+    """
     count = len(difficulties)
     target = min(max(raw, EXTREME_ADJUSTMENT), count - EXTREME_ADJUSTMENT)
     low, high = min(difficulties) - 12.0, max(difficulties) + 12.0
-    for _ in range(200):  # bisection: the TCC is increasing, and this needs no derivative care
-        middle = (low + high) / 2
-        if tcc(difficulties, middle) < target:
-            low = middle
+    theta = math.log(target / (count - target)) + math.fsum(difficulties) / count
+    for _ in range(100):
+        if not low < theta < high:
+            theta = (low + high) / 2
+        probabilities = [probability(theta, b) for b in difficulties]
+        gap = math.fsum(probabilities) - target
+        if gap < 0:
+            low = theta
         else:
-            high = middle
-        if high - low < 1e-10:
+            high = theta
+        information = math.fsum(p * (1 - p) for p in probabilities)
+        step = gap / information if information > 0 else 0.0
+        theta -= step
+        if abs(step) < 1e-10 or high - low < 1e-10:
             break
-    return (low + high) / 2
+    return theta
 
 
 def scaled_score(difficulties: Sequence[float], raw: int, ability_cut: float) -> int:
