@@ -21,10 +21,11 @@ single-threaded and deterministically, and at 200-250 binaries a form solves in 
 Reproducibility does not rest on the solver's tie-breaking. Every coefficient is an integer
 (difficulties in hundredths of a logit, weights derived from SHA-256 of seed and item), so a
 solution is feasible or not with no rounding question, and the weights are distinct; after the
-solve a second MIP proves no *other* feasible form reaches the same weight. Should one exist,
-the form is the lexicographically first optimum in the seed's SHA-256 ranking, found by fixing
-items one at a time. Either way the form is a mathematical function of (seed, banks, definition),
-not of the solver, its version or the platform; the digest of a rebuilt form is re-checked.
+solve a second MIP, with that form excluded, finds the best *other* form, which must weigh less.
+Should two forms tie (two swaps of equal total weight: about one form in a thousand), the seed
+draws fresh weights until one round's optimum is unique. Either way the form is a mathematical
+function of (seed, banks, definition, calibration), not of the solver, its version or the
+platform; ``form.rebuild_form`` re-checks a rebuilt form against its recorded digest.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from ccsoo_exam.exam import ExamDefinition
 # calibration's standard error (0.05-0.15 logits), and coarse enough to keep the search short.
 STEPS = 100
 WEIGHT_BITS = 12  # random part of each weight; the rank below it makes weights distinct
+MAX_ROUNDS = 20  # fresh draws after ties; each round ties with probability about 1/1000
 TIME_LIMIT = 20.0  # seconds: a definition that takes longer is reported, not waited on forever
 
 
@@ -99,8 +101,8 @@ def _milp(c: np.ndarray, integrality: np.ndarray, bounds: Bounds, constraints: L
     )
 
 
-def _digest(seed: int, bank: str, item_id: str) -> bytes:
-    return hashlib.sha256(f"{seed}:pick:{bank}:{item_id}".encode()).digest()
+def _weight(weights: np.ndarray, chosen: Sequence[int]) -> int:
+    return int(sum(int(weights[i]) for i in chosen))
 
 
 class FormModel:
@@ -256,9 +258,14 @@ class FormModel:
 
     # -- one form ---------------------------------------------------------------------------
 
-    def ranking(self, seed: int) -> tuple[list[int], np.ndarray]:
-        """The seed's SHA-256 order of the items, and the distinct integer weights that follow it."""
-        digests = [_digest(seed, s.bank, s.item_id) for s in self.slots]
+    def ranking(self, seed: int, round_: int = 0) -> tuple[list[int], np.ndarray]:
+        """The seed's SHA-256 order of the items, and the distinct integer weights that follow it.
+
+        Round 0 is the form's draw; later rounds are fresh draws from the same seed, used only
+        when a round's optimum is not unique.
+        """
+        tag = "pick" if round_ == 0 else f"pick-{round_}"
+        digests = [hashlib.sha256(f"{seed}:{tag}:{s.bank}:{s.item_id}".encode()).digest() for s in self.slots]
         order = sorted(range(len(self.slots)), key=digests.__getitem__)
         k = len(self.slots)
         weights = np.zeros(k)
@@ -269,52 +276,49 @@ class FormModel:
         return order, weights
 
     def select(self, seed: int) -> tuple[int, ...]:
-        """The item indices of the seed's form: the unique optimum (or first optimum by rank)."""
-        order, weights = self.ranking(seed)
-        chosen = self._solve(weights)
-        if chosen is None:
-            self.diagnose()
-            raise CcsooError(Problem(self.definition.path, None, "no form meets the assembly constraints"))
-        while True:
-            best = int(sum(weights[i] for i in chosen))
-            rival = self._solve(weights, exclude=chosen, at_least=best)
-            if rival is None:
-                return chosen  # proven: no other form reaches this weight
-            if int(sum(weights[i] for i in rival)) > best:
-                chosen = rival  # the first solve stopped short of the optimum; start again from the better one
-                continue
-            return self._first_optimum(order, weights, best)
+        """The item indices of the seed's form: the unique optimum of the seed's weights.
+
+        Uniqueness is checked by solving again with the optimum excluded: the best other form
+        must weigh less. Weights are integers, so "less" is at least 1, far above the solver's
+        tolerances (a cut at the optimum's own weight would not be: HiGHS can call a problem
+        cut exactly at its optimum infeasible). In the rare tie (about one form in a thousand,
+        two swaps of equal total weight), the seed draws fresh weights (round 1, 2, ...) until a
+        round's optimum is unique, so the form is still a function of the seed alone.
+        """
+        for round_ in range(MAX_ROUNDS):
+            _, weights = self.ranking(seed, round_)
+            chosen = self._solve(weights)
+            if chosen is None:
+                self.diagnose()
+                raise CcsooError(Problem(self.definition.path, None, "no form meets the assembly constraints"))
+            while True:
+                best = _weight(weights, chosen)
+                rival = self._solve(weights, exclude=chosen)
+                if rival is None or _weight(weights, rival) < best:
+                    return chosen  # no other form reaches this weight
+                if _weight(weights, rival) == best:
+                    break  # a tie: draw again
+                chosen = rival  # the first solve stopped short of the optimum; go on from the better one
+        raise CcsooError(
+            Problem(self.definition.path, None, f"no unique form in {MAX_ROUNDS} draws for seed {seed}; report this")
+        )
 
     def _solve(
         self,
         weights: np.ndarray,
         *,
         exclude: Sequence[int] = (),
-        at_least: int | None = None,
-        fixed: Mapping[int, int] | None = None,
     ) -> tuple[int, ...] | None:
         matrix, lower, upper = self.matrix, self.lower, self.upper
-        if at_least is not None:
+        if exclude:
             from scipy.sparse import vstack
 
-            extra = [weights]
-            lows, highs = [at_least - 0.5], [np.inf]
-            if exclude:
-                row = np.zeros(len(self.slots))
-                row[list(exclude)] = 1
-                extra.append(row)
-                lows.append(-np.inf)
-                highs.append(len(exclude) - 1)
-            matrix = vstack([matrix, csr_array(np.array(extra))]).tocsr()
-            lower = np.concatenate([lower, lows])
-            upper = np.concatenate([upper, highs])
-        bounds = self._bounds
-        if fixed:
-            low, high = bounds.lb.copy(), bounds.ub.copy()
-            for index, value in fixed.items():
-                low[index] = high[index] = value
-            bounds = Bounds(low, high)
-        result = _milp(-weights, self._integrality, bounds, LinearConstraint(matrix, lower, upper))
+            row = np.zeros(len(self.slots))
+            row[list(exclude)] = 1
+            matrix = vstack([matrix, csr_array(row[None, :])]).tocsr()
+            lower = np.append(lower, -np.inf)
+            upper = np.append(upper, len(exclude) - 1)
+        result = _milp(-weights, self._integrality, self._bounds, LinearConstraint(matrix, lower, upper))
         if result.status == 1:
             raise CcsooError(
                 Problem(
@@ -323,7 +327,7 @@ class FormModel:
                     f"form assembly did not finish within {TIME_LIMIT:.0f} s; loosen the 'assembly:' constraints",
                 )
             )
-        if result.x is None or result.status not in (0,):
+        if result.x is None or result.status != 0:
             return None
         chosen = tuple(int(i) for i in np.flatnonzero(np.round(result.x) == 1))
         if self.violations(chosen):
@@ -331,17 +335,6 @@ class FormModel:
             raise CcsooError(
                 Problem(self.definition.path, None, "the MIP solver returned a point that is not a form; report this")
             )
-        return chosen
-
-    def _first_optimum(self, order: list[int], weights: np.ndarray, best: int) -> tuple[int, ...]:
-        """Among forms of weight ``best``, the first in the ranking's lexicographic order."""
-        fixed: dict[int, int] = {}
-        for index in order:
-            fixed[index] = 1
-            if self._solve(weights, at_least=best, fixed=fixed) is None:
-                fixed[index] = 0
-        chosen = tuple(sorted(i for i, v in fixed.items() if v))
-        assert not self.violations(chosen)
         return chosen
 
     # -- exact checks -------------------------------------------------------------------------
