@@ -155,9 +155,7 @@ def _parse_item(check: Checker, node: Node, number: int) -> Item | None:
     if len(check.problems) > before:
         return None
     assert item_id and stem and options and key and rationale and topic and difficulty and source
-    return Item(
-        item_id, stem, options, key, rationale, topic, difficulty, source, kind, calculation, item.line, enemies
-    )
+    return Item(item_id, stem, options, key, rationale, topic, difficulty, source, kind, calculation, item.line, enemies)
 
 
 def _parse_options(check: Checker, node: Node | None, where: str) -> MappingProxyType[str, str] | None:
