@@ -425,9 +425,10 @@ class FormModel:
     def _explain(self, spec: ModuleSpec, constraint: str) -> str:
         if constraint == "difficulty target":
             assert spec.target is not None
+            together = " together with the topic quotas" if spec.topics else ""
             return (
                 f"{spec.label}: no form of {spec.draw} items meets the difficulty target (mean "
-                f"{float(spec.target):+.3f} +- {float(spec.tolerance):.3f} logits) together with the topic quotas; "
+                f"{float(spec.target):+.3f} +- {float(spec.tolerance):.3f} logits){together}; "
                 "widen 'assembly: difficulty: tolerance', move the target, or rebalance the bank"
             )
         if constraint == "topic quotas":
