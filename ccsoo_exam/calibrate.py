@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ccsoo_exam.bank import Bank
-from ccsoo_exam.calibration import Calibration, ability_cut_for, raw_cut, scaled_score, tcc
+from ccsoo_exam.calibration import CalibratedItem, Calibration, ability_cut_for, raw_cut, scaled_score, tcc
 from ccsoo_exam.errors import CcsooError, Problem
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.item_analysis import KeyedItem, SittingAnswers, score_rows
@@ -94,8 +94,6 @@ def calibrate(
     else:
         cut_basis = "set by the administrator (--ability-cut)"
     abilities = result.abilities[~np.isnan(result.abilities)]
-    from ccsoo_exam.calibration import CalibratedItem
-
     calibration = Calibration(
         definition.exam,
         METHOD,
