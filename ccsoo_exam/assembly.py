@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -90,15 +91,23 @@ class ModuleSpec:
         return f"module {self.module} (bank {self.bank})"
 
 
+# HiGHS options beyond milp's named ones, which scipy passes to HiGHS verbatim (with a warning
+# we expect). Feasibility jump, a start-up heuristic, finds nothing here the root LP does not,
+# and skipping it saves about a quarter of each solve; it cannot change which form is optimal.
+_HIGHS_EXTRA = {"mip_heuristic_run_feasibility_jump": False}
+
+
 def _milp(c: np.ndarray, integrality: np.ndarray, bounds: Bounds, constraints: LinearConstraint | None) -> object:
     """HiGHS through scipy, exact: no relative gap, so "optimal" means optimal."""
-    return milp(
-        c,
-        integrality=integrality,
-        bounds=bounds,
-        constraints=constraints,
-        options={"mip_rel_gap": 0.0, "time_limit": TIME_LIMIT},
-    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Unrecognized options detected", category=RuntimeWarning)
+        return milp(
+            c,
+            integrality=integrality,
+            bounds=bounds,
+            constraints=constraints,
+            options={"mip_rel_gap": 0.0, "time_limit": TIME_LIMIT, **_HIGHS_EXTRA},
+        )
 
 
 def _weight(weights: np.ndarray, chosen: Sequence[int]) -> int:
