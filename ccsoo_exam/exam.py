@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 from ccsoo_exam.psychometrics.standard import AdoptedStandard, parse_standard
@@ -26,7 +27,12 @@ EXAM_FIELDS = (
     "shuffle_options",
     "show_score",
 )
-EXAM_OPTIONAL = ("cut_score_basis", "item_order", "instructions", "agreement", "standard")
+EXAM_OPTIONAL = ("cut_score_basis", "item_order", "instructions", "agreement", "standard", "assembly")
+ASSEMBLY_FIELDS = ("topics", "difficulty", "exposure_cap", "calibration")
+DIFFICULTY_FIELDS = ("target", "tolerance", "labels")
+TOPIC_RULES = ("proportional", "none")
+DEFAULT_LABELS = (("easy", Fraction(-1)), ("medium", Fraction(0)), ("hard", Fraction(1)))
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 NAVIGATION = ("free", "forward-only")
 ITEM_ORDER = ("by-module", "mixed")
 
@@ -39,6 +45,31 @@ class BlueprintEntry:
     module: int
     file: str
     items: int
+
+
+@dataclass(frozen=True)
+class AssemblyRules:
+    """The constraints every form meets beyond the blueprint (the ``assembly:`` section).
+
+    Numbers are exact fractions read from their decimal text, so the bounds a form is held to
+    do not depend on how a platform rounds a float.
+    """
+
+    topic_quotas: bool = False  # each topic in proportion to its bank, within one item
+    difficulty_target: Fraction | None = None  # None: no difficulty constraint
+    target_is_bank_mean: bool = False  # the target is each module's bank mean difficulty
+    difficulty_tolerance: Fraction = Fraction(0)
+    labels: tuple[tuple[str, Fraction], ...] = DEFAULT_LABELS  # author label -> logits, until calibrated
+    exposure_cap: Fraction | None = None  # no item on more than this share of forms
+    calibration: str = ""  # calibration file beside the exam definition (Rasch difficulties)
+    line: int | None = None
+
+    @property
+    def has_difficulty(self) -> bool:
+        return self.target_is_bank_mean or self.difficulty_target is not None
+
+    def label_value(self, label: str) -> Fraction:
+        return dict(self.labels)[label]
 
 
 @dataclass(frozen=True)
@@ -66,12 +97,19 @@ class ExamDefinition:
             return self.cut_score
         return self.standard.form_cut(items)
 
+    assembly: AssemblyRules = field(default_factory=AssemblyRules)
+
     @property
     def directory(self) -> Path:
         return Path(self.path).parent
 
     def bank_path(self, entry: BlueprintEntry) -> Path:
         return self.directory / entry.file
+
+    @property
+    def calibration_path(self) -> Path | None:
+        """The calibration file the ``assembly:`` section names, beside the exam definition."""
+        return self.directory / self.assembly.calibration if self.assembly.calibration else None
 
 
 def load_exam(path: str) -> ExamDefinition:
@@ -137,6 +175,7 @@ def load_exam(path: str) -> ExamDefinition:
 
     basis, instructions, agreement = (optional_text(f) for f in ("cut_score_basis", "instructions", "agreement"))
     standard = parse_standard(check, top.get("standard")) if top.get("standard") is not None else None
+    assembly = _parse_assembly(check, top.get("assembly")) if top.get("assembly") is not None else AssemblyRules()
     check.raise_if_any()
     assert exam_id and title and duration and count and cut is not None and navigation
     assert shuffle is not None and show is not None
@@ -157,4 +196,74 @@ def load_exam(path: str) -> ExamDefinition:
         agreement,
         path,
         standard,
+        assembly,
     )
+
+
+def _exact(check: Checker, node: object, where: str, low: Fraction, high: Fraction) -> Fraction | None:
+    raw = check.text(node, where)  # type: ignore[arg-type]
+    if raw is None:
+        return None
+    if not _DECIMAL.fullmatch(raw):
+        check.error(getattr(node, "line", None), f"{where} must be a decimal number, not '{raw}'")
+        return None
+    value = Fraction(raw)
+    if not low <= value <= high:
+        check.error(getattr(node, "line", None), f"{where} must be between {low} and {high}, not {raw}")
+        return None
+    return value
+
+
+def _parse_assembly(check: Checker, node: object) -> AssemblyRules:
+    section = check.mapping(node, "'assembly'")  # type: ignore[arg-type]
+    if section is None:
+        return AssemblyRules()
+    check.fields(section, "'assembly'", (), ASSEMBLY_FIELDS)
+    topics = True
+    if section.get("topics") is not None:
+        topics = check.choice(section.get("topics"), "'assembly: topics'", TOPIC_RULES) != "none"
+    target: Fraction | None = None
+    bank_mean = False
+    tolerance = Fraction(0)
+    labels = DEFAULT_LABELS
+    difficulty_node = section.get("difficulty")
+    if difficulty_node is not None and (difficulty := check.mapping(difficulty_node, "'assembly: difficulty'")):
+        check.fields(difficulty, "'assembly: difficulty'", ("target", "tolerance"), ("labels",))
+        target_node = difficulty.get("target")
+        if target_node is not None and getattr(target_node, "value", None) == "bank":
+            bank_mean = True
+        elif target_node is not None:
+            target = _exact(
+                check, target_node, "'assembly: difficulty: target' (logits, or 'bank')", -Fraction(6), Fraction(6)
+            )
+        if difficulty.get("tolerance") is not None:
+            tolerance = _exact(
+                check,
+                difficulty.get("tolerance"),
+                "'assembly: difficulty: tolerance' (logits)",
+                Fraction(0),
+                Fraction(6),
+            ) or Fraction(0)
+        labels_node = difficulty.get("labels")
+        if labels_node is not None and (mapping := check.mapping(labels_node, "'assembly: difficulty: labels'")):
+            check.fields(mapping, "'assembly: difficulty: labels'", ("easy", "medium", "hard"))
+            values = [
+                _exact(check, mapping.get(label), f"'assembly: difficulty: labels: {label}'", -Fraction(6), Fraction(6))
+                for label in ("easy", "medium", "hard")
+            ]
+            if all(v is not None for v in values):
+                labels = tuple(zip(("easy", "medium", "hard"), values, strict=True))  # type: ignore[assignment]
+    cap = None
+    if section.get("exposure_cap") is not None:
+        cap = _exact(
+            check, section.get("exposure_cap"), "'assembly: exposure_cap' (share of forms)", Fraction(0), Fraction(1)
+        )
+        if cap == 0:
+            check.error(section.keys.get("exposure_cap"), "'assembly: exposure_cap' must be above 0")
+    calibration = ""
+    if section.get("calibration") is not None:
+        calibration = check.text(section.get("calibration"), "'assembly: calibration'", max_len=200) or ""
+        if calibration and (Path(calibration).is_absolute() or ".." in Path(calibration).parts):
+            check.error(section.keys.get("calibration"), "'assembly: calibration' must be a file name beside exam.yaml")
+            calibration = ""
+    return AssemblyRules(topics, target, bank_mean, tolerance, labels, cap, calibration, section.line)

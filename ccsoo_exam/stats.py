@@ -15,8 +15,12 @@ Every function validates its input and raises ``ValueError`` with a message sayi
 wrong, including when a coefficient is undefined for the data (0/0), so callers never see a
 ``ZeroDivisionError`` or a silent infinity.
 
-The module must stay free of numpy, Textual and SQLite: it is imported by the domain layer,
-by the reports and by tests that run without a terminal or a database.
+* ``rasch`` -- Rasch (1PL) calibration (joint maximum likelihood with the (L-1)/L bias
+  correction), implemented with numpy in ``ccsoo_exam.rasch`` and re-exported here lazily.
+
+The module itself must stay free of numpy, Textual and SQLite: it is imported by the domain
+layer, by the reports and by tests that run without a terminal or a database; ``rasch`` loads
+numpy only when it is first used.
 
 References
 ----------
@@ -58,8 +62,19 @@ __all__ = [
     "item_statistics",
     "kr20",
     "krippendorff_alpha",
+    "rasch",  # noqa: F822 (provided lazily by __getattr__ below)
     "test_summary",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # ``stats.rasch`` without paying for numpy on every import of the classical statistics.
+    if name in ("rasch", "RaschResult"):
+        from ccsoo_exam import rasch as module
+
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 ICC_FORMS: tuple[str, ...] = ("1,1", "A,1", "C,1", "1,k", "A,k", "C,k")
 ALPHA_LEVELS: tuple[str, ...] = ("nominal", "ordinal", "interval", "ratio")

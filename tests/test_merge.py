@@ -139,3 +139,15 @@ def test_files_that_are_not_ccsoo_databases_get_one_clear_line(tmp_path: Path) -
         admin.merge_file(conn, str(other), AT)
     with pytest.raises(StoreError, match="file not found"):
         admin.merge_file(conn, str(tmp_path / "missing.db"), AT)
+
+
+def test_edited_scaled_score_is_caught(tmp_path: Path, package) -> None:
+    definition, banks = package
+    path = str(tmp_path / "t1.db")
+    terminal_db(path, definition, banks, {"C-1": correct_on(2)})
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE sittings SET scaled_score = 650")  # an uncalibrated sitting given a scaled score
+    raw.commit()
+    raw.close()
+    report = admin.merge_file(admin.open_admin(str(tmp_path / "admin.db")), path, AT)
+    assert report.added == () and "scaled score does not match" in str(report.broken[0])

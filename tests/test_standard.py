@@ -273,18 +273,26 @@ def test_adopt_refuses_a_bad_date_and_leaves_the_definition_alone(study, tmp_pat
     assert (folder / "exam.yaml").read_bytes() == before
 
 
-def test_the_exam_scores_and_shows_the_form_cut_under_a_standard(tmp_path: Path) -> None:
+async def test_the_exam_scores_and_shows_the_form_cut_under_a_standard(tmp_path: Path) -> None:
+    from ccsoo_exam.ui.exam.app import make_app
     from ccsoo_exam.ui.exam.receipt import receipt_text
-    from tests.test_sittings_store import new_live
+    from tests.exam_fixtures import FakeClock, FakeWallClock, open_db, sample_package
+    from tests.test_exam_ui import SIZE, start_sitting
 
-    live = new_live(tmp_path / "r.db")
-    names = [f"{r.item.bank}/{r.item.item_id}" for r in live.responses]
+    opened = sample_package()
+    names = [f"{b.id}/{i.id}" for b in opened.banks.values() for i in b.items]
     standard = AdoptedStandard("modified-angoff", "2026-12-01", "Ada", 40.0, "up", {n: 0.5 for n in names})
-    live.definition = dataclasses.replace(live.definition, standard=standard)
-    banks = live.package.banks
-    for r in live.responses[:45]:
-        live.answer(r.position, r.item.shown(banks[r.item.bank].item(r.item.item_id).key))
-    result = live.submit("submitted by the candidate")
+    definition = dataclasses.replace(opened.definition, standard=standard)
+    conn = open_db(tmp_path / "r.db")
+    app = make_app(definition, conn, clock=FakeClock(), wall_clock=FakeWallClock(), timers=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot, package=dataclasses.replace(opened, definition=definition))
+        live = app.live
+        assert live.record.cut_score == 40, "check-in records the form's own Angoff cut"
+        banks = live.package.banks
+        for r in live.responses[:45]:
+            live.answer(r.position, r.item.shown(banks[r.item.bank].item(r.item.item_id).key))
+        result = live.submit("submitted by the candidate")
     assert result.raw == 45 and result.passed  # 45 < cut_score 56, but >= the form's Angoff cut of 40
     assert "Pass mark        40 of 80" in receipt_text(live)
 

@@ -16,12 +16,13 @@ from ccsoo_exam import __version__
 from ccsoo_exam.errors import CcsooError
 
 # Imported lazily by name so that `ccsoo-exam bank ...` never pays for Textual.
-COMMAND_MODULES = ("bank", "rubric", "delivery", "panel", "results", "admin", "standard")
+COMMAND_MODULES = ("bank", "rubric", "form", "delivery", "panel", "results", "admin", "standard")
 # Which module defines each top-level command: a run imports only its own module, so the
 # exam's first screen does not wait for cryptography, statistics or the admin store.
 COMMAND_HOME = {
     "bank": "bank",
     "rubric": "rubric",
+    "form": "form",
     "sit": "delivery",
     "demo": "delivery",
     "panel": "panel",

@@ -148,6 +148,34 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser(
+        "calibrate",
+        help="Rasch calibration: item difficulties for form assembly, per-form raw cuts and scaled scores",
+        description=(
+            "Calibrate the items of the submitted sittings with the Rasch model (JML, (L-1)/L bias correction; "
+            "keys after applied rescorings, dropped items left out). Writes the calibration file (difficulties, "
+            "SEs, infit/outfit, the ability cut and mean ability; no candidate data) beside the exam definition, "
+            "for the package to carry to terminals, and a JSON report for the administrator with every "
+            "candidate's ability and each form's test characteristic curve and raw cut. The ability cut is carried "
+            "over from the definition's raw cut on the average form unless --ability-cut sets it. Format: "
+            "docs/formats.md."
+        ),
+    )
+    p.add_argument("--db", required=True, metavar="ADMIN_DB", help="admin database")
+    p.add_argument("--exam", default=DEFAULT_EXAM, metavar="PATH", help="exam definition (default: %(default)s)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="calibration file to write (default: the one the definition names, else calibration.yaml beside it)",
+    )
+    p.add_argument(
+        "--report", metavar="FILE.json", help="administrator's report (default: ADMIN_DB with .calibration.json)"
+    )
+    p.add_argument("--ability-cut", type=float, metavar="LOGITS", help="the cut on the ability scale")
+    add_key_options(p)
+    p.set_defaults(handler=cmd_calibrate)
+
+    p = sub.add_parser(
         "rescore",
         help="drop an item, accept another key or credit everyone after a challenge (dry run unless --apply)",
         description=(
@@ -658,6 +686,61 @@ def _print_analysis(
 
 def _fixed(value: float, digits: int = 3) -> str:
     return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
+
+
+# --- calibration --------------------------------------------------------------------------
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from ccsoo_exam.calibrate import calibrate, calibration_yaml
+    from ccsoo_exam.package import open_banks
+
+    definition = load_exam(args.exam)
+    package = open_banks(definition, exam_key(args))
+    keys = package_keys(package.banks)
+    if args.ability_cut is not None and not -10 <= args.ability_cut <= 10:
+        raise CcsooError(Problem("--ability-cut", None, "must be between -10 and 10 logits"))
+    conn = store.open_existing(args.db)
+    try:
+        accepted = accepted_letters(keys, store.applied_changes(conn, definition.exam))
+        at = utc_now()
+        run = calibrate(
+            definition,
+            package.banks,
+            store.submitted_answers(conn, definition.exam),
+            keys,
+            accepted,
+            at=at,
+            ability_cut=args.ability_cut,
+        )
+    finally:
+        conn.close()
+    target = (
+        Path(args.output) if args.output else definition.calibration_path or definition.directory / "calibration.yaml"
+    )
+    report_path = Path(args.report) if args.report else Path(args.db).with_suffix(".calibration.json")
+    target.write_text(calibration_yaml(run, at), encoding="utf-8")
+    report_path.write_text(json.dumps(run.report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    r = run.report
+    fits = [i for i in r["items"] if i["infit"] is not None and not 0.7 <= i["infit"] <= 1.3]
+    print(
+        f"{target}: {len(r['items'])} items calibrated from {r['candidates']} sittings "
+        f"(bias correction {r['bias_correction']}, {r['iterations']} iterations); ability cut {r['ability_cut']:+.3f} "
+        f"({r['ability_cut_basis']}), mean ability {r['mean_ability']:+.3f}"
+    )
+    cuts = sorted({f["raw_cut"] for f in r["forms"]})
+    print(
+        f"{report_path}: abilities of {len(r['persons'])} candidates, "
+        f"{len(r['forms'])} forms (raw cuts {cuts[0]}-{cuts[-1]})"
+    )
+    if fits:
+        print(f"{len(fits)} items with infit outside 0.7-1.3: " + ", ".join(i["item"] for i in fits[:10]))
+    if definition.calibration_path is None or definition.calibration_path.resolve() != target.resolve():
+        print(
+            f"to use it, name it in {definition.path}: 'assembly:' then 'calibration: {target.name}' "
+            "(forms, raw cuts and scaled scores then follow the calibration)"
+        )
+    return 0
 
 
 # --- rescoring ----------------------------------------------------------------------------

@@ -459,6 +459,8 @@ def _sitting_fault(record: dict[str, object], events: list, responses: list[dict
         payload = json.loads(submit.payload)
         if payload.get("raw") != record.get("raw_score") or bool(payload.get("passed")) != bool(record.get("passed")):
             return f"event {submit.seq}: the stored score does not match the score in its submit event"
+        if payload.get("scaled") != record.get("scaled_score"):
+            return f"event {submit.seq}: the stored scaled score does not match the one in its submit event"
     return None
 
 

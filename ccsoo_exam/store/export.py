@@ -93,6 +93,7 @@ _SITTING_COLUMNS = (
     "passed",
     "rescoring_id",
     *_MODULES,
+    "scaled_score",
 )
 _RECEIPT = _SITTING_COLUMNS.index("receipt_code")
 _MODULE_SQL = ", ".join(f"json_extract(c.module_scores, '$.\"{m}\"[{i}]')" for m in range(1, 6) for i in (0, 1))
@@ -105,7 +106,8 @@ _SITTINGS_SQL = f"""SELECT s.sitting_id, s.candidate_id, s.candidate_name, s.exa
               s.package_fingerprint, s.form_seed, s.form_digest, s.status, s.created_at, s.started_at,
               s.submitted_at, s.submit_reason, s.item_count, s.cut_score, s.base_seconds, s.multiplier,
               s.extension_seconds, s.consumed_seconds, s.event_count, s.chain_head, NULL,
-              s.raw_score, s.percent, s.passed, c.raw, c.total, c.percent, c.passed, c.rescoring_id, {_MODULE_SQL}
+              s.raw_score, s.percent, s.passed, c.raw, c.total, c.percent, c.passed, c.rescoring_id, {_MODULE_SQL},
+              s.scaled_score
        FROM sittings s LEFT JOIN {{scores}} c ON c.sitting_id = s.sitting_id
        ORDER BY s.exam_id, s.candidate_id, s.created_at, s.sitting_id"""
 
@@ -232,7 +234,11 @@ def _query(conn: sqlite3.Connection, table: str, name: str) -> str:
         }.get(missing[0], "is this the right database?")
         raise StoreError(Problem(name, None, f"has no {missing[0]} table to export; {hint}"))
     if table == "sittings":
-        return spec.sql.replace("{scores}", "current_scores" if "current_scores" in present else _TERMINAL_SCORES)
+        sql = spec.sql.replace("{scores}", "current_scores" if "current_scores" in present else _TERMINAL_SCORES)
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(sittings)")}
+        # A database written before scaled scores existed (opened read-only, not migrated) exports NULL.
+        return sql if "scaled_score" in columns else sql.replace("s.scaled_score", "NULL")
+    return spec.sql
     return spec.sql
 
 

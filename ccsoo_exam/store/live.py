@@ -57,6 +57,7 @@ class LiveSitting:
         self.warnings_given = set(self.record.warnings_given)
         self.timer_hidden = self.record.timer_hidden
         self.result: Score | None = None
+        self.scale = _scale_of(self)
 
     @property
     def sitting_id(self) -> str:
@@ -169,16 +170,33 @@ class LiveSitting:
 
     def submit(self, reason: str) -> Score:
         answers = {r.position: r.answer for r in self.responses}
-        form = _form_of(self)
-        # The form's own cut under an adopted standard (sum of its items' ratings), else cut_score.
-        result = score(
-            form, self.package.banks, answers, self.definition.cut_for(f"{i.bank}/{i.item_id}" for i in form.items)
-        )
+        result = score(_form_of(self), self.package.banks, answers, self.record.cut_score, self.scale)
         self.recorder.submit(result, reason)
         self.result = result
         self.refresh_record()
         self.checkpoint()
         return result
+
+
+def _scale_of(live: LiveSitting) -> tuple[list[float], float] | None:
+    """The form's difficulties and the ability cut, when the package is calibrated.
+
+    A calibration that cannot be read here leaves the scaled score out rather than stopping
+    the submission: the raw cut recorded at check-in still decides the pass.
+    """
+    path = live.definition.calibration_path
+    if path is None:
+        return None
+    from ccsoo_exam.calibration import form_difficulties, load_calibration
+    from ccsoo_exam.errors import CcsooError
+
+    try:
+        calibration = load_calibration(path)
+    except CcsooError:
+        return None
+    items = [(r.item.bank, r.item.item_id) for r in live.responses]
+    labels = dict(live.definition.assembly.labels)
+    return form_difficulties(live.package.banks, items, calibration, labels), float(calibration.ability_cut)
 
 
 def _form_of(live: LiveSitting) -> Form:

@@ -95,6 +95,8 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE sittings ADD COLUMN boot_seconds REAL
         """,
     ),
+    # The scaled score (100-900, pass 500) of a calibrated package; NULL before calibration.
+    ("sittings-002-scaled-score", "ALTER TABLE sittings ADD COLUMN scaled_score INTEGER"),
 ]
 
 WallClock = Callable[[], datetime]
@@ -144,6 +146,8 @@ class SittingRecord:
     module_scores: dict[int, tuple[int, int]] | None
     boot_id: str = ""
     boot_seconds: float | None = None
+    cut_score: int = 0  # this sitting's raw cut (the form's, once the items are calibrated)
+    scaled_score: int | None = None
 
 
 def create_sitting(
@@ -247,6 +251,8 @@ def load_sitting(conn: sqlite3.Connection, sitting_id: str) -> SittingRecord:
         module_scores={int(k): (v[0], v[1]) for k, v in modules.items()} if modules else None,
         boot_id=row["boot_id"],
         boot_seconds=row["boot_seconds"],
+        cut_score=int(row["cut_score"]),
+        scaled_score=row["scaled_score"] if "scaled_score" in row.keys() else None,  # noqa: SIM118 (sqlite3.Row),
     )
 
 
@@ -473,25 +479,29 @@ class SittingRecorder:
     def submit(self, result: Score, reason: str) -> Event:
         modules = json.dumps({str(m): list(v) for m, v in result.by_module.items()})
         now = iso(self.wall_clock())
+        payload: dict[str, Any] = {
+            "reason": reason,
+            "raw": result.raw,
+            "percent": result.percent,
+            "passed": result.passed,
+            "modules": modules,
+        }
+        if result.scaled is not None:
+            payload["scaled"] = result.scaled
         event = self._commit(
             "submit",
-            {
-                "reason": reason,
-                "raw": result.raw,
-                "percent": result.percent,
-                "passed": result.passed,
-                "modules": modules,
-            },
+            payload,
             [
                 self._sitting(
                     "status = 'submitted', submitted_at = ?, submit_reason = ?, "
-                    "raw_score = ?, percent = ?, passed = ?, module_scores = ?",
+                    "raw_score = ?, percent = ?, passed = ?, module_scores = ?, scaled_score = ?",
                     now,
                     reason,
                     result.raw,
                     result.percent,
                     int(result.passed),
                     modules,
+                    result.scaled,
                 )
             ],
         )

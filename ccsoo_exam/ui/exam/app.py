@@ -23,7 +23,7 @@ from textual.events import Resize
 
 from ccsoo_exam.errors import CcsooError, StoreError
 from ccsoo_exam.exam import ExamDefinition
-from ccsoo_exam.form import assemble_form, new_seed
+from ccsoo_exam.form import new_seed, sitting_form
 from ccsoo_exam.ledger import HEARTBEAT_SECONDS, STALL_SECONDS, Clock, Interruption, boot_clock, format_clock
 from ccsoo_exam.pin import check_pin, hash_pin
 from ccsoo_exam.store.checkin_roster import RosterEntry
@@ -158,7 +158,14 @@ class ExamApp(LockedDownApp):
         if check_in is None or self.package is None or self.pin_hash is None:
             return
         definition = self.definition
-        form = assemble_form(definition, self.package.banks, new_seed())
+        try:
+            form, cut = sitting_form(definition, self.package.banks, new_seed())
+            if definition.standard is not None:
+                # An adopted Angoff standard gives every form its own cut: the sum of its items' ratings.
+                cut = definition.cut_for(f"{i.bank}/{i.item_id}" for i in form.items)
+        except CcsooError as error:
+            self._block("The exam package cannot build a form", str(error.problems[0].message))
+            return
         sitting_id = self._save(
             lambda: create_sitting(
                 self.conn,
@@ -168,7 +175,7 @@ class ExamApp(LockedDownApp):
                 candidate_id=check_in.candidate_id,
                 candidate_name=check_in.name,
                 form=form,
-                cut_score=definition.cut_for(f"{i.bank}/{i.item_id}" for i in form.items),
+                cut_score=cut,
                 base_seconds=definition.duration_minutes * 60.0,
                 multiplier=check_in.multiplier,
                 proctor_pin=self.pin_hash,  # type: ignore[arg-type]

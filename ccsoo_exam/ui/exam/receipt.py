@@ -23,9 +23,9 @@ def receipt_text(live: LiveSitting) -> str:
     ]
     if live.definition.show_score and record.raw_score is not None:
         verdict = "PASS" if record.passed else "NOT PASSED"
-        lines.append(f"Score            {record.raw_score} of {live.count} ({record.percent:.1f}%)  {verdict}")
-        cut = live.definition.cut_for(f"{r.item.bank}/{r.item.item_id}" for r in live.responses)
-        lines.append(f"Pass mark        {cut} of {live.count}")
+        scaled = f"  scaled {record.scaled_score}" if record.scaled_score is not None else ""
+        lines.append(f"Score            {record.raw_score} of {live.count} ({record.percent:.1f}%){scaled}  {verdict}")
+        lines.append(f"Pass mark        {record.cut_score} of {live.count}")
         if record.module_scores:
             lines.append("By module        " + "  ".join(f"M{m} {c}/{n}" for m, (c, n) in record.module_scores.items()))
         lines.append("(Provisional: the certifying body confirms results after review.)")
