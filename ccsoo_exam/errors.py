@@ -38,5 +38,13 @@ class VaultError(CcsooError):
     """An encrypted bank could not be opened (wrong key, damage, tampering)."""
 
 
+class WrongKeyError(VaultError):
+    """The exam key is not the one the file was sealed with (the file itself is intact)."""
+
+
+class DamagedFileError(VaultError):
+    """The file is truncated, damaged or altered; the key may well be right."""
+
+
 class StoreError(CcsooError):
     """The results database cannot be used (locked, read-only, full, foreign)."""

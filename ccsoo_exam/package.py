@@ -1,6 +1,7 @@
 """The exam package: the definition plus its encrypted banks, opened with the exam key.
 
 Decrypted YAML stays in memory; the KDF runs once for all banks that share parameters.
+The release manifest (``release.py``) decides which sealed files are the package's banks.
 """
 
 from __future__ import annotations
@@ -8,9 +9,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from pathlib import Path
+
 from ccsoo_exam.bank import Bank, bank_from_bytes
-from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.errors import CcsooError, Problem, VaultError, WrongKeyError
 from ccsoo_exam.exam import ExamDefinition
+from ccsoo_exam.release import MANIFEST_NAME, Manifest, open_manifest, sealed_digest
 from ccsoo_exam.vault import KeyCache, decrypt
 
 
@@ -20,24 +24,52 @@ class ExamPackage:
     banks: dict[str, Bank]
     fingerprint: str  # SHA-256 over the bank plaintexts: which content a sitting used
     kdf_runs: int
+    release: str = ""  # the manifest's release version
 
 
 def open_banks(definition: ExamDefinition, exam_key: str) -> ExamPackage:
+    """Open a released package: its manifest first, then each bank the manifest pins.
+
+    The manifest answers "is the key right?" (``WrongKeyError``) before any bank is read,
+    so every later failure is about one named file: missing, damaged, or not the released one.
+    """
     cache = KeyCache(exam_key)
+    manifest_path = definition.directory / MANIFEST_NAME
+    manifest = open_manifest(_read(manifest_path, "release manifest"), str(manifest_path), cache)
+    if manifest.package != definition.exam:
+        raise CcsooError(
+            Problem(
+                str(manifest_path),
+                None,
+                f"is the release of package '{manifest.package}', not of exam '{definition.exam}'; "
+                "use the exam definition and banks of one release",
+            )
+        )
     banks: dict[str, Bank] = {}
     digest = hashlib.sha256()
     problems: list[Problem] = []
     for entry in definition.blueprint:
         path = definition.bank_path(entry)
+        released = manifest.entry(entry.file)
+        if released is None or released.bank != entry.bank or released.module != entry.module:
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    f"release {manifest.version} of '{manifest.package}' has no bank '{entry.bank}' "
+                    f"(module {entry.module}) in {entry.file}; use the exam definition of this release",
+                )
+            )
+            continue
         try:
-            blob = path.read_bytes()
-        except FileNotFoundError:
-            problems.append(Problem(str(path), None, "encrypted bank not found; check the exam package is complete"))
+            blob = _read(path, "encrypted bank")
+        except CcsooError as error:
+            problems.extend(error.problems)
             continue
-        except OSError as exc:
-            problems.append(Problem(str(path), None, f"cannot read the bank ({exc.strerror}); check the file"))
+        if sealed_digest(blob) != released.sha256:
+            problems.append(_not_released(blob, str(path), cache, manifest))
             continue
-        plaintext = decrypt(blob, name=str(path), cache=cache)  # wrong key: stop at the first bank
+        plaintext = decrypt(blob, name=str(path), cache=cache)
         bank = bank_from_bytes(plaintext, str(path))
         if bank.id != entry.bank or bank.module != entry.module:
             problems.append(
@@ -53,4 +85,36 @@ def open_banks(definition: ExamDefinition, exam_key: str) -> ExamPackage:
         banks[bank.id] = bank
     if problems:
         raise CcsooError(problems)
-    return ExamPackage(definition, banks, digest.hexdigest(), cache.derivations)
+    return ExamPackage(definition, banks, digest.hexdigest(), cache.derivations, manifest.version)
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise CcsooError(
+            Problem(str(path), None, f"{what} not found; copy the complete released exam package")
+        ) from None
+    except OSError as exc:
+        raise CcsooError(Problem(str(path), None, f"cannot read the {what} ({exc.strerror}); check the file")) from None
+
+
+def _not_released(blob: bytes, name: str, cache: KeyCache, manifest: Manifest) -> Problem:
+    """Why a bank whose bytes differ from the manifest was refused: damaged, or another bank."""
+    try:
+        decrypt(blob, name=name, cache=cache)
+    except WrongKeyError:
+        return Problem(
+            name, None, f"was not sealed for release {manifest.version} (another exam key); {_COPY_RELEASED}"
+        )
+    except VaultError as error:
+        return error.problems[0]
+    return Problem(
+        name,
+        None,
+        f"is not the bank released in {manifest.version} (it opens, but its contents differ from "
+        f"{MANIFEST_NAME}); {_COPY_RELEASED}",
+    )
+
+
+_COPY_RELEASED = "copy the released exam package again"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ccsoo_exam import vault
+from ccsoo_exam import release, vault
 from ccsoo_exam.cli import build_parser, main
 from ccsoo_exam.store import admin
 from tests.admin_data import all_correct, correct_on, small_package, terminal_db
@@ -44,10 +44,13 @@ def package(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("package")
     cache = vault.KeyCache(DEMO_KEY)
     params = vault.new_params()
+    released = []
     for m in (1, 2):
-        (folder / f"m{m}.bank").write_bytes(
-            vault.encrypt(bank_yaml(f"ccsoo-m{m}", m, 4).encode(), DEMO_KEY, params, cache)
-        )
+        sealed = vault.encrypt(bank_yaml(f"ccsoo-m{m}", m, 4).encode(), DEMO_KEY, params, cache)
+        (folder / f"m{m}.bank").write_bytes(sealed)
+        released.append(release.ReleasedBank(f"m{m}.bank", f"ccsoo-m{m}", m, release.sealed_digest(sealed)))
+    manifest = release.Manifest("ccsoo-test", "test", tuple(released))
+    (folder / release.MANIFEST_NAME).write_bytes(release.seal_manifest(manifest, DEMO_KEY, params, cache))
     (folder / "exam.yaml").write_text(EXAM_YAML)
     (folder / "key.txt").write_text(DEMO_KEY)
     return folder

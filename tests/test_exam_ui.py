@@ -76,7 +76,8 @@ async def test_unlock_with_wrong_then_right_key(tmp_path: Path) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, UnlockScreen)
-        assert "did not unlock" in text(app, "#message")
+        assert "exam key is wrong" in text(app, "#message")
+        assert app.screen.query_one("#key", Input).value == ""
         app.screen.query_one("#key", Input).value = DEMO_KEY
         app.screen.query_one("#pin", Input).focus()
         await pilot.press("enter")

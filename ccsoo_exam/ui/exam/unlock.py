@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -11,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
-from ccsoo_exam.errors import CcsooError
+from ccsoo_exam.errors import CcsooError, WrongKeyError
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.pin import pin_problem
 
@@ -99,12 +100,13 @@ class UnlockScreen(Screen[Unlocked]):
 
     def _failed(self, error: CcsooError) -> None:
         self.query_one("#unlock", Button).disabled = False
-        message = error.problems[0].message
-        if "exam key is wrong" in message:
-            message = "That exam key did not unlock the package. Check it and try again."
-        self._say(message)
         key = self.query_one("#key", Input)
-        key.value = ""
+        if isinstance(error, WrongKeyError):
+            self._say("The exam key is wrong. Check it and type it again.")
+            key.value = ""
+        else:
+            # A damaged or substituted file: the key was right, so keep it for the retry after the copy.
+            self._say("\n".join(f"{Path(p.path).name}: {p.message}" for p in error.problems[:3]))
         key.focus()
 
     def _say(self, text: str) -> None:
