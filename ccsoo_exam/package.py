@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-
 from pathlib import Path
 
 from ccsoo_exam.bank import Bank, bank_from_bytes

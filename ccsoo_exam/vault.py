@@ -202,7 +202,9 @@ def _check_bounds(params: KdfParams, name: str) -> None:
                 name, None, f"unknown key-derivation method {params.kdf}; the file is damaged or not from ccsoo-exam"
             )
         )
-    within = all(low <= value <= high for value, (low, high) in zip((params.p1, params.p2, params.p3), bounds))
+    within = all(
+        low <= value <= high for value, (low, high) in zip((params.p1, params.p2, params.p3), bounds, strict=True)
+    )
     if within and params.kdf == KDF_ARGON2ID:
         within = params.p1 * params.p2 <= ARGON2_MAX_WORK
     if not within:

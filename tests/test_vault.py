@@ -73,7 +73,7 @@ def test_wrong_key_is_told_from_damage() -> None:
 def test_a_version_1_bank_asks_for_re_encryption() -> None:
     old = bytearray(SEALED)
     old[8] = 1
-    with pytest.raises(VaultError, match="format version 1 is not supported.*re-encrypt"):
+    with pytest.raises(VaultError, match=r"format version 1 is not supported.*re-encrypt"):
         vault.decrypt(bytes(old), cache=CACHE)
 
 
@@ -123,7 +123,7 @@ def _with_fields(**changes: int) -> bytes:
 )
 def test_out_of_bounds_kdf_parameters_are_refused_before_the_kdf_runs(changes: dict[str, int]) -> None:
     cache = vault.KeyCache(KEY)
-    with pytest.raises(VaultError, match="outside what ccsoo-exam accepts|unknown key-derivation"):
+    with pytest.raises(VaultError, match=r"outside what ccsoo-exam accepts|unknown key-derivation"):
         vault.decrypt(_with_fields(**changes), cache=cache)
     assert cache.derivations == 0
 

@@ -27,6 +27,7 @@ from ccsoo_exam.pin import check_pin, hash_pin
 from ccsoo_exam.store.checkin_roster import RosterEntry
 from ccsoo_exam.store.live import LiveSitting
 from ccsoo_exam.store.sittings import create_sitting, open_sittings, utc_now
+from ccsoo_exam.text import literal
 from ccsoo_exam.ui.exam.checkin import CheckIn, CheckInScreen
 from ccsoo_exam.ui.exam.instructions import InstructionsScreen
 from ccsoo_exam.ui.exam.messages import SaveFailed, SubmitConfirmed
@@ -108,7 +109,10 @@ class ExamApp(LockedDownApp):
         if not check_pin(result.pin, record.proctor_pin):
             self.push_screen(UnlockScreen(self.definition, self.demo_key, self.demo_pin, self.database), self._unlocked)
             self.notify(
-                "That PIN is not the PIN of the sitting in progress on this terminal.", severity="error", timeout=6
+                literal("That PIN is not the PIN of the sitting in progress on this terminal."),
+                severity="error",
+                timeout=6,
+                markup=False,
             )
             return
         if record.package_fingerprint != self.package.fingerprint:
@@ -210,7 +214,7 @@ class ExamApp(LockedDownApp):
                 and minutes not in live.warnings_given
                 and self._save(partial(live.warn, minutes)) is not False
             ):
-                self.notify(f"{minutes} minutes remaining.", title="Time", timeout=10)
+                self.notify(literal(f"{minutes} minutes remaining."), title="Time", timeout=10, markup=False)
         screen = next((s for s in reversed(self.screen_stack) if isinstance(s, QuestionScreen)), None)
         if screen is not None:
             screen.refresh_status()
@@ -236,7 +240,7 @@ class ExamApp(LockedDownApp):
             self._menu_open = False
             if self.live is not None:
                 self._save(lambda: self._live().incident("wrong proctor PIN entered"))
-            self.notify("Wrong PIN.", severity="error", timeout=4)
+            self.notify(literal("Wrong PIN."), severity="error", timeout=4, markup=False)
             return
         live = self.live
         if live is None:
@@ -264,9 +268,11 @@ class ExamApp(LockedDownApp):
             if isinstance(self.screen, PausedScreen):
                 self.pop_screen()
         elif choice.action == "extend" and self._save(lambda: live.extend(choice.minutes, choice.text)) is not False:
-            self.notify(f"The proctor added {choice.minutes:g} minutes.", title="Time", timeout=8)
+            self.notify(
+                literal(f"The proctor added {choice.minutes:g} minutes."), title="Time", timeout=8, markup=False
+            )
         elif choice.action == "incident" and self._save(lambda: live.incident(choice.text)) is not False:
-            self.notify("Incident recorded.", timeout=3)
+            self.notify(literal("Incident recorded."), timeout=3, markup=False)
         elif choice.action == "end":
             if live.record.status != "submitted":
                 self.submit("ended by the proctor")

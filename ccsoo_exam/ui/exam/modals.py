@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Static
 
+from ccsoo_exam.text import INPUT_RESTRICT, literal
+
 
 @dataclass(frozen=True)
 class ProctorChoice:
@@ -125,10 +127,10 @@ class ProctorMenu(ModalScreen[ProctorChoice | None]):
                 yield Label("Minutes to add, and the reason")
                 with Horizontal(classes="row"):
                     yield Input(restrict=r"[0-9]*", max_length=3, id="minutes", placeholder="min")
-                    yield Input(id="reason", placeholder="reason (required)", max_length=200)
+                    yield Input(id="reason", placeholder="reason (required)", max_length=200, restrict=INPUT_RESTRICT)
                 yield Button("Add time", id="extend")
                 yield Label("Incident note")
-                yield Input(id="note", placeholder="what happened", max_length=500)
+                yield Input(id="note", placeholder="what happened", max_length=500, restrict=INPUT_RESTRICT)
                 yield Button("Record incident", id="incident")
             if self.no_sitting:
                 label = "Close ccsoo-exam (no sitting has started)"
@@ -188,5 +190,5 @@ class NoticeScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog notice"):
-            yield Static(self.heading, classes="heading")
-            yield Static(self.body, markup=False)
+            yield Static(literal(self.heading), classes="heading", markup=False)
+            yield Static(literal(self.body), markup=False)

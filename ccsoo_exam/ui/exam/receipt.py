@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from ccsoo_exam.chain import receipt_code
 from ccsoo_exam.store.live import LiveSitting
+from ccsoo_exam.text import literal
 
 
 def receipt_text(live: LiveSitting) -> str:
@@ -40,7 +41,7 @@ class ReceiptScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="panel"):
             yield Static("Your exam has been submitted", id="title")
-            yield Static(receipt_text(self.live), id="receipt", markup=False)
+            yield Static(literal(receipt_text(self.live)), id="receipt", markup=False)
             yield Static(
                 "Write down your receipt code. Please stay seated: the proctor will end the session.", id="hint"
             )

@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, Static
 from ccsoo_exam.errors import CcsooError, WrongKeyError
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.pin import pin_problem
+from ccsoo_exam.text import INPUT_RESTRICT, literal
 
 if TYPE_CHECKING:
     from ccsoo_exam.package import ExamPackage
@@ -40,7 +41,7 @@ class UnlockScreen(Screen[Unlocked]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="panel"):
-            yield Static(self.definition.title, id="title", markup=False)
+            yield Static(literal(self.definition.title), id="title", markup=False)
             yield Static("PROCTOR: unlock the exam package", id="subtitle")
             if self.demo_key:
                 yield Static(
@@ -51,10 +52,12 @@ class UnlockScreen(Screen[Unlocked]):
                     markup=False,
                 )
             yield Label("Exam key")
-            yield Input(value=self.demo_key or "", password=True, id="key", placeholder="exam key")
+            yield Input(
+                value=self.demo_key or "", password=True, id="key", placeholder="exam key", restrict=INPUT_RESTRICT
+            )
             yield Label("Proctor PIN (4+ digits; to resume a sitting, its PIN)")
             yield Input(password=True, id="pin", placeholder="PIN", restrict=r"[0-9]*", max_length=12)
-            yield Static("", id="message")
+            yield Static("", id="message", markup=False)
             with Horizontal(id="buttons"):
                 yield Button("Unlock", id="unlock", variant="primary")
                 yield Button("Close", id="close")
@@ -110,4 +113,4 @@ class UnlockScreen(Screen[Unlocked]):
         key.focus()
 
     def _say(self, text: str) -> None:
-        self.query_one("#message", Static).update(text)
+        self.query_one("#message", Static).update(literal(text))
