@@ -7,14 +7,14 @@ The release manifest (``release.py``) decides which sealed files are the package
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccsoo_exam.bank import Bank, bank_from_bytes
 from ccsoo_exam.errors import CcsooError, Problem, VaultError, WrongKeyError
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.release import MANIFEST_NAME, Manifest, open_manifest, sealed_digest
-from ccsoo_exam.vault import KeyCache, decrypt
+from ccsoo_exam.vault import KeyCache, decrypt, read_header, subkey
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class ExamPackage:
     fingerprint: str  # SHA-256 over the bank plaintexts: which content a sitting used
     kdf_runs: int
     release: str = ""  # the manifest's release version
+    # Keys the proctor PIN hash and resume codes; derived from the exam key, never stored.
+    proctor_secret: bytes = field(default=b"", repr=False)
 
 
 def open_banks(definition: ExamDefinition, exam_key: str) -> ExamPackage:
@@ -33,8 +35,8 @@ def open_banks(definition: ExamDefinition, exam_key: str) -> ExamPackage:
     so every later failure is about one named file: missing, damaged, or not the released one.
     """
     cache = KeyCache(exam_key)
+    manifest, secret = _open_release(definition, cache)
     manifest_path = definition.directory / MANIFEST_NAME
-    manifest = open_manifest(_read(manifest_path, "release manifest"), str(manifest_path), cache)
     if manifest.package != definition.exam:
         raise CcsooError(
             Problem(
@@ -84,7 +86,23 @@ def open_banks(definition: ExamDefinition, exam_key: str) -> ExamPackage:
         banks[bank.id] = bank
     if problems:
         raise CcsooError(problems)
-    return ExamPackage(definition, banks, digest.hexdigest(), cache.derivations, manifest.version)
+    return ExamPackage(definition, banks, digest.hexdigest(), cache.derivations, manifest.version, secret)
+
+
+def proctor_secret(definition: ExamDefinition, exam_key: str) -> bytes:
+    """The package's proctor secret, for ``admin resume-code``: one KDF run, no bank opened."""
+    return _open_release(definition, KeyCache(exam_key))[1]
+
+
+def _open_release(definition: ExamDefinition, cache: KeyCache) -> tuple[Manifest, bytes]:
+    path = definition.directory / MANIFEST_NAME
+    blob = _read(path, "release manifest")
+    manifest = open_manifest(blob, str(path), cache)
+    secret = subkey(cache.key_for(read_header(blob, str(path)).params), PROCTOR_LABEL)
+    return manifest, secret
+
+
+PROCTOR_LABEL = b"proctor PIN and resume codes"
 
 
 def _read(path: Path, what: str) -> bytes:

@@ -116,6 +116,11 @@ def key_check(key: bytes) -> bytes:
     return hmac.new(key, _KEY_CHECK_LABEL, hashlib.sha256).digest()[:16]
 
 
+def subkey(key: bytes, label: bytes) -> bytes:
+    """A key for another purpose (the proctor PIN secret) derived from a package key."""
+    return hmac.new(key, b"ccsoo-exam subkey|" + label, hashlib.sha256).digest()
+
+
 def encrypt(plaintext: bytes, exam_key: str, params: KdfParams | None = None, cache: KeyCache | None = None) -> bytes:
     """Seal one bank. Pass the same ``params`` for every bank of a package."""
     params = params or new_params()

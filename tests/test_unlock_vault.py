@@ -27,7 +27,8 @@ async def test_a_damaged_bank_is_named_and_the_key_field_keeps_its_text(tmp_path
     async with app.run_test(size=(80, 24)) as pilot:
         app.screen.query_one("#key", Input).value = DEMO_KEY
         app.screen.query_one("#pin", Input).value = PIN
-        app.screen.query_one("#pin", Input).focus()
+        app.screen.query_one("#again", Input).value = PIN
+        app.screen.query_one("#again", Input).focus()
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()

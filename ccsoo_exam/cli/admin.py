@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ccsoo_exam.certification import ExamResult, PanelResult, RosterFacts, decide_all
-from ccsoo_exam.cli import output
+from ccsoo_exam.cli import integrity, output
 from ccsoo_exam.cli.keys import add_key_options, exam_key
 from ccsoo_exam.cli.results import write_output
 from ccsoo_exam.errors import CcsooError, Problem, StoreError
@@ -150,6 +150,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("text", *export.FORMATS), default="text", help="output format (default text)")
     p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: standard output)")
     p.set_defaults(handler=cmd_decisions)
+
+    integrity.register(sub)
 
 
 def utc_now() -> str:

@@ -11,7 +11,7 @@ from ccsoo_exam.errors import CcsooError, Problem
 from ccsoo_exam.exam import load_exam
 from ccsoo_exam.locations import data_dir, sample_package
 
-DEMO_PIN = "2468"
+DEMO_PIN = "246810"
 
 
 def register(commands: argparse._SubParsersAction) -> None:

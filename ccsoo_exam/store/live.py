@@ -129,6 +129,10 @@ class LiveSitting:
     def incident(self, note: str) -> None:
         self.recorder.incident(note)
 
+    def replace_pin(self, pin_hash: str, note: str) -> None:
+        self.recorder.replace_pin(pin_hash, note)
+        self.refresh_record()
+
     def log_gap(self, now: datetime) -> float:
         """After a restart: log how long the program was down. The clock did not run."""
         since = self.record.last_event_time

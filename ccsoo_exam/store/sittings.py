@@ -423,6 +423,10 @@ class SittingRecorder:
     def incident(self, note: str) -> Event:
         return self._commit("incident", {"note": note})
 
+    def replace_pin(self, pin_hash: str, note: str) -> Event:
+        """A new proctor PIN after a resume code: the hash and the incident that explains it, together."""
+        return self._commit("incident", {"note": note}, [self._sitting("proctor_pin = ?", pin_hash)])
+
     def gap(self, seconds: float, since: str) -> Event:
         """Log the time the program was not running (the clock stood still meanwhile)."""
         return self._commit("gap", {"wall_seconds": round(seconds, 3), "since": since})

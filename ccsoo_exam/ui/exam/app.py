@@ -23,7 +23,7 @@ from ccsoo_exam.errors import CcsooError, StoreError
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.form import assemble_form, new_seed
 from ccsoo_exam.ledger import Clock, format_clock
-from ccsoo_exam.pin import check_pin, hash_pin
+from ccsoo_exam.pin import PinGuard, Verdict, check_pin, check_resume_code, hash_pin
 from ccsoo_exam.store.checkin_roster import RosterEntry
 from ccsoo_exam.store.live import LiveSitting
 from ccsoo_exam.store.sittings import create_sitting, open_sittings, utc_now
@@ -31,7 +31,7 @@ from ccsoo_exam.text import literal
 from ccsoo_exam.ui.exam.checkin import CheckIn, CheckInScreen
 from ccsoo_exam.ui.exam.instructions import InstructionsScreen
 from ccsoo_exam.ui.exam.messages import SaveFailed, SubmitConfirmed
-from ccsoo_exam.ui.exam.modals import NoticeScreen, PausedScreen, PinModal, ProctorChoice, ProctorMenu
+from ccsoo_exam.ui.exam.modals import NewPinModal, NoticeScreen, PausedScreen, PinModal, ProctorChoice, ProctorMenu
 from ccsoo_exam.ui.exam.question import QuestionScreen
 from ccsoo_exam.ui.exam.receipt import ReceiptScreen
 from ccsoo_exam.ui.exam.resume import ResumeScreen
@@ -80,6 +80,8 @@ class ExamApp(LockedDownApp):
         self.outcome = "not started"
         self._size_notice: NoticeScreen | None = None
         self._menu_open = False
+        self.pin_guard = PinGuard(clock)
+        self._used_challenges: set[str] = set()
         self._started = False  # resizes before the first screen is up are checked once it is
 
     # -- the story --------------------------------------------------------------------
@@ -87,14 +89,16 @@ class ExamApp(LockedDownApp):
     async def on_mount(self) -> None:
         if not self.is_headless:
             self._install_signal_handlers()
-        await self.push_screen(
-            UnlockScreen(self.definition, self.demo_key, self.demo_pin, self.database), self._unlocked
-        )
+        await self.push_screen(self._unlock_screen(), self._unlocked)
         if self.timers:
             self.set_interval(1.0, self.tick)
             self.set_interval(HEARTBEAT_SECONDS, self.heartbeat)
         self._started = True
         self._check_size(self.size.width, self.size.height)
+
+    def _unlock_screen(self) -> UnlockScreen:
+        waiting = bool(open_sittings(self.conn, self.definition.exam))
+        return UnlockScreen(self.definition, self.demo_key, self.demo_pin, self.database, new_pin=not waiting)
 
     def _unlocked(self, result: Unlocked | None) -> None:
         if result is None:
@@ -102,28 +106,47 @@ class ExamApp(LockedDownApp):
         self.package = result.package
         waiting = open_sittings(self.conn, self.definition.exam)
         if not waiting:
-            self.pin_hash = hash_pin(result.pin)
+            self.pin_hash = hash_pin(result.pin, self.package.proctor_secret)
             self.push_screen(CheckInScreen(self.roster), self._checked_in)
             return
         record = waiting[0]
-        if not check_pin(result.pin, record.proctor_pin):
-            self.push_screen(UnlockScreen(self.definition, self.demo_key, self.demo_pin, self.database), self._unlocked)
-            self.notify(
-                literal("That PIN is not the PIN of the sitting in progress on this terminal."),
-                severity="error",
-                timeout=6,
-                markup=False,
-            )
-            return
+        self.pin_hash = record.proctor_pin  # the proctor can still close the program (ctrl+o)
         if record.package_fingerprint != self.package.fingerprint:
-            self.pin_hash = record.proctor_pin  # the proctor can still close the program (ctrl+o)
             self._block(
                 "Wrong exam package",
                 "The sitting in progress used a different exam package. Unlock the same package to resume it.",
             )
             return
-        self.pin_hash = record.proctor_pin
         self.live = LiveSitting(self.conn, self.package, record.sitting_id, self.clock, self.wall_clock)
+        if check_pin(result.pin, record.proctor_pin, self.package.proctor_secret):
+            self._resume_sitting()
+            return
+        # A mistyped or forgotten PIN must not strand the sitting: the prompt stays, with a resume code.
+        self._verify_pin(result.pin)
+        self._menu_open = True
+        self.push_screen(
+            PinModal(
+                self._verify_pin,
+                self._redeem_code,
+                self.pin_guard.remaining_lock,
+                "That is not the PIN of the interrupted sitting. Enter it (Escape: back to unlock)",
+            ),
+            self._resume_pin_entered,
+        )
+
+    def _resume_pin_entered(self, outcome: str | None) -> None:
+        self._menu_open = False
+        if outcome is None:
+            self.live = None
+            self.pin_hash = None
+            self.push_screen(self._unlock_screen(), self._unlocked)
+        elif outcome == "resume":
+            self.push_screen(NewPinModal(), partial(self._new_pin_set, then=self._resume_sitting))
+        else:
+            self._resume_sitting()
+
+    def _resume_sitting(self) -> None:
+        record = self._live().record
         if record.status == "checked-in":
             self._show_instructions()
             return
@@ -230,19 +253,64 @@ class ExamApp(LockedDownApp):
         if self.pin_hash is None or self._menu_open:
             return
         self._menu_open = True
-        self.push_screen(PinModal(), self._pin_entered)
+        self.push_screen(
+            PinModal(self._verify_pin, self._redeem_code, self.pin_guard.remaining_lock), self._pin_entered
+        )
 
-    def _pin_entered(self, pin: str | None) -> None:
-        if pin is None or self.pin_hash is None:
+    def _verify_pin(self, pin: str) -> Verdict:
+        """Check one PIN entry against the lock-out; every wrong one is an incident in the log."""
+        secret = self.package.proctor_secret if self.package else b""
+        verdict = self.pin_guard.record(self.pin_hash is not None and check_pin(pin, self.pin_hash, secret))
+        if not verdict.accepted:
+            lock = f"; proctor menu locked for {verdict.locked_for:.0f} s" if verdict.locked_for else ""
+            self._log_incident(f"wrong proctor PIN entered ({verdict.wrong} in a row{lock})")
+        return verdict
+
+    def _redeem_code(self, challenge: str, code: str) -> Verdict:
+        secret = self.package.proctor_secret if self.package else b""
+        fresh = challenge not in self._used_challenges
+        verdict = self.pin_guard.record(fresh and bool(secret) and check_resume_code(secret, challenge, code))
+        if verdict.accepted:
+            self._used_challenges.add(challenge)
+            self._log_incident(f"resume code for challenge {challenge} accepted; the proctor sets a new PIN")
+        else:
+            lock = f"; proctor menu locked for {verdict.locked_for:.0f} s" if verdict.locked_for else ""
+            self._log_incident(f"wrong resume code for challenge {challenge} ({verdict.wrong} in a row{lock})")
+        return verdict
+
+    def _log_incident(self, note: str) -> None:
+        if self.live is not None and self.live.record.status != "submitted":
+            self._save(lambda: self._live().incident(note))
+
+    def _pin_entered(self, outcome: str | None) -> None:
+        if outcome is None or self.pin_hash is None:
             self._menu_open = False
             return
-        if not check_pin(pin, self.pin_hash):
-            self._menu_open = False
-            if self.live is not None:
-                self._save(lambda: self._live().incident("wrong proctor PIN entered"))
-            self.notify(literal("Wrong PIN."), severity="error", timeout=4, markup=False)
+        if outcome == "resume":
+            self.push_screen(NewPinModal(), partial(self._new_pin_set, then=self._open_menu))
             return
+        self._open_menu()
+
+    def _new_pin_set(self, pin: str | None, then: Callable[[], None]) -> None:
+        if pin is None:  # the code was used up; without a new PIN the old one stays
+            self._menu_open = False
+            if then is self._resume_sitting:
+                self.push_screen(self._unlock_screen(), self._unlocked)
+                self.live = None
+            return
+        assert self.package is not None
+        pin_hash = hash_pin(pin, self.package.proctor_secret)
+        if self.live is not None and self.live.record.status != "submitted":
+            live = self.live
+            if self._save(lambda: live.replace_pin(pin_hash, "proctor PIN replaced after a resume code")) is False:
+                self._menu_open = False
+                return
+        self.pin_hash = pin_hash
+        then()
+
+    def _open_menu(self) -> None:
         live = self.live
+        self._menu_open = True
         if live is None:
             # No sitting yet (check-in, or a package mismatch): the only choice is to close.
             self.push_screen(ProctorMenu(False, True, "-", no_sitting=True), self._proctor_chose)

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
 from ccsoo_exam.errors import CcsooError, WrongKeyError
 from ccsoo_exam.exam import ExamDefinition
-from ccsoo_exam.pin import pin_problem
+from ccsoo_exam.pin import MAX_LENGTH, MIN_LENGTH, pin_problem
 from ccsoo_exam.text import INPUT_RESTRICT, literal
 
 if TYPE_CHECKING:
@@ -31,9 +32,15 @@ class UnlockScreen(Screen[Unlocked]):
     CSS_PATH = "unlock.tcss"
 
     def __init__(
-        self, definition: ExamDefinition, demo_key: str | None = None, demo_pin: str | None = None, database: str = ""
+        self,
+        definition: ExamDefinition,
+        demo_key: str | None = None,
+        demo_pin: str | None = None,
+        database: str = "",
+        new_pin: bool = True,
     ) -> None:
         super().__init__()
+        self.new_pin = new_pin  # False when a sitting waits on this terminal: then it is that sitting's PIN
         self.database = database
         self.definition = definition
         self.demo_key = demo_key
@@ -55,8 +62,16 @@ class UnlockScreen(Screen[Unlocked]):
             yield Input(
                 value=self.demo_key or "", password=True, id="key", placeholder="exam key", restrict=INPUT_RESTRICT
             )
-            yield Label("Proctor PIN (4+ digits; to resume a sitting, its PIN)")
-            yield Input(password=True, id="pin", placeholder="PIN", restrict=r"[0-9]*", max_length=12)
+            if self.new_pin:
+                yield Label(f"Set the proctor PIN ({MIN_LENGTH}+ digits), and type it again")
+            else:
+                yield Label("Proctor PIN of the interrupted sitting on this terminal")
+            with Horizontal(id="pins"):
+                yield Input(password=True, id="pin", placeholder="PIN", restrict=r"[0-9]*", max_length=MAX_LENGTH)
+                if self.new_pin:
+                    yield Input(
+                        password=True, id="again", placeholder="PIN again", restrict=r"[0-9]*", max_length=MAX_LENGTH
+                    )
             yield Static("", id="message", markup=False)
             with Horizontal(id="buttons"):
                 yield Button("Unlock", id="unlock", variant="primary")
@@ -70,6 +85,13 @@ class UnlockScreen(Screen[Unlocked]):
         self.query_one("#pin", Input).focus()
 
     @on(Input.Submitted, "#pin")
+    def _pin_entered(self) -> None:
+        if self.new_pin:
+            self.query_one("#again", Input).focus()
+        else:
+            self._unlock()
+
+    @on(Input.Submitted, "#again")
     @on(Button.Pressed, "#unlock")
     def _unlock(self) -> None:
         key = self.query_one("#key", Input).value.strip()
@@ -77,12 +99,23 @@ class UnlockScreen(Screen[Unlocked]):
         if not key:
             self._say("Enter the exam key.")
             return
-        if problem := pin_problem(pin):
-            self._say(f"Check the PIN: {problem}.")
+        if self.new_pin:
+            if problem := pin_problem(pin, self.query_one("#again", Input).value.strip()):
+                self._say(f"Check the PIN: {problem}.")
+                self.query_one("#again", Input).value = ""
+                self.query_one("#pin", Input).focus()
+                return
+        elif not pin:
+            self._say("Enter the PIN of the interrupted sitting.")
             return
         self._say("Unlocking...")
         self.query_one("#unlock", Button).disabled = True
         self._open(key, pin)
+
+    @dataclass
+    class Opened(Message):
+        result: Unlocked | None
+        error: CcsooError | None
 
     @work(thread=True, exclusive=True)
     def _open(self, key: str, pin: str) -> None:
@@ -90,11 +123,17 @@ class UnlockScreen(Screen[Unlocked]):
         from ccsoo_exam.package import open_banks
 
         try:
-            package = open_banks(self.definition, key)
+            self.post_message(self.Opened(Unlocked(open_banks(self.definition, key), pin), None))
         except CcsooError as error:
-            self.app.call_from_thread(self._failed, error)
-            return
-        self.app.call_from_thread(self.dismiss, Unlocked(package, pin))
+            self.post_message(self.Opened(None, error))
+
+    async def on_unlock_screen_opened(self, message: Opened) -> None:
+        # Let the worker finish before the screen goes: dismissing would cancel a running worker.
+        await self.workers.wait_for_complete()
+        if message.error is not None:
+            self._failed(message.error)
+        elif message.result is not None:
+            self.dismiss(message.result)
 
     @on(Button.Pressed, "#close")
     def _close(self) -> None:
