@@ -99,7 +99,7 @@ def test_response_edited_outside_the_exam_is_caught(tmp_path: Path, package) -> 
     raw.close()
     report = admin.merge_file(admin.open_admin(str(tmp_path / "admin.db")), path, AT)
     assert report.added == () and len(report.broken) == 1
-    assert "response at position 5" in str(report.broken[0])
+    assert "field 'responses[5].answer' holds 'C' but event" in str(report.broken[0])
 
 
 def test_edited_score_is_caught(tmp_path: Path, package) -> None:
@@ -111,7 +111,7 @@ def test_edited_score_is_caught(tmp_path: Path, package) -> None:
     raw.commit()
     raw.close()
     report = admin.merge_file(admin.open_admin(str(tmp_path / "admin.db")), path, AT)
-    assert report.added == () and "does not match the score in its submit event" in str(report.broken[0])
+    assert report.added == () and "field 'raw_score' holds 8 but event" in str(report.broken[0])
 
 
 def test_panel_sheets_are_merged_through_import_scoresheets(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ccsoo_exam.audit import ChainProblem, row_conflicts
 from ccsoo_exam.certification import Decision
 from ccsoo_exam.chain import verify_chain
 from ccsoo_exam.errors import Problem, StoreError
@@ -325,9 +326,11 @@ def _merge_sittings(source: sqlite3.Connection, target: sqlite3.Connection, path
     sitting_cols = sorted(common["sittings"])
     response_cols = common["responses"]
     event_cols = common["events"]
-    for row in source.execute(
+    for source_row in source.execute(
         f"SELECT {', '.join(sitting_cols)} FROM sittings ORDER BY created_at, sitting_id"
     ).fetchall():
+        # The proctor's PIN hash stays on the terminal: the admin database never holds one.
+        row = tuple("" if c == "proctor_pin" else v for c, v in zip(sitting_cols, source_row, strict=True))
         record = dict(zip(sitting_cols, row, strict=True))
         sitting_id = record["sitting_id"]
         label = f"sitting {sitting_id} (candidate {record['candidate_id']})"
@@ -378,37 +381,24 @@ def _merge_sittings(source: sqlite3.Connection, target: sqlite3.Connection, path
 
 
 def _sitting_fault(record: dict[str, object], events: list, responses: list[dict[str, object]]) -> str | None:
-    """Why a sitting cannot be trusted, worded after 'sitting <id>', or None when it holds together."""
+    """Why a sitting cannot be trusted, worded after 'sitting <id>', or None when it holds together.
+
+    The chain must hold, and then every stored field of the sitting and its responses must be
+    what the chain says (``audit.row_conflicts``): the rows are plain SQL beside the chain.
+    """
     if not events:
         return "has no events (not even its check-in)"
     fault = verify_chain(events, record["chain_head"], record["event_count"])
     if fault is not None:
         return f"event {fault[0]}: {fault[1]}"
-    # Responses are plain rows beside the chain; each must agree with its last answer event,
-    # otherwise an answer could be edited without touching the (verified) events.
-    latest: dict[int, tuple[int, str | None]] = {}
-    submit = None
-    for event in events:
-        if event.kind == "answer":
-            payload = json.loads(event.payload)
-            latest[int(payload["position"])] = (event.seq, payload.get("answer"))
-        elif event.kind == "submit":
-            submit = event
-    for response in responses:
-        position = int(response["position"])  # type: ignore[call-overload]
-        seq, letter = latest.get(position, (None, None))
-        if response["answer"] != letter:
-            where = f"event {seq}" if seq is not None else f"response {position}"
-            return (
-                f"{where}: the response at position {position} holds {response['answer']!r} "
-                f"but its answer events record {letter!r} (edited outside the exam)"
-            )
-    if record["status"] == "submitted":
-        if submit is None:
-            return f"event {events[-1].seq}: marked submitted but has no submit event"
-        payload = json.loads(submit.payload)
-        if payload.get("raw") != record.get("raw_score") or bool(payload.get("passed")) != bool(record.get("passed")):
-            return f"event {submit.seq}: the stored score does not match the score in its submit event"
+    try:
+        conflicts = row_conflicts(record, responses, events)
+    except (ChainProblem, ValueError, KeyError, TypeError) as exc:
+        return f"cannot be re-derived from its events: {exc}"
+    if conflicts:
+        shown = "; ".join(c.describe() for c in conflicts[:3])
+        more = f" (and {len(conflicts) - 3} more)" if len(conflicts) > 3 else ""
+        return shown + more
     return None
 
 

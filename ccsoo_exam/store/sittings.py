@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ccsoo_exam.audit import check_in_payload
 from ccsoo_exam.chain import GENESIS, Event, make_event, verify_chain
 from ccsoo_exam.errors import Problem, StoreError
 from ccsoo_exam.form import Form, FormItem
@@ -153,13 +154,18 @@ def create_sitting(
     """Check a candidate in: the sitting, its 80 empty responses and the first event, at once."""
     sitting_id = str(uuid.uuid4())
     now = iso(wall_clock())
-    payload = {
-        "candidate": candidate_id,
-        "seed": str(form.seed),
-        "form": form.digest,
-        "multiplier": multiplier,
-        "package": package_fingerprint,
-    }
+    # The check-in event carries everything the row claims, so merge can re-derive the row from the chain.
+    payload = check_in_payload(
+        candidate_id=candidate_id,
+        candidate_name=candidate_name,
+        exam_id=exam_id,
+        exam_title=exam_title,
+        form=form,
+        multiplier=multiplier,
+        package_fingerprint=package_fingerprint,
+        cut_score=cut_score,
+        base_seconds=base_seconds,
+    )
     event = make_event(GENESIS, 1, "check-in", payload, now, 0.0)
     with _writing(), transaction(conn):
         conn.execute(
