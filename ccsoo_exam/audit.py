@@ -12,6 +12,7 @@ Pure: rows come in as plain dicts, events as ``chain.Event``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 
 from ccsoo_exam.chain import Event
 from ccsoo_exam.form import Form, FormItem
+from ccsoo_exam.scoresheet import CONFLICT, LEVEL, NOTE, SEAL, UNDO, Change, Scoresheet
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class Conflict:
 
     def describe(self) -> str:
         if not self.seq:  # not an event's word against the row: the row disagrees with itself
-            return f"field '{self.field}' holds {self.stored!r}, inconsistent with {self.derived} (edited outside the exam)"
+            return f"field '{self.field}' holds {self.stored!r}, inconsistent with {self.derived} (edited)"
         source = f"event {self.seq}"
         return (
             f"field '{self.field}' holds {self.stored!r} but {source} records {self.derived!r} "
@@ -298,3 +300,69 @@ def _score_consistency(row: Mapping[str, object]) -> list[Conflict]:
     if isinstance(cut, int) and bool(row.get("passed")) != (raw >= cut):
         found.append(Conflict("passed", 0, row.get("passed"), f"raw_score {raw} against cut_score {cut}"))
     return found
+
+
+# -- panel scoresheets -------------------------------------------------------------------
+
+
+def sheet_conflicts(sheet: Scoresheet, log: Sequence[Change], rubric_source: bytes | None) -> list[str]:
+    """Where a sheet's stored content disagrees with its change log, its seal or its rubric bytes.
+
+    Levels, notes and the conflict declaration are replayed from the append-only log (undo
+    included); the seal change must carry the stored seal hash and time; the stored rubric
+    file must still hash to the digest the sheet names.
+    """
+    found: list[str] = []
+    if rubric_source is None:
+        found.append(f"its rubric file (digest {sheet.rubric_digest[:12]}) is missing")
+    elif hashlib.sha256(rubric_source).hexdigest() != sheet.rubric_digest:
+        found.append(f"the stored rubric file no longer hashes to its digest {sheet.rubric_digest[:12]} (edited)")
+    levels: dict[str, int] = {}
+    notes: dict[int, tuple[str, str, str]] = {}
+    conflict: bool | None = None
+    reason = ""
+    seal: Change | None = None
+    by_seq = {c.seq: c for c in log}
+    for change in log:
+        if change.kind == CONFLICT:
+            conflict, reason = bool(change.new_level), change.text
+            if change.old_level == 0:  # declared late: the sheet ends as a recusal, without levels or notes
+                levels.clear()
+                notes.clear()
+        elif change.kind == LEVEL and change.criterion_id is not None:
+            _set_level(levels, change.criterion_id, change.new_level)
+        elif change.kind == NOTE and change.criterion_id is not None:
+            notes[change.seq] = (change.criterion_id, change.text, change.at)
+        elif change.kind == UNDO and change.undoes in by_seq:
+            target = by_seq[change.undoes]
+            if target.kind == LEVEL and target.criterion_id is not None:
+                _set_level(levels, target.criterion_id, target.old_level)
+            elif target.kind == NOTE:
+                notes.pop(target.seq, None)
+        elif change.kind == SEAL:
+            seal = change
+    if dict(sheet.levels) != levels:
+        stored = dict(sorted(sheet.levels.items()))
+        found.append(f"its levels {stored} are not those its change log records {dict(sorted(levels.items()))}")
+    stored_notes = {n.seq: (n.criterion_id, n.text, n.noted_at) for n in sheet.notes}
+    if stored_notes != notes:
+        found.append("its notes are not those its change log records")
+    if sheet.conflict != conflict or (sheet.conflict_reason or "") != (reason or ""):
+        found.append("its conflict-of-interest declaration is not the one its change log records")
+    if seal is None:
+        found.append("its change log has no seal")
+    else:
+        if seal.text != sheet.seal_hash:
+            found.append(f"its seal hash is not the one its seal change {seal.seq} records")
+        if seal.at != sheet.sealed_at:
+            found.append(
+                f"sealed_at {sheet.sealed_at!r} is not the time its seal change {seal.seq} records ({seal.at!r})"
+            )
+    return found
+
+
+def _set_level(levels: dict[str, int], criterion_id: str, level: int | None) -> None:
+    if level is None:
+        levels.pop(criterion_id, None)
+    else:
+        levels[criterion_id] = level

@@ -164,3 +164,66 @@ def test_the_proctor_pin_hash_is_never_copied_into_the_admin_database(tmp_path: 
     merge_edited(tmp_path, terminal, "UPDATE sittings SET exam_id = exam_id WHERE sitting_id = ?")
     conn = sqlite3.connect(tmp_path / "admin.db")
     assert conn.execute("SELECT proctor_pin FROM sittings").fetchall() == [("",)]
+
+
+# -- panel scoresheets: stored content against the change log, the seal and the rubric bytes ----------
+
+
+@pytest.fixture
+def panel(tmp_path: Path):
+    from ccsoo_exam.rubric import rubric_from_bytes
+    from ccsoo_exam.store import scoresheets
+    from tests.test_rubric import MINI
+
+    rubric = rubric_from_bytes(MINI.encode(), "mini.yaml")
+    path = str(tmp_path / "panel.db")
+    conn = scoresheets.open_store(path)
+    sheet = scoresheets.open_sheet(conn, rubric, "C-1", "Ann", "t0")
+    scoresheets.declare_conflict(conn, rubric, sheet.sheet_id, False, "", "t0")
+    scoresheets.set_level(conn, rubric, sheet.sheet_id, "a", 2, "t1")
+    scoresheets.add_note(conn, rubric, sheet.sheet_id, "a", "clear on cost", "t2")
+    scoresheets.set_level(conn, rubric, sheet.sheet_id, "b", 3, "t3")
+    scoresheets.seal(conn, rubric, sheet.sheet_id, "t4")
+    conn.close()
+    return path, sheet.sheet_id
+
+
+def _reseal(conn: sqlite3.Connection, sheet_id: str) -> None:
+    """What an attacker does after an edit: recompute the seal's plain SHA-256 so verify_seal passes."""
+    from ccsoo_exam.scoresheet import seal_hash
+    from ccsoo_exam.store import scoresheets
+
+    digest = seal_hash(scoresheets.load_sheet(conn, sheet_id))
+    conn.execute("UPDATE panel_sheets SET seal_hash = ? WHERE sheet_id = ?", (digest, sheet_id))
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("UPDATE panel_scores SET level = 4 WHERE criterion_id = 'a'", "are not those its change log records"),
+        ("UPDATE panel_notes SET text = 'rambling'", "its notes are not those its change log records"),
+        ("UPDATE panel_sheets SET sealed_at = 't9'", "sealed_at 't9' is not the time its seal change"),
+        ("UPDATE panel_changes SET text = 'x' WHERE kind = 'seal'", "its seal hash is not the one"),
+        (
+            "UPDATE panel_rubrics SET source = CAST(REPLACE(CAST(source AS TEXT), 'weight: 2', 'weight: 9') AS BLOB)",
+            "no longer hashes to its digest",
+        ),
+    ],
+    ids=["level", "note", "sealed_at", "seal-log", "rubric-bytes"],
+)
+def test_an_edited_and_resealed_scoresheet_is_refused_at_import_and_merge(tmp_path: Path, panel, sql, message) -> None:
+    from ccsoo_exam.store import scoresheets
+
+    path, sheet_id = panel
+    raw = sqlite3.connect(path)
+    raw.row_factory = sqlite3.Row
+    raw.execute(sql)
+    _reseal(raw, sheet_id)
+    raw.commit()
+    raw.close()
+    source = scoresheets.open_store(path)
+    target = scoresheets.open_store(str(tmp_path / "merged-panel.db"))
+    report = scoresheets.import_scoresheets(source, target)
+    assert report.added == () and message in str(report.skipped[0])
+    merged = admin.merge_file(admin.open_admin(str(tmp_path / "admin.db")), path, AT)
+    assert merged.panel is not None and merged.panel.added == () and message in str(merged.panel.skipped[0])

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from ccsoo_exam.aggregation import Moderation, check_moderation
+from ccsoo_exam.audit import sheet_conflicts
 from ccsoo_exam.errors import Problem, StoreError
 from ccsoo_exam.rubric import Rubric, rubric_from_bytes
 from ccsoo_exam.scoresheet import (
@@ -593,6 +594,15 @@ def import_scoresheets(source: sqlite3.Connection, target: sqlite3.Connection) -
                 continue
             if not verify_seal(sheet):
                 skipped.append(Problem(name, None, f"{label} does not match its seal hash (altered?); skipped"))
+                continue
+            rubric_row = source.execute(
+                "SELECT source FROM panel_rubrics WHERE digest = ?", (sheet.rubric_digest,)
+            ).fetchone()
+            disagreements = sheet_conflicts(
+                sheet, changes(source, sheet.sheet_id), bytes(rubric_row[0]) if rubric_row else None
+            )
+            if disagreements:
+                skipped.append(Problem(name, None, f"{label}: {'; '.join(disagreements)}; skipped"))
                 continue
             here = target.execute("SELECT seal_hash FROM panel_sheets WHERE sheet_id = ?", (sheet.sheet_id,)).fetchone()
             if here is not None:
