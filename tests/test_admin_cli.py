@@ -13,7 +13,7 @@ import pytest
 from ccsoo_exam import release, vault
 from ccsoo_exam.cli import build_parser, main
 from ccsoo_exam.store import admin
-from tests.admin_data import all_correct, correct_on, small_package, terminal_db
+from tests.admin_data import all_correct, correct_on, enrolled, small_package, terminal_db
 from tests.conftest import DEMO_KEY, bank_yaml
 
 EXAM_YAML = """\
@@ -62,6 +62,7 @@ def merged(tmp_path: Path) -> str:
     terminal_db(str(tmp_path / "t1.db"), definition, banks, {"C-1": all_correct, "C-2": correct_on(5)})
     terminal_db(str(tmp_path / "t2.db"), definition, banks, {"C-4": correct_on(2)}, seed=30)
     db = str(tmp_path / "admin.db")
+    enrolled(admin.open_admin(db)).close()
     assert main(["admin", "merge", str(tmp_path / "t1.db"), str(tmp_path / "t2.db"), "--into", db]) == 0
     return db
 
@@ -94,6 +95,9 @@ def test_every_new_command_has_help_text() -> None:
         "admin items",
         "admin rescore",
         "admin decisions",
+        "admin enrol-terminal",
+        "admin verify-receipts",
+        "admin resume-code",
         "results export",
     } <= set(found)
 

@@ -20,7 +20,7 @@ from ccsoo_exam.ledger import Ledger
 from ccsoo_exam.scoring import score
 from ccsoo_exam.store import admin, sittings
 from ccsoo_exam.store.database import connect
-from tests.admin_data import keyed, small_package
+from tests.admin_data import enrolled, keyed, small_package, terminal_signer
 
 AT = "2026-03-03T12:00:00Z"
 
@@ -52,9 +52,11 @@ def terminal(tmp_path_factory) -> tuple[str, str]:
         multiplier=1.25,
         proctor_pin="hmac-sha256$00$11",
         wall_clock=wall,
+        signer=terminal_signer(),
     )
     record = sittings.load_sitting(conn, sitting_id)
-    recorder = sittings.SittingRecorder(conn, record, Ledger(record.allowance, 0.0, lambda: float(next(ticks))), wall)
+    ledger = Ledger(record.allowance, 0.0, lambda: float(next(ticks)))
+    recorder = sittings.SittingRecorder(conn, record, ledger, wall, terminal_signer())
     recorder.start()
     answers = {}
     for item in form.items[:6]:
@@ -120,7 +122,7 @@ def merge_edited(tmp_path: Path, terminal: tuple[str, str], sql: str) -> admin.M
     raw.execute(sql, (terminal[1],))
     raw.commit()
     raw.close()
-    conn = admin.open_admin(str(tmp_path / "admin.db"))
+    conn = enrolled(admin.open_admin(str(tmp_path / "admin.db")))
     try:
         return admin.merge_file(conn, path, AT)
     finally:
@@ -225,5 +227,5 @@ def test_an_edited_and_resealed_scoresheet_is_refused_at_import_and_merge(tmp_pa
     target = scoresheets.open_store(str(tmp_path / "merged-panel.db"))
     report = scoresheets.import_scoresheets(source, target)
     assert report.added == () and message in str(report.skipped[0])
-    merged = admin.merge_file(admin.open_admin(str(tmp_path / "admin.db")), path, AT)
+    merged = admin.merge_file(enrolled(admin.open_admin(str(tmp_path / "admin.db"))), path, AT)
     assert merged.panel is not None and merged.panel.added == () and message in str(merged.panel.skipped[0])

@@ -14,7 +14,7 @@ from ccsoo_exam.rescoring import ACCEPT, DROP, KeyChange, rescore, resolve_item
 from ccsoo_exam.store import admin
 from ccsoo_exam.store.database import connect
 from ccsoo_exam.store.sittings import MIGRATIONS
-from tests.admin_data import add_sitting, all_correct, correct_on, small_package
+from tests.admin_data import add_sitting, all_correct, correct_on, enrolled, small_package
 
 AT = "2026-03-04T08:00:00Z"
 
@@ -29,7 +29,7 @@ def setup(tmp_path: Path):
         for c, choose in (("C-1", all_correct), ("C-2", correct_on(5)), ("C-3", correct_on(4)))
     }
     terminal.close()
-    conn = admin.open_admin(str(tmp_path / "admin.db"))
+    conn = enrolled(admin.open_admin(str(tmp_path / "admin.db")))
     admin.merge_file(conn, str(tmp_path / "t.db"), AT)
     form = assemble_form(definition, banks, 7)
     return conn, definition, package_keys(banks), form, ids

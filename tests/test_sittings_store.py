@@ -49,7 +49,10 @@ def test_connections_use_wal_and_full_sync(tmp_path: Path) -> None:
 def test_migrations_are_recorded_and_not_rerun(tmp_path: Path) -> None:
     connect(tmp_path / "r.db", MIGRATIONS).close()
     conn = connect(tmp_path / "r.db", MIGRATIONS)
-    assert [r[0] for r in conn.execute("SELECT name FROM migrations")] == ["sittings-001-create"]
+    assert [r[0] for r in conn.execute("SELECT name FROM migrations")] == [
+        "sittings-001-create",
+        "sittings-002-signatures",
+    ]
 
 
 def test_each_answer_is_one_transaction_with_its_event(tmp_path: Path) -> None:

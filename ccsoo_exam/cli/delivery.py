@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ccsoo_exam.errors import CcsooError, Problem
-from ccsoo_exam.exam import load_exam
+from ccsoo_exam.exam import ExamDefinition, load_exam
 from ccsoo_exam.locations import data_dir, sample_package
 
 DEMO_PIN = "246810"
@@ -35,6 +35,14 @@ def register(commands: argparse._SubParsersAction) -> None:
             "results database (default: DATA_DIR/results.db; DATA_DIR is $CCSOO_EXAM_DATA or ~/.local/share/ccsoo-exam)"
         ),
     )
+    p.add_argument(
+        "--terminal-key",
+        metavar="PATH",
+        help=(
+            "this terminal's private signing key, from 'admin enrol-terminal' (default: DATA_DIR/terminal.key); "
+            "readable only by the exam user"
+        ),
+    )
     p.set_defaults(handler=cmd_sit)
 
     p = commands.add_parser(
@@ -59,18 +67,54 @@ def cmd_demo(args: argparse.Namespace) -> int:
             Problem(str(package), None, "the sample package is missing; run from a full ccsoo-exam checkout")
         )
     db = Path(args.db) if args.db else data_dir() / "demo.db"
-    return deliver(str(exam), db, demo_key=key_file.read_text(encoding="utf-8").strip(), demo_pin=DEMO_PIN)
+    terminal_key = db.with_name("demo-terminal.key")
+    definition = load_exam(str(exam))
+    _need_a_terminal()
+    if not terminal_key.exists():
+        # The demo enrols itself: a key of its own; 'admin enrol-terminal --from-key' registers it for merging.
+        from ccsoo_exam.keyfile import new_key_file
+
+        terminal_key.parent.mkdir(parents=True, exist_ok=True)
+        new_key_file(terminal_key)
+        print(f"ccsoo-exam: demo terminal key created: {terminal_key}", file=sys.stderr)
+    return deliver(
+        definition,
+        db,
+        terminal_key,
+        demo_key=key_file.read_text(encoding="utf-8").strip(),
+        demo_pin=DEMO_PIN,
+    )
 
 
 def cmd_sit(args: argparse.Namespace) -> int:
     db = Path(args.db) if args.db else data_dir() / "results.db"
-    return deliver(args.exam, db)
+    terminal_key = Path(args.terminal_key) if args.terminal_key else data_dir() / "terminal.key"
+    definition = load_exam(args.exam)
+    _need_a_terminal()
+    if not terminal_key.is_file():
+        raise CcsooError(
+            Problem(
+                str(terminal_key),
+                None,
+                "no terminal key: enrol this terminal first ('ccsoo-exam admin enrol-terminal --db ADMIN_DB "
+                "--name NAME --key-out PATH') and pass --terminal-key PATH",
+            )
+        )
+    return deliver(definition, db, terminal_key)
 
 
-def deliver(exam_path: str, db: Path, demo_key: str | None = None, demo_pin: str | None = None) -> int:
-    definition = load_exam(exam_path)
+def _need_a_terminal() -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise CcsooError("the exam needs an interactive terminal; run it in a console, not through a pipe")
+
+
+def deliver(
+    definition: ExamDefinition,
+    db: Path,
+    terminal_key: Path,
+    demo_key: str | None = None,
+    demo_pin: str | None = None,
+) -> int:
     # Textual reads TEXTUAL_* settings at import: some would auto-press keys, take screenshots or open devtools.
     for name in [n for n in os.environ if n.upper().startswith("TEXTUAL")]:
         del os.environ[name]
@@ -84,7 +128,13 @@ def deliver(exam_path: str, db: Path, demo_key: str | None = None, demo_pin: str
         conn = connect(db, MIGRATIONS)
         try:
             app = make_app(
-                definition, conn, roster=read_roster(conn), demo_key=demo_key, demo_pin=demo_pin, database=str(db)
+                definition,
+                conn,
+                roster=read_roster(conn),
+                demo_key=demo_key,
+                demo_pin=demo_pin,
+                database=str(db),
+                terminal_key=terminal_key,
             )
             app.run()
         finally:

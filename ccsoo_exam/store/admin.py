@@ -148,6 +148,17 @@ ADMIN_MIGRATIONS: list[Migration] = [
         )
         """,
     ),
+    (
+        "admin-005-terminals",
+        """
+        CREATE TABLE terminals (
+            key_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            public_key TEXT NOT NULL,
+            enrolled_at TEXT NOT NULL
+        )
+        """,
+    ),
 ]
 
 # The admin database holds every table a terminal or a panel machine has, so the same SQL works on all.
@@ -326,6 +337,10 @@ def _merge_sittings(source: sqlite3.Connection, target: sqlite3.Connection, path
     sitting_cols = sorted(common["sittings"])
     response_cols = common["responses"]
     event_cols = common["events"]
+    from ccsoo_exam.signing import signature_fault  # cryptography: only when merging
+
+    enrolled = enrolled_terminals(target)
+    signed_source = has_table(source, "signatures")
     for source_row in source.execute(
         f"SELECT {', '.join(sitting_cols)} FROM sittings ORDER BY created_at, sitting_id"
     ).fetchall():
@@ -339,6 +354,9 @@ def _merge_sittings(source: sqlite3.Connection, target: sqlite3.Connection, path
             f"SELECT {', '.join(response_cols)} FROM responses WHERE sitting_id = ? ORDER BY position", (sitting_id,)
         ).fetchall()
         fault = _sitting_fault(record, events, [dict(zip(response_cols, r, strict=True)) for r in responses])
+        signatures = sittings.load_signatures(source, sitting_id) if signed_source else {}
+        if fault is None:
+            fault = signature_fault(sitting_id, events, signatures, enrolled)
         if fault is not None:
             tally.broken.append(Problem(path, None, f"sitting {sitting_id} {fault}; not imported"))
             continue
@@ -372,12 +390,51 @@ def _merge_sittings(source: sqlite3.Connection, target: sqlite3.Connection, path
                 f"SELECT {', '.join(event_cols)} FROM events WHERE sitting_id = ? ORDER BY seq", (sitting_id,)
             ),
         )
+        target.executemany(
+            "INSERT INTO signatures (sitting_id, seq, key_id, signature) VALUES (?, ?, ?, ?)",
+            [(sitting_id, seq, key, signature) for seq, (key, signature) in sorted(signatures.items())],
+        )
         target.execute(
             "INSERT INTO merged_sittings (sitting_id, content_hash, chain_head, event_count, source, merged_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (sitting_id, digest, record["chain_head"], record["event_count"], str(Path(path).resolve()), at),
         )
         tally.added.append(sitting_id)
+
+
+def enrolled_terminals(conn: sqlite3.Connection) -> dict[str, str]:
+    """key id -> public key (hex) of every terminal enrolled in this admin database."""
+    if not has_table(conn, "terminals"):
+        return {}
+    return {r[0]: r[1] for r in conn.execute("SELECT key_id, public_key FROM terminals")}
+
+
+def enrol_terminal(conn: sqlite3.Connection, name: str, key_id: str, public_key: str, at: str) -> None:
+    """Add a terminal's public key to the registry; a name or key enrolled twice is refused."""
+    with transaction(conn):
+        clash = conn.execute(
+            "SELECT name, key_id FROM terminals WHERE name = ? OR key_id = ?", (name, key_id)
+        ).fetchone()
+        if clash is not None:
+            raise StoreError(Problem("terminals", None, f"terminal '{clash[0]}' (key {clash[1]}) is already enrolled"))
+        conn.execute(
+            "INSERT INTO terminals (key_id, name, public_key, enrolled_at) VALUES (?, ?, ?, ?)",
+            (key_id, name, public_key, at),
+        )
+
+
+def submitted_receipts(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """candidate id -> the receipt codes of their merged, submitted sittings (from the signed heads)."""
+    from ccsoo_exam.chain import sitting_receipt
+
+    found: dict[str, list[str]] = {}
+    for candidate, head, signature in conn.execute(
+        "SELECT s.candidate_id, s.chain_head, g.signature FROM sittings s "
+        "LEFT JOIN signatures g ON g.sitting_id = s.sitting_id AND g.seq = s.event_count "
+        "WHERE s.status = 'submitted' ORDER BY s.candidate_id, s.submitted_at"
+    ):
+        found.setdefault(candidate, []).append(sitting_receipt(head, bytes(signature) if signature else None))
+    return found
 
 
 def _sitting_fault(record: dict[str, object], events: list, responses: list[dict[str, object]]) -> str | None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ccsoo_exam.chain import receipt_code
+from ccsoo_exam.chain import sitting_receipt
 from ccsoo_exam.errors import Problem, StoreError
 
 FORMATS = ("csv", "json")
@@ -104,7 +104,8 @@ _TERMINAL_SCORES = (
 _SITTINGS_SQL = f"""SELECT s.sitting_id, s.candidate_id, s.candidate_name, s.exam_id, s.exam_title,
               s.package_fingerprint, s.form_seed, s.form_digest, s.status, s.created_at, s.started_at,
               s.submitted_at, s.submit_reason, s.item_count, s.cut_score, s.base_seconds, s.multiplier,
-              s.extension_seconds, s.consumed_seconds, s.event_count, s.chain_head, NULL,
+              s.extension_seconds, s.consumed_seconds, s.event_count, s.chain_head,
+              (SELECT g.signature FROM signatures g WHERE g.sitting_id = s.sitting_id AND g.seq = s.event_count),
               s.raw_score, s.percent, s.passed, c.raw, c.total, c.percent, c.passed, c.rescoring_id, {_MODULE_SQL}
        FROM sittings s LEFT JOIN {{scores}} c ON c.sitting_id = s.sitting_id
        ORDER BY s.exam_id, s.candidate_id, s.created_at, s.sitting_id"""
@@ -112,7 +113,8 @@ _SITTINGS_SQL = f"""SELECT s.sitting_id, s.candidate_id, s.candidate_name, s.exa
 
 def _with_receipt(row: tuple[Any, ...]) -> tuple[Any, ...]:
     values = list(row)
-    values[_RECEIPT] = receipt_code(row[_RECEIPT - 1])
+    signature = row[_RECEIPT]
+    values[_RECEIPT] = sitting_receipt(row[_RECEIPT - 1], bytes(signature) if signature else None)
     return tuple(values)
 
 

@@ -12,15 +12,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ccsoo_exam.bank import Item
+from ccsoo_exam.chain import sitting_receipt
 from ccsoo_exam.form import Form
 from ccsoo_exam.ledger import Clock, Ledger
 from ccsoo_exam.scoring import Score, score
 from ccsoo_exam.store.sittings import (
+    HeadSigner,
     ResponseState,
     SittingRecord,
     SittingRecorder,
     WallClock,
     load_responses,
+    load_signatures,
     load_sitting,
 )
 
@@ -30,7 +33,13 @@ if TYPE_CHECKING:
 
 class LiveSitting:
     def __init__(
-        self, conn: sqlite3.Connection, package: ExamPackage, sitting_id: str, clock: Clock, wall_clock: WallClock
+        self,
+        conn: sqlite3.Connection,
+        package: ExamPackage,
+        sitting_id: str,
+        clock: Clock,
+        wall_clock: WallClock,
+        signer: HeadSigner | None = None,
     ) -> None:
         self.conn = conn
         self.package = package
@@ -38,7 +47,7 @@ class LiveSitting:
         self.record = load_sitting(conn, sitting_id)
         self.responses: list[ResponseState] = load_responses(conn, sitting_id)
         self.ledger = Ledger(self.record.allowance, self.record.consumed, clock)
-        self.recorder = SittingRecorder(conn, self.record, self.ledger, wall_clock)
+        self.recorder = SittingRecorder(conn, self.record, self.ledger, wall_clock, signer)
         self.position = self.record.position
         self.warnings_given = set(self.record.warnings_given)
         self.timer_hidden = self.record.timer_hidden
@@ -64,6 +73,11 @@ class LiveSitting:
 
     def flagged(self) -> int:
         return sum(r.flagged for r in self.responses)
+
+    def receipt_code(self) -> str:
+        """The candidate's receipt: from the terminal's signature over the last event when it is signed."""
+        signed = load_signatures(self.conn, self.sitting_id).get(self.record.event_count)
+        return sitting_receipt(self.record.chain_head, signed[1] if signed else None)
 
     def refresh_record(self) -> SittingRecord:
         self.record = load_sitting(self.conn, self.sitting_id)

@@ -14,10 +14,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ccsoo_exam.audit import check_in_payload
-from ccsoo_exam.chain import GENESIS, Event, make_event, verify_chain
+from ccsoo_exam.chain import GENESIS, SIGNED_KINDS, Event, head_message, make_event, verify_chain
 from ccsoo_exam.errors import Problem, StoreError
 from ccsoo_exam.form import Form, FormItem
 from ccsoo_exam.ledger import Ledger, TimeAllowance
@@ -86,8 +86,29 @@ MIGRATIONS: list[Migration] = [
         );
         CREATE INDEX sittings_status ON sittings (status, updated_at)
         """,
-    )
+    ),
+    (
+        "sittings-002-signatures",
+        """
+        CREATE TABLE signatures (
+            sitting_id TEXT NOT NULL REFERENCES sittings (sitting_id),
+            seq INTEGER NOT NULL,
+            key_id TEXT NOT NULL,
+            signature BLOB NOT NULL,
+            PRIMARY KEY (sitting_id, seq)
+        )
+        """,
+    ),
 ]
+
+
+class HeadSigner(Protocol):
+    """The terminal's key as the store sees it (``signing.Signer``): an id and a sign method."""
+
+    key_id: str
+
+    def sign(self, message: bytes) -> bytes: ...
+
 
 WallClock = Callable[[], datetime]
 
@@ -150,6 +171,7 @@ def create_sitting(
     multiplier: float,
     proctor_pin: str,
     wall_clock: WallClock = utc_now,
+    signer: HeadSigner | None = None,
 ) -> str:
     """Check a candidate in: the sitting, its 80 empty responses and the first event, at once."""
     sitting_id = str(uuid.uuid4())
@@ -198,6 +220,7 @@ def create_sitting(
             [(sitting_id, i.position, i.bank, i.module, i.item_id, "".join(i.option_order)) for i in form.items],
         )
         _insert_event(conn, sitting_id, event)
+        _sign(conn, signer, sitting_id, event)
     return sitting_id
 
 
@@ -274,6 +297,24 @@ def verify_sitting(conn: sqlite3.Connection, sitting_id: str) -> tuple[int, str]
     return verify_chain(load_events(conn, sitting_id), head, count)
 
 
+def load_signatures(conn: sqlite3.Connection, sitting_id: str) -> dict[int, tuple[str, bytes]]:
+    """seq -> (key id, signature) of a sitting's signed events."""
+    rows = conn.execute("SELECT seq, key_id, signature FROM signatures WHERE sitting_id = ?", (sitting_id,))
+    return {r[0]: (r[1], bytes(r[2])) for r in rows}
+
+
+def _sign(conn: sqlite3.Connection, signer: HeadSigner | None, sitting_id: str, event: Event) -> bytes | None:
+    """Sign the chain head in the event's own transaction, so no signed state is ever half written."""
+    if signer is None or event.kind not in SIGNED_KINDS:
+        return None
+    signature = signer.sign(head_message(sitting_id, event.seq, event.hash))
+    conn.execute(
+        "INSERT INTO signatures (sitting_id, seq, key_id, signature) VALUES (?, ?, ?, ?)",
+        (sitting_id, event.seq, signer.key_id, signature),
+    )
+    return signature
+
+
 def _insert_event(conn: sqlite3.Connection, sitting_id: str, event: Event) -> None:
     conn.execute(
         "INSERT INTO events (sitting_id, seq, kind, payload, wall_time, consumed_seconds, prev_hash, hash) "
@@ -316,9 +357,16 @@ class SittingRecorder:
     """Writes one sitting's changes, each with its event and consumed time, in one transaction."""
 
     def __init__(
-        self, conn: sqlite3.Connection, record: SittingRecord, ledger: Ledger, wall_clock: WallClock = utc_now
+        self,
+        conn: sqlite3.Connection,
+        record: SittingRecord,
+        ledger: Ledger,
+        wall_clock: WallClock = utc_now,
+        signer: HeadSigner | None = None,
     ) -> None:
         self.conn = conn
+        self.signer = signer
+        self.last_signature: bytes | None = None
         self.sitting_id = record.sitting_id
         self.ledger = ledger
         self.wall_clock = wall_clock
@@ -337,6 +385,7 @@ class SittingRecorder:
                 for sql, params in statements:
                     self.conn.execute(sql, params)
                 _insert_event(self.conn, self.sitting_id, event)
+                signature = _sign(self.conn, self.signer, self.sitting_id, event)
                 self.conn.execute(
                     """UPDATE sittings SET consumed_seconds = ?, extension_seconds = ?, chain_head = ?, event_count = ?,
                        updated_at = ? WHERE sitting_id = ?""",
@@ -353,6 +402,8 @@ class SittingRecorder:
             self.ledger.restore(snapshot)
             raise
         self.head, self.seq = event.hash, event.seq
+        if signature is not None:
+            self.last_signature = signature
         return event
 
     def _sitting(self, assignments: str, *params: Any) -> tuple[str, tuple[Any, ...]]:

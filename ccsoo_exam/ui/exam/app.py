@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
@@ -40,6 +41,7 @@ from ccsoo_exam.ui.lockdown import LockedDownApp
 
 if TYPE_CHECKING:  # the package module pulls in cryptography; the first screen must not wait for it
     from ccsoo_exam.package import ExamPackage
+    from ccsoo_exam.signing import Signer
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 PROCTOR_KEY = "ctrl+o"
@@ -63,6 +65,7 @@ class ExamApp(LockedDownApp):
         demo_pin: str | None = None,
         database: str = "",
         timers: bool = True,
+        terminal_key: Path | None = None,
     ) -> None:
         super().__init__()
         self.definition = definition
@@ -74,6 +77,8 @@ class ExamApp(LockedDownApp):
         self.demo_pin = demo_pin
         self.database = database
         self.timers = timers  # tests drive tick() and heartbeat() themselves
+        self.terminal_key = terminal_key  # loaded at unlock; without one, sittings are unsigned (tests)
+        self.signer: Signer | None = None
         self.package: ExamPackage | None = None
         self.live: LiveSitting | None = None
         self.pin_hash: str | None = None
@@ -98,12 +103,20 @@ class ExamApp(LockedDownApp):
 
     def _unlock_screen(self) -> UnlockScreen:
         waiting = bool(open_sittings(self.conn, self.definition.exam))
-        return UnlockScreen(self.definition, self.demo_key, self.demo_pin, self.database, new_pin=not waiting)
+        return UnlockScreen(
+            self.definition,
+            self.demo_key,
+            self.demo_pin,
+            self.database,
+            new_pin=not waiting,
+            terminal_key=self.terminal_key,
+        )
 
     def _unlocked(self, result: Unlocked | None) -> None:
         if result is None:
             return
         self.package = result.package
+        self.signer = result.signer
         waiting = open_sittings(self.conn, self.definition.exam)
         if not waiting:
             self.pin_hash = hash_pin(result.pin, self.package.proctor_secret)
@@ -117,7 +130,7 @@ class ExamApp(LockedDownApp):
                 "The sitting in progress used a different exam package. Unlock the same package to resume it.",
             )
             return
-        self.live = LiveSitting(self.conn, self.package, record.sitting_id, self.clock, self.wall_clock)
+        self.live = LiveSitting(self.conn, self.package, record.sitting_id, self.clock, self.wall_clock, self.signer)
         if check_pin(result.pin, record.proctor_pin, self.package.proctor_secret):
             self._resume_sitting()
             return
@@ -176,10 +189,11 @@ class ExamApp(LockedDownApp):
                 multiplier=check_in.multiplier,
                 proctor_pin=self.pin_hash,  # type: ignore[arg-type]
                 wall_clock=self.wall_clock,
+                signer=self.signer,
             )
         )
         if sitting_id:
-            self.live = LiveSitting(self.conn, self.package, str(sitting_id), self.clock, self.wall_clock)
+            self.live = LiveSitting(self.conn, self.package, str(sitting_id), self.clock, self.wall_clock, self.signer)
             self._show_instructions()
 
     def _show_instructions(self) -> None:

@@ -7,7 +7,6 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
-from ccsoo_exam.chain import receipt_code
 from ccsoo_exam.store.live import LiveSitting
 from ccsoo_exam.text import literal
 
@@ -20,7 +19,7 @@ def receipt_text(live: LiveSitting) -> str:
         f"Candidate        {record.candidate_id} {record.candidate_name}".rstrip(),
         f"Submitted at     {(record.submitted_at or '')[:19].replace('T', ' ')} UTC",
         f"Answered         {live.answered()} of {live.count}",
-        f"Receipt code     {receipt_code(record.chain_head)}",
+        f"Receipt code     {live.receipt_code()}",
     ]
     if live.definition.show_score and record.raw_score is not None:
         verdict = "PASS" if record.passed else "NOT PASSED"

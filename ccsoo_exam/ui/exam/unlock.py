@@ -20,12 +20,14 @@ from ccsoo_exam.text import INPUT_RESTRICT, literal
 
 if TYPE_CHECKING:
     from ccsoo_exam.package import ExamPackage
+    from ccsoo_exam.signing import Signer
 
 
 @dataclass(frozen=True)
 class Unlocked:
     package: ExamPackage
     pin: str
+    signer: Signer | None = None  # this terminal's enrolled key; signs the chain heads
 
 
 class UnlockScreen(Screen[Unlocked]):
@@ -38,8 +40,10 @@ class UnlockScreen(Screen[Unlocked]):
         demo_pin: str | None = None,
         database: str = "",
         new_pin: bool = True,
+        terminal_key: Path | None = None,
     ) -> None:
         super().__init__()
+        self.terminal_key = terminal_key
         self.new_pin = new_pin  # False when a sitting waits on this terminal: then it is that sitting's PIN
         self.database = database
         self.definition = definition
@@ -123,7 +127,12 @@ class UnlockScreen(Screen[Unlocked]):
         from ccsoo_exam.package import open_banks
 
         try:
-            self.post_message(self.Opened(Unlocked(open_banks(self.definition, key), pin), None))
+            signer = None
+            if self.terminal_key is not None:
+                from ccsoo_exam.signing import load_signer
+
+                signer = load_signer(self.terminal_key)
+            self.post_message(self.Opened(Unlocked(open_banks(self.definition, key), pin, signer), None))
         except CcsooError as error:
             self.post_message(self.Opened(None, error))
 
