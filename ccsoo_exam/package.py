@@ -13,6 +13,7 @@ from pathlib import Path
 from ccsoo_exam.bank import Bank, bank_from_bytes
 from ccsoo_exam.errors import CcsooError, Problem, VaultError, WrongKeyError
 from ccsoo_exam.exam import ExamDefinition
+from ccsoo_exam.form import assemble_form
 from ccsoo_exam.release import MANIFEST_NAME, Manifest, open_manifest, sealed_digest
 from ccsoo_exam.vault import KeyCache, decrypt, read_header, subkey
 
@@ -135,3 +136,39 @@ def _not_released(blob: bytes, name: str, cache: KeyCache, manifest: Manifest) -
 
 
 _COPY_RELEASED = "copy the released exam package again"
+
+
+def package_problems(package: ExamPackage, seeds: int = 5) -> list[Problem]:
+    """What stops this definition from delivering forms from this package (empty when it can).
+
+    Checked at unlock, before any check-in, and by ``ccsoo-exam exam validate``: every
+    blueprint share must fit its released bank, and forms must assemble under every rule.
+    Messages name banks and counts only, never item content.
+    """
+    d = package.definition
+    problems: list[Problem] = []
+    for entry in d.blueprint:
+        bank = package.banks.get(entry.bank)
+        if bank is None:
+            problems.append(Problem(d.path, entry.line or None, f"bank '{entry.bank}' is not in the package"))
+        elif len(bank.items) < entry.items:
+            problems.append(
+                Problem(
+                    d.path,
+                    entry.line or None,
+                    f"the blueprint draws {entry.items} items from bank '{entry.bank}', which holds "
+                    f"{len(bank.items)}; lower 'items' (and item_count) or release a larger bank",
+                )
+            )
+    if d.cut_score > d.item_count:
+        problems.append(Problem(d.path, None, f"'cut_score' {d.cut_score} is more than the {d.item_count} items"))
+    if problems:
+        return problems
+    for seed in range(1, seeds + 1):
+        try:
+            form = assemble_form(d, package.banks, seed)
+        except CcsooError as error:
+            return list(error.problems)
+        if len(form.items) != d.item_count:
+            return [Problem(d.path, None, f"a form has {len(form.items)} items but 'item_count' is {d.item_count}")]
+    return []

@@ -25,6 +25,7 @@ COMMAND_HOME = {
     "rubric": "rubric",
     "sit": "delivery",
     "demo": "delivery",
+    "exam": "delivery",
     "panel": "panel",
     "results": "results",
     "admin": "admin",

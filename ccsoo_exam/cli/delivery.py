@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from ccsoo_exam.cli.keys import add_key_options, exam_key
 from ccsoo_exam.errors import CcsooError, Problem
 from ccsoo_exam.exam import ExamDefinition, load_exam
 from ccsoo_exam.locations import data_dir, sample_package
@@ -56,6 +57,44 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--db", metavar="PATH", help="demo database (default: DATA_DIR/demo.db)")
     p.set_defaults(handler=cmd_demo)
+
+    exam = commands.add_parser(
+        "exam",
+        help="check an exam definition against its package",
+        description="Checks on an exam definition and the encrypted package beside it.",
+    )
+    actions = exam.add_subparsers(dest="exam_command", metavar="ACTION", required=True)
+    p = actions.add_parser(
+        "validate",
+        help="check that the package can deliver this exam",
+        description=(
+            "Open the package with the exam key (release manifest, every bank) and check the definition against "
+            "it: every bank present and released, each blueprint share within its bank, forms assemble under "
+            "every rule, cut and counts consistent. 'sit' runs the same check at unlock and refuses before any "
+            "check-in. Problems are printed as path:line; exit status 2 if any."
+        ),
+    )
+    p.add_argument(
+        "--exam", default="question_banks/exam.yaml", metavar="PATH", help="exam definition (default: %(default)s)"
+    )
+    add_key_options(p)
+    p.set_defaults(handler=cmd_exam_validate)
+
+
+def cmd_exam_validate(args: argparse.Namespace) -> int:
+    from ccsoo_exam.package import open_banks, package_problems
+
+    definition = load_exam(args.exam)
+    package = open_banks(definition, exam_key(args))
+    problems = package_problems(package)
+    if problems:
+        raise CcsooError(problems)
+    items = sum(len(b.items) for b in package.banks.values())
+    print(
+        f"{args.exam}: ok, release {package.release}, {len(package.banks)} banks ({items} items), "
+        f"forms of {definition.item_count} items, cut {definition.cut_score}"
+    )
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -135,9 +174,16 @@ def deliver(
                 demo_pin=demo_pin,
                 database=str(db),
                 terminal_key=terminal_key,
+                error_log=db.parent / "exam-errors.log",  # content-free, readable only by the exam user
             )
             app.run()
         finally:
             conn.close()
+    if app.crashes:
+        from ccsoo_exam.ui.exam.app import CrashApp
+
+        CrashApp(str(db.parent / "exam-errors.log")).run()
+        print(f"ccsoo-exam: {app.outcome}; results database {db}", file=sys.stderr)
+        return 3
     print(f"ccsoo-exam: {app.outcome}; results database {db}", file=sys.stderr)
     return 0

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 from textual.events import Resize
 
+from ccsoo_exam.crashlog import write_crash
 from ccsoo_exam.errors import CcsooError, StoreError
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.form import assemble_form, new_seed
@@ -32,7 +33,15 @@ from ccsoo_exam.text import literal
 from ccsoo_exam.ui.exam.checkin import CheckIn, CheckInScreen
 from ccsoo_exam.ui.exam.instructions import InstructionsScreen
 from ccsoo_exam.ui.exam.messages import SaveFailed, SubmitConfirmed
-from ccsoo_exam.ui.exam.modals import NewPinModal, NoticeScreen, PausedScreen, PinModal, ProctorChoice, ProctorMenu
+from ccsoo_exam.ui.exam.modals import (
+    CrashScreen,
+    NewPinModal,
+    NoticeScreen,
+    PausedScreen,
+    PinModal,
+    ProctorChoice,
+    ProctorMenu,
+)
 from ccsoo_exam.ui.exam.question import QuestionScreen
 from ccsoo_exam.ui.exam.receipt import ReceiptScreen
 from ccsoo_exam.ui.exam.resume import ResumeScreen
@@ -66,6 +75,7 @@ class ExamApp(LockedDownApp):
         database: str = "",
         timers: bool = True,
         terminal_key: Path | None = None,
+        error_log: Path | None = None,
     ) -> None:
         super().__init__()
         self.definition = definition
@@ -79,6 +89,8 @@ class ExamApp(LockedDownApp):
         self.timers = timers  # tests drive tick() and heartbeat() themselves
         self.terminal_key = terminal_key  # loaded at unlock; without one, sittings are unsigned (tests)
         self.signer: Signer | None = None
+        self.error_log = error_log
+        self.crashes = 0
         self.package: ExamPackage | None = None
         self.live: LiveSitting | None = None
         self.pin_hash: str | None = None
@@ -402,6 +414,20 @@ class ExamApp(LockedDownApp):
                 self.pop_screen()
             self._size_notice = None
 
+    def _handle_exception(self, error: Exception) -> None:
+        """Any unexpected error: close without a traceback, log it without content, then the safe screen.
+
+        Textual's default prints a traceback *with local variables* on exit: the decrypted
+        bank is a local somewhere, so that would put stems and keys on the candidate's
+        terminal. The message loop that raised has stopped, so the app cannot go on; it
+        closes at once, and ``deliver`` puts ``CrashApp`` (a fresh, locked-down app) on screen.
+        """
+        self.crashes += 1
+        write_crash(self.error_log, error)
+        self.outcome = "stopped after an internal error; the answers saved so far are kept"
+        self._return_code = 3
+        self._close_messages_no_wait()
+
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGHUP):
@@ -422,6 +448,23 @@ class ExamApp(LockedDownApp):
     def _live(self) -> LiveSitting:
         assert self.live is not None, "no sitting yet"
         return self.live
+
+
+class CrashApp(LockedDownApp):
+    """The safe screen after an internal error: nothing of the exam, only what to do. ctrl+o closes it."""
+
+    TITLE = "ccsoo-exam"
+    BINDINGS = [*LockedDownApp.BINDINGS, Binding(PROCTOR_KEY, "close", show=False, priority=True, system=True)]
+
+    def __init__(self, log: str = "") -> None:
+        super().__init__()
+        self.log_path = log
+
+    def on_mount(self) -> None:
+        self.push_screen(CrashScreen(self.log_path))
+
+    def action_close(self) -> None:
+        self.exit()
 
 
 def make_app(definition: ExamDefinition, conn: sqlite3.Connection, **options: object) -> ExamApp:

@@ -283,3 +283,23 @@ class NoticeScreen(ModalScreen[None]):
         with Vertical(classes="dialog notice"):
             yield Static(literal(self.heading), classes="heading", markup=False)
             yield Static(literal(self.body), markup=False)
+
+
+class CrashScreen(Screen[None]):
+    """What the candidate sees after an unexpected error: no traceback, no item content."""
+
+    CSS_PATH = "modals.tcss"
+
+    def __init__(self, log: str) -> None:
+        super().__init__()
+        self.log_path = log
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog notice"):
+            yield Static("Something went wrong. Call the proctor.", classes="heading")
+            yield Static(
+                "Your saved answers are kept and the clock is stopped.\n"
+                "Proctor: ctrl+o closes this screen; start ccsoo-exam again and resume the sitting with its PIN."
+                + (f"\nDetails for the administrator: {literal(self.log_path)}" if self.log_path else ""),
+                markup=False,
+            )

@@ -124,7 +124,7 @@ class UnlockScreen(Screen[Unlocked]):
     @work(thread=True, exclusive=True)
     def _open(self, key: str, pin: str) -> None:
         # The KDF takes a moment and must not freeze the screen; cryptography loads only now.
-        from ccsoo_exam.package import open_banks
+        from ccsoo_exam.package import open_banks, package_problems
 
         try:
             signer = None
@@ -132,7 +132,11 @@ class UnlockScreen(Screen[Unlocked]):
                 from ccsoo_exam.signing import load_signer
 
                 signer = load_signer(self.terminal_key)
-            self.post_message(self.Opened(Unlocked(open_banks(self.definition, key), pin, signer), None))
+            package = open_banks(self.definition, key)
+            if problems := package_problems(package):
+                # Refuse now, before check-in: a form that cannot be drawn must not fail in front of a candidate.
+                raise CcsooError(problems)
+            self.post_message(self.Opened(Unlocked(package, pin, signer), None))
         except CcsooError as error:
             self.post_message(self.Opened(None, error))
 
