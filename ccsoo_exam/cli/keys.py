@@ -6,7 +6,6 @@ import argparse
 import os
 
 from ccsoo_exam.errors import CcsooError, Problem
-from ccsoo_exam.vault import check_exam_key
 
 ENV_KEY = "CCSOO_EXAM_KEY"
 
@@ -20,6 +19,8 @@ def add_key_options(parser: argparse.ArgumentParser) -> None:
 
 
 def exam_key(args: argparse.Namespace) -> str:
+    from ccsoo_exam.vault import check_exam_key  # cryptography: not for 'sit' and 'demo', which share this module
+
     if args.key_file:
         try:
             with open(args.key_file, encoding="utf-8") as handle:
