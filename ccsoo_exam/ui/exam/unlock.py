@@ -56,7 +56,7 @@ class UnlockScreen(Screen[Unlocked]):
             yield Static("PROCTOR: unlock the exam package", id="subtitle")
             if self.demo_key:
                 yield Static(
-                    f"Demo package. Exam key: {self.demo_key}   Proctor PIN: {self.demo_pin}\n"
+                    f"Demo package. Exam key: {self.demo_key}   Proctor PIN: {self.demo_pin} (type it twice)\n"
                     "The proctor menu opens with ctrl+o at any time during the exam."
                     + (f"\nDemo database: {self.database}" if self.database else ""),
                     id="demo",
