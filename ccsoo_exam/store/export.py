@@ -101,11 +101,12 @@ _TERMINAL_SCORES = (
     "(SELECT sitting_id, raw_score AS raw, item_count AS total, percent, passed, module_scores, "
     "NULL AS rescoring_id FROM sittings WHERE status = 'submitted')"
 )
+_SIGNATURE_SQL = "(SELECT g.signature FROM signatures g WHERE g.sitting_id = s.sitting_id AND g.seq = s.event_count)"
 _SITTINGS_SQL = f"""SELECT s.sitting_id, s.candidate_id, s.candidate_name, s.exam_id, s.exam_title,
               s.package_fingerprint, s.form_seed, s.form_digest, s.status, s.created_at, s.started_at,
               s.submitted_at, s.submit_reason, s.item_count, s.cut_score, s.base_seconds, s.multiplier,
               s.extension_seconds, s.consumed_seconds, s.event_count, s.chain_head,
-              (SELECT g.signature FROM signatures g WHERE g.sitting_id = s.sitting_id AND g.seq = s.event_count),
+              {_SIGNATURE_SQL},
               s.raw_score, s.percent, s.passed, c.raw, c.total, c.percent, c.passed, c.rescoring_id, {_MODULE_SQL}
        FROM sittings s LEFT JOIN {{scores}} c ON c.sitting_id = s.sitting_id
        ORDER BY s.exam_id, s.candidate_id, s.created_at, s.sitting_id"""
@@ -234,7 +235,10 @@ def _query(conn: sqlite3.Connection, table: str, name: str) -> str:
         }.get(missing[0], "is this the right database?")
         raise StoreError(Problem(name, None, f"has no {missing[0]} table to export; {hint}"))
     if table == "sittings":
-        return spec.sql.replace("{scores}", "current_scores" if "current_scores" in present else _TERMINAL_SCORES)
+        sql = spec.sql.replace("{scores}", "current_scores" if "current_scores" in present else _TERMINAL_SCORES)
+        if "signatures" not in present:  # a database from before signed results: receipts from the heads
+            sql = sql.replace(_SIGNATURE_SQL, "NULL")
+        return sql
     return spec.sql
 
 
