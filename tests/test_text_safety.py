@@ -249,3 +249,31 @@ def test_panel_report_prints_a_panelist_name_literally(tmp_path: Path, capsys) -
 def test_literal_keeps_newlines_and_ordinary_text() -> None:
     assert literal("Line one\n\tLine two — ünïcode") == "Line one\n\tLine two — ünïcode"
     assert literal("a\x1bb\u202ec") == "a<U+001B>b<U+202E>c"
+
+
+async def test_panel_screens_show_rubric_text_and_names_literally(tmp_path: Path) -> None:
+    """A rubric and a roster that got past validation (an old database): the panel shows them as text."""
+    from ccsoo_exam.rubric import load_rubric
+    from tests.test_panel_ui import new_app, start_scoring
+
+    rubric = load_rubric(ROOT / "rubrics" / "executive-presentation.yaml")
+    attack = "".join(chars for chars, _ in HOSTILE.values()) + MARKUP
+    criteria = tuple(
+        dataclasses.replace(
+            c,
+            title=f"{c.title} {attack}",
+            guidance=f"{c.guidance} {attack}",
+            descriptors=MappingProxyType({k: f"{v} {attack}" for k, v in c.descriptors.items()}),
+        )
+        for c in rubric.criteria
+    )
+    phases = tuple(dataclasses.replace(p, title=f"{p.title} {attack}") for p in rubric.phases)
+    hostile = dataclasses.replace(rubric, title=f"{rubric.title} {attack}", criteria=criteria, phases=phases)
+    app = new_app(tmp_path / "panel.db", hostile, roster=(("C-001", f"Eve {attack}"),))
+    async with app.run_test(size=(120, 50)) as pilot:
+        assert_terminal_safe(terminal_output(app))  # sign-in: rubric title and roster names
+        await start_scoring(pilot)
+        await pilot.press("3", "right")
+        output = terminal_output(app)
+        assert_terminal_safe(output)
+        assert "[link=https://evil.example]click[/link]" in re.sub(r"\x1b\[[0-9;:?<=>]*[A-Za-z]", "", output)
