@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ccsoo_exam.chain import SIGNED_KINDS, Event, head_message, signed_receipt
 from ccsoo_exam.errors import CcsooError, Problem
 from ccsoo_exam.keyfile import new_key_file
+from ccsoo_exam.scoresheet import Change, Scoresheet, seal_message
 
 __all__ = ["SIGNED_KINDS", "Signer", "head_message", "load_signer", "new_key_file", "signed_receipt", "verify"]
 
@@ -120,4 +121,22 @@ def signature_fault(
                 f"event {event.seq} ({event.kind}): the terminal's signature does not verify "
                 "(the chain was rewritten, or the signature forged)"
             )
+    return None
+
+
+def seal_fault(
+    sheet: Scoresheet, log: Sequence[Change], signed: tuple[str, bytes] | None, enrolled: Mapping[str, str]
+) -> str | None:
+    """Why a sealed sheet's signature does not vouch for it (worded after 'sheet ...'), or None."""
+    if signed is None:
+        return "is not signed by a panelist machine (sealed without an enrolled key)"
+    key, signature = signed
+    public = enrolled.get(key)
+    if public is None:
+        return (
+            f"is signed by machine key {key}, which is not enrolled here; enrol the panelist's machine with "
+            "'ccsoo-exam admin enrol-terminal --db THIS_DB' if it is one of yours"
+        )
+    if not verify(public, seal_message(sheet, log), signature):
+        return "has a seal signature that does not verify (the sheet or its log was changed after sealing)"
     return None

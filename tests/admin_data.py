@@ -166,7 +166,7 @@ def panel_db(path: str, panelist: str, levels: Mapping[str, tuple[int, int]]) ->
             scoresheets.declare_conflict(conn, rubric, sheet.sheet_id, False, "", at)
             scoresheets.set_level(conn, rubric, sheet.sheet_id, "a", a, at)
             scoresheets.set_level(conn, rubric, sheet.sheet_id, "b", b, at)
-            scoresheets.seal(conn, rubric, sheet.sheet_id, at)
+            scoresheets.seal(conn, rubric, sheet.sheet_id, at, signer=terminal_signer())
             ids.append(sheet.sheet_id)
     finally:
         conn.close()

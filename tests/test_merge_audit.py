@@ -185,7 +185,7 @@ def panel(tmp_path: Path):
     scoresheets.set_level(conn, rubric, sheet.sheet_id, "a", 2, "t1")
     scoresheets.add_note(conn, rubric, sheet.sheet_id, "a", "clear on cost", "t2")
     scoresheets.set_level(conn, rubric, sheet.sheet_id, "b", 3, "t3")
-    scoresheets.seal(conn, rubric, sheet.sheet_id, "t4")
+    scoresheets.seal(conn, rubric, sheet.sheet_id, "t4", signer=terminal_signer())
     conn.close()
     return path, sheet.sheet_id
 
@@ -224,8 +224,56 @@ def test_an_edited_and_resealed_scoresheet_is_refused_at_import_and_merge(tmp_pa
     raw.commit()
     raw.close()
     source = scoresheets.open_store(path)
-    target = scoresheets.open_store(str(tmp_path / "merged-panel.db"))
+    target = enrolled(admin.open_admin(str(tmp_path / "merged-panel.db")))
     report = scoresheets.import_scoresheets(source, target)
     assert report.added == () and message in str(report.skipped[0])
     merged = admin.merge_file(enrolled(admin.open_admin(str(tmp_path / "admin.db"))), path, AT)
     assert merged.panel is not None and merged.panel.added == () and message in str(merged.panel.skipped[0])
+
+
+def test_a_consistently_rewritten_sheet_fails_the_machines_seal_signature(tmp_path: Path, panel) -> None:
+    """The attacks of issue 11: a panelist renamed, a level raised in the scores *and* the log, seal recomputed."""
+    from ccsoo_exam.store import scoresheets
+
+    path, sheet_id = panel
+    for edits in (
+        ["UPDATE panel_sheets SET panelist = 'Someone Who Never Scored'"],
+        [
+            "UPDATE panel_scores SET level = 5 WHERE criterion_id = 'a'",
+            "UPDATE panel_changes SET new_level = 5 WHERE kind = 'level' AND criterion_id = 'a'",
+        ],
+    ):
+        copy = str(tmp_path / "rewritten.db")
+        shutil.copy(path, copy)
+        raw = sqlite3.connect(copy)
+        raw.row_factory = sqlite3.Row
+        for edit in edits:
+            raw.execute(edit)
+        _reseal(raw, sheet_id)
+        raw.execute(
+            "UPDATE panel_changes SET text = (SELECT seal_hash FROM panel_sheets) WHERE kind = 'seal'"
+        )  # the log agrees with the new seal too
+        raw.commit()
+        raw.close()
+        source = scoresheets.open_store(copy)
+        report = scoresheets.import_scoresheets(source, enrolled(admin.open_admin(str(tmp_path / "t.db"))))
+        assert report.added == ()
+        assert "seal signature that does not verify" in str(report.skipped[0])
+
+
+def test_unsigned_and_unenrolled_seals_are_refused(tmp_path: Path, panel) -> None:
+    from ccsoo_exam.store import scoresheets
+
+    path, _sheet_id = panel
+    stranger = scoresheets.import_scoresheets(
+        scoresheets.open_store(path), admin.open_admin(str(tmp_path / "not-enrolled.db"))
+    )
+    assert stranger.added == () and "which is not enrolled here" in str(stranger.skipped[0])
+    raw = sqlite3.connect(path)
+    raw.execute("DELETE FROM panel_seal_signatures")
+    raw.commit()
+    raw.close()
+    unsigned = scoresheets.import_scoresheets(
+        scoresheets.open_store(path), enrolled(admin.open_admin(str(tmp_path / "t.db")))
+    )
+    assert unsigned.added == () and "is not signed by a panelist machine" in str(unsigned.skipped[0])

@@ -265,7 +265,14 @@ class ScoringScreen(Screen[None]):
                 return
             laps, closing = self.closing_timers()
             if self.change(
-                lambda at: store.seal(self.context.conn, self.rubric, self.sheet.sheet_id, at, closing=closing)
+                lambda at: store.seal(
+                    self.context.conn,
+                    self.rubric,
+                    self.sheet.sheet_id,
+                    at,
+                    closing=closing,
+                    signer=self.context.signer,
+                )
             ):
                 self.query_one(PhaseTimer).show_laps(laps)
                 self.notify(
@@ -295,7 +302,13 @@ class ScoringScreen(Screen[None]):
             _, closing = self.closing_timers()
             if self.change(
                 lambda at: store.declare_late_conflict(
-                    self.context.conn, self.rubric, self.sheet.sheet_id, reason, at, closing=closing
+                    self.context.conn,
+                    self.rubric,
+                    self.sheet.sheet_id,
+                    reason,
+                    at,
+                    closing=closing,
+                    signer=self.context.signer,
                 )
             ):
                 self.notify(

@@ -150,7 +150,7 @@ class SignInScreen(Screen[None]):
         context = self.context
         try:
             sheet = store.declare_conflict(
-                context.conn, context.rubric, sheet.sheet_id, conflict, reason, context.wall()
+                context.conn, context.rubric, sheet.sheet_id, conflict, reason, context.wall(), signer=context.signer
             )
         except CcsooError as error:
             self.notify(
