@@ -211,3 +211,23 @@ def test_enrol_terminal_writes_a_private_key_only_its_owner_reads(tmp_path: Path
     assert "is already enrolled" in capsys.readouterr().err
     assert main(["admin", "enrol-terminal", "--db", db, "--name", "other", "--key-out", str(key)]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+async def test_the_panel_app_signs_the_seal_with_the_machines_key(tmp_path: Path) -> None:
+    from ccsoo_exam.rubric import load_rubric
+    from ccsoo_exam.signing import seal_fault
+    from ccsoo_exam.store import scoresheets
+    from tests.admin_data import terminal_signer
+    from tests.test_panel_ui import SIZE, new_app, score_all_and_finalise, start_scoring
+
+    rubric = load_rubric(Path(__file__).resolve().parent.parent / "rubrics" / "executive-presentation.yaml")
+    app = new_app(tmp_path / "panel.db", rubric, signer=terminal_signer())
+    async with app.run_test(size=SIZE) as pilot:
+        await start_scoring(pilot)
+        await score_all_and_finalise(pilot, rubric)
+    conn = scoresheets.open_store(str(tmp_path / "panel.db"))
+    (sheet,) = scoresheets.list_sheets(conn)
+    assert sheet.sealed
+    signed = scoresheets.seal_signature(conn, sheet.sheet_id)
+    enrolled_keys = {terminal_signer().key_id: terminal_signer().public_key}
+    assert seal_fault(sheet, scoresheets.changes(conn, sheet.sheet_id), signed, enrolled_keys) is None
