@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
+from textual.worker import WorkerCancelled
 
 from ccsoo_exam.errors import CcsooError, WrongKeyError
 from ccsoo_exam.exam import ExamDefinition
@@ -44,6 +46,7 @@ class UnlockScreen(Screen[Unlocked]):
     ) -> None:
         super().__init__()
         self.terminal_key = terminal_key
+        self._opening = False
         self.new_pin = new_pin  # False when a sitting waits on this terminal: then it is that sitting's PIN
         self.database = database
         self.definition = definition
@@ -112,6 +115,9 @@ class UnlockScreen(Screen[Unlocked]):
         elif not pin:
             self._say("Enter the PIN of the interrupted sitting.")
             return
+        if self._opening:
+            return  # a second Enter while the KDF runs must not start (and cancel) another unlock
+        self._opening = True
         self._say("Unlocking...")
         self.query_one("#unlock", Button).disabled = True
         self._open(key, pin)
@@ -142,7 +148,11 @@ class UnlockScreen(Screen[Unlocked]):
 
     async def on_unlock_screen_opened(self, message: Opened) -> None:
         # Let the worker finish before the screen goes: dismissing would cancel a running worker.
-        await self.workers.wait_for_complete()
+        with contextlib.suppress(WorkerCancelled):
+            await self.workers.wait_for_complete()
+        self._opening = False
+        if not self.is_current:
+            return
         if message.error is not None:
             self._failed(message.error)
         elif message.result is not None:
