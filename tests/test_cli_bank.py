@@ -79,10 +79,7 @@ def test_encrypt_decrypt_round_trip_through_the_real_command(write, tmp_path: Pa
     wrong = run("bank", "decrypt", dest, env={"CCSOO_EXAM_KEY": "a different key"})
     assert wrong.returncode == 2
     assert wrong.stdout == b""
-    assert (
-        wrong.stderr.decode().strip()
-        == f"{dest}: the exam key is wrong; check it and type it again"
-    )
+    assert wrong.stderr.decode().strip() == f"{dest}: the exam key is wrong; check it and type it again"
 
 
 @pytest.mark.parametrize(
