@@ -66,8 +66,9 @@ conn = connect(Path(sys.argv[1]), MIGRATIONS)
 app = make_app(load_exam(sys.argv[2]), conn, timers=False)
 async def sitting(pilot):
     app.screen.query_one("#key", Input).value = sys.argv[3]
-    app.screen.query_one("#pin", Input).value = "2468"
-    app.screen.query_one("#pin", Input).focus()
+    app.screen.query_one("#pin", Input).value = "246810"
+    app.screen.query_one("#again", Input).value = "246810"
+    app.screen.query_one("#again", Input).focus()
     await pilot.press("enter")
     await app.workers.wait_for_complete()
     await pilot.pause()
@@ -152,7 +153,7 @@ async def keypress_costs(tmp: Path, presses: int = 300) -> tuple[tuple[float, fl
     conn = connect(tmp / "keys.db", MIGRATIONS)
 
     async def into_sitting(app, pilot) -> None:
-        app._unlocked(Unlocked(package, "2468"))
+        app._unlocked(Unlocked(package, "246810"))
         await pilot.pause()
         app.screen.query_one("#candidate", Input).value = "C-1"
         app.screen.query_one("#continue", Button).press()
@@ -194,7 +195,7 @@ def commits(tmp: Path, n: int = 1000) -> None:
         cut_score=56,
         base_seconds=10800,
         multiplier=1.0,
-        proctor_pin=hash_pin("2468"),
+        proctor_pin=hash_pin("246810", package.proctor_secret),
     )
     live = LiveSitting(
         conn, package, sid, time.monotonic, __import__("ccsoo_exam.store.sittings", fromlist=["utc_now"]).utc_now

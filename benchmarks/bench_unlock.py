@@ -25,7 +25,7 @@ def main() -> None:
     exam_path = ROOT / "question_banks" / "exam.yaml"
     key = (ROOT / "question_banks" / "demo.key").read_text().strip()
     definition = load_exam(str(exam_path))
-    params, _, _ = vault.read_header((ROOT / "question_banks" / "module1.bank").read_bytes(), "module1.bank")
+    params = vault.read_header((ROOT / "question_banks" / "module1.bank").read_bytes(), "module1.bank").params
     unlock, kdf_only = [], []
     for _ in range(RUNS):
         start = time.perf_counter()

@@ -92,3 +92,27 @@ def receipt_code(head: str) -> str:
         chars.append(_ALPHABET[index])
     code = "".join(chars)
     return f"{code[:4]}-{code[4:]}"
+
+
+# Events a terminal signs (``signing.py``) and merge requires signed: every change of a response,
+# the check-in and the submission. Kept here, free of cryptography, for the store and the receipt.
+SIGNED_KINDS = frozenset({"check-in", "answer", "flag", "strike", "submit"})
+
+
+def head_message(sitting_id: str, seq: int, event_hash: str) -> bytes:
+    """What a terminal signs: this sitting's chain, up to and including event ``seq``."""
+    return f"ccsoo-exam chain head v1|{sitting_id}|{seq}|{event_hash}".encode()
+
+
+def signed_receipt(signature: bytes) -> str:
+    """The candidate's receipt code, from the terminal's signature over the submit event.
+
+    Anyone can recompute a chain head; only the terminal's key makes this signature, so a
+    receipt cannot be produced for a forged result.
+    """
+    return receipt_code(hashlib.sha256(signature).hexdigest())
+
+
+def sitting_receipt(head: str, last_signature: bytes | None) -> str:
+    """A sitting's receipt: from the signature over its last event when signed, else from its head."""
+    return signed_receipt(last_signature) if last_signature else receipt_code(head)

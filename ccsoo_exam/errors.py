@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ccsoo_exam.text import literal_line
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -18,8 +20,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        # Messages may quote outside text (a file name, a key, a roster name): never let it act on a terminal.
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
+        return literal_line(f"{where}: {self.message}")
 
 
 class CcsooError(Exception):
@@ -36,6 +39,14 @@ class CcsooError(Exception):
 
 class VaultError(CcsooError):
     """An encrypted bank could not be opened (wrong key, damage, tampering)."""
+
+
+class WrongKeyError(VaultError):
+    """The exam key is not the one the file was sealed with (the file itself is intact)."""
+
+
+class DamagedFileError(VaultError):
+    """The file is truncated, damaged or altered; the key may well be right."""
 
 
 class StoreError(CcsooError):

@@ -45,6 +45,7 @@ class BlueprintEntry:
     module: int
     file: str
     items: int
+    line: int = 0  # where the entry is written in the exam definition, for messages
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def load_exam(path: str) -> ExamDefinition:
             if bank and module and file and items:
                 if any(e.bank == bank for e in entries):
                     check.error(entry.line, f"bank '{bank}' appears twice in the blueprint")
-                entries.append(BlueprintEntry(bank, module, file, items))
+                entries.append(BlueprintEntry(bank, module, file, items, entry.line))
         if not seq.items:
             check.error(seq.line, "'blueprint' is empty; list the banks and items drawn from each")
     if count is not None and entries and sum(e.items for e in entries) != count:

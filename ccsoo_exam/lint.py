@@ -20,7 +20,7 @@ from ccsoo_exam.bank import LETTERS, Bank, Item
 from ccsoo_exam.errors import Problem
 
 if TYPE_CHECKING:
-    from ccsoo_exam.audit import Audit
+    from ccsoo_exam.cue_audit import Audit
 
 KEY_SHARE_LOW = 0.20
 KEY_SHARE_HIGH = 0.30
@@ -72,14 +72,14 @@ def summarise(bank: Bank) -> Summary:
 
 def lint_bank(bank: Bank) -> list[Problem]:
     """Every item-writing flaw in one bank, the cue audit of that bank alone included."""
-    from ccsoo_exam.audit import run_audit  # numpy: only when a lint actually runs
+    from ccsoo_exam.cue_audit import run_audit  # numpy: only when a lint actually runs
 
     return item_flaws(bank) + run_audit([bank]).failures
 
 
 def lint_banks(banks: Sequence[Bank]) -> tuple[list[Problem], Audit]:
     """Each bank's own flaws, and the cue audit over all banks together (its failures not included)."""
-    from ccsoo_exam.audit import run_audit
+    from ccsoo_exam.cue_audit import run_audit
 
     return [flaw for bank in banks for flaw in item_flaws(bank)], run_audit(banks)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from ccsoo_exam.eligibility import DEGREE_LEVELS, Eligibility, assess, degree_level
 from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.text import text_problem
 
 REQUIRED = ("candidate_id", "name", "degree", "years_senior_management", "route")
 OPTIONAL = ("accommodations", "group")
@@ -137,6 +138,13 @@ def parse_roster(text: str, path: str) -> list[RosterEntry]:
 
 def _entry(cells: dict[str, str], path: str, line: int, problems: list[Problem]) -> RosterEntry | None:
     found: list[str] = []
+    for column, value in cells.items():
+        # Line breaks and tabs inside a quoted cell fold to spaces below; every other control is refused.
+        if (problem := text_problem(value.replace("\r\n", "\n"))) is not None:
+            found.append(f"{column} {problem}")
+    if found:
+        problems.extend(Problem(path, line, message) for message in found)
+        return None
     candidate_id = cells["candidate_id"]
     if not CANDIDATE_ID.fullmatch(candidate_id):
         found.append(

@@ -6,7 +6,8 @@ capped before reading, input must be UTF-8, and the document is built from parse
 limit before anything recursive runs (the C composer overflows the C stack on deeply
 nested input), refuse anchors, aliases and tags outright (alias bombs, python/object
 tags), reject duplicate keys, and keep every scalar as the exact text written, so YAML
-1.1 never turns an option reading ``no`` into False or ``010`` into 8.
+1.1 never turns an option reading ``no`` into False or ``010`` into 8. No scalar may hold
+terminal control or invisible format characters (``text.py``), whatever escape wrote it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import yaml
 
 from ccsoo_exam.errors import CcsooError, Problem
 from ccsoo_exam.inputs import read_input
+from ccsoo_exam.text import text_problem, unsafe_character
 
 try:  # libyaml's parser is iterative and fast; only its composer is unsafe.
     from yaml import CSafeLoader as _Loader
@@ -139,6 +141,10 @@ def _build(text: str, name: str) -> Node:
                     problems.append(Problem(name, line, f"tags ({event.tag}) are not allowed; remove the '!' tag"))
             node: Node
             if isinstance(event, yaml.ScalarEvent):
+                if (bad := unsafe_character(event.value)) is not None:
+                    # A quoted "\e" or "\x9b" arrives as the control character itself: text is data, refuse it.
+                    at = _line_holding(text, bad[1], line, event.end_mark.line + 1 if event.end_mark else line)
+                    problems.append(Problem(name, at, f"this text {text_problem(event.value)}"))
                 node = Scalar(event.value, line)
                 root = _attach(stack, node, root, name, problems)
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
@@ -159,12 +165,20 @@ def _build(text: str, name: str) -> Node:
         source_line = lines[error_line - 1] if error_line and error_line <= len(lines) else ""
         raise CcsooError(Problem(name, error_line, _syntax_message(exc, source_line))) from None
     except yaml.YAMLError as exc:
-        raise CcsooError(Problem(name, None, f"not valid YAML: {exc}")) from None
+        raise CcsooError(Problem(name, None, f"not valid YAML ({type(exc).__name__}); check the file")) from None
     if problems:
         raise CcsooError(problems)
     if root is None:
         raise CcsooError(Problem(name, None, "file is empty; expected a YAML mapping"))
     return root
+
+
+def _line_holding(text: str, char: str, first: int, last: int) -> int:
+    """The source line (first..last) that holds ``char`` itself; ``first`` when an escape wrote it."""
+    for number, source in enumerate(text.splitlines()[first - 1 : last], start=first):
+        if char in source:
+            return number
+    return first
 
 
 def _attach(stack: list[_Frame], node: Node, root: Node | None, name: str, problems: list[Problem]) -> Node | None:

@@ -245,6 +245,18 @@ def seal_hash(sheet: Scoresheet) -> str:
     return hashlib.sha256(canonical_content(sheet)).hexdigest()
 
 
+def seal_message(sheet: Scoresheet, log: Sequence[Change]) -> bytes:
+    """What a panelist machine signs at the seal: the sheet's content, its seal time and its whole log.
+
+    The plain seal hash can be recomputed by anyone who edits a sheet; this signature only by
+    the machine's key, and it covers the change log, so an edited and re-sealed sheet fails.
+    """
+    entries = [[c.seq, c.kind, c.at, c.criterion_id, c.old_level, c.new_level, c.text, c.undoes] for c in log]
+    body = json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    digest = hashlib.sha256(canonical_content(sheet) + b"|" + str(sheet.sealed_at).encode() + b"|" + body)
+    return f"ccsoo-exam panel seal v1|{sheet.sheet_id}|{digest.hexdigest()}".encode()
+
+
 def verify_seal(sheet: Scoresheet) -> bool:
     """True when the sheet is sealed and its content still matches the stored hash."""
     return sheet.seal_hash is not None and sheet.seal_hash == seal_hash(sheet)

@@ -1,19 +1,31 @@
 """The bank vault: authenticated encryption of banks under a key derived from the exam key.
 
-File layout (version 1), all integers big-endian::
+File layout (version 2), all integers big-endian::
 
-    magic "CCSOOBNK" | version u8 | kdf u8 | p1 u32 | p2 u32 | p3 u32 | salt 16 | nonce 12
-    | AES-256-GCM ciphertext and tag
+    magic "CCSOOBNK" | version u8 | kdf u8 | p1 u32 | p2 u32 | p3 u32 | salt 16 | key check 16 | nonce 12
+    | header check 8 | AES-256-GCM ciphertext and tag
 
 The whole header is the AEAD's associated data, so a changed parameter, salt or version
-fails authentication exactly like a changed ciphertext byte. The KDF parameters are
-bounds-checked *before* the KDF runs: a doctored header must not make the terminal
-allocate gigabytes or spin for minutes. Banks of one package share salt and parameters,
-so opening a package runs the KDF once (``KeyCache``).
+fails authentication exactly like a changed ciphertext byte. Two checks let the terminal
+tell the proctor *which* problem it has, instead of one "wrong key or damaged" sentence:
+
+* the header check (SHA-256 of the header before it, 8 bytes, no secret) catches a
+  damaged header before the KDF runs;
+* the key check (HMAC-SHA256 of a fixed label under the derived key, 16 bytes) says
+  whether the exam key is the one the file was sealed with. Testing a guess against it
+  costs one full KDF run, exactly as testing it against the AEAD tag does.
+
+So: a wrong key fails the key check (``WrongKeyError``), while a damaged body passes it
+and fails the tag (``DamagedFileError``). The KDF parameters are bounds-checked *before*
+the KDF runs, so the most expensive header we accept costs about a second and 256 MiB
+(see docs/delivery.md for the measured figures). Banks of one package share salt and
+parameters, so opening a package runs the KDF once (``KeyCache``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import struct
 from dataclasses import dataclass
@@ -23,21 +35,27 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from ccsoo_exam.errors import Problem, VaultError
+from ccsoo_exam.errors import DamagedFileError, Problem, VaultError, WrongKeyError
 
 MAGIC = b"CCSOOBNK"
-VERSION = 1
+VERSION = 2
 KDF_ARGON2ID = 1
 KDF_SCRYPT = 2
-_HEADER = struct.Struct(">8sBBIII16s12s")
-HEADER_SIZE = _HEADER.size
+_FIELDS = struct.Struct(">8sBBIII16s16s12s")
+CHECK_SIZE = 8
+HEADER_SIZE = _FIELDS.size + CHECK_SIZE
 TAG_SIZE = 16
 MIN_KEY_LENGTH = 8
+_KEY_CHECK_LABEL = b"ccsoo-exam vault key check v2"
 
 # RFC 9106 section 4, second recommended option: 64 MiB, 3 passes, 4 lanes.
 ARGON2_DEFAULT = (64 * 1024, 3, 4)
-ARGON2_BOUNDS = ((64 * 1024, 1024 * 1024), (3, 10), (1, 16))
-SCRYPT_BOUNDS = ((17, 20), (8, 16), (1, 4))  # log2 N, r, p
+# Memory KiB, passes, lanes; and a cap on memory x passes, the work a header can demand.
+# Worst accepted: 256 MiB x 3 passes x 1 lane (about 1.2 s on a contended 2-core machine).
+ARGON2_BOUNDS = ((64 * 1024, 256 * 1024), (3, 6), (1, 8))
+ARGON2_MAX_WORK = 256 * 1024 * 3
+# log2 N, r, p. Worst accepted: N=2^18, r=8, p=1: 256 MiB (128 * r * N bytes), about 1 s.
+SCRYPT_BOUNDS = ((17, 18), (8, 8), (1, 1))
 
 
 @dataclass(frozen=True)
@@ -93,58 +111,89 @@ def check_exam_key(exam_key: str, source: str) -> str:
     return key
 
 
+def key_check(key: bytes) -> bytes:
+    """The 16-byte value that tells a wrong exam key from a damaged file."""
+    return hmac.new(key, _KEY_CHECK_LABEL, hashlib.sha256).digest()[:16]
+
+
+def subkey(key: bytes, label: bytes) -> bytes:
+    """A key for another purpose (the proctor PIN secret) derived from a package key."""
+    return hmac.new(key, b"ccsoo-exam subkey|" + label, hashlib.sha256).digest()
+
+
 def encrypt(plaintext: bytes, exam_key: str, params: KdfParams | None = None, cache: KeyCache | None = None) -> bytes:
     """Seal one bank. Pass the same ``params`` for every bank of a package."""
     params = params or new_params()
     _check_bounds(params, "<new bank>")
     key = cache.key_for(params) if cache else derive_key(exam_key, params)
     nonce = os.urandom(12)
-    header = _HEADER.pack(MAGIC, VERSION, params.kdf, params.p1, params.p2, params.p3, params.salt, nonce)
+    fields = _FIELDS.pack(
+        MAGIC, VERSION, params.kdf, params.p1, params.p2, params.p3, params.salt, key_check(key), nonce
+    )
+    header = fields + _header_check(fields)
     return header + AESGCM(key).encrypt(nonce, plaintext, header)
 
 
-def read_header(blob: bytes, name: str) -> tuple[KdfParams, bytes, bytes]:
-    """Parse and bounds-check a header; returns params, nonce and the raw header bytes."""
+@dataclass(frozen=True)
+class Header:
+    params: KdfParams
+    key_check: bytes
+    nonce: bytes
+    raw: bytes
+
+
+def read_header(blob: bytes, name: str) -> Header:
+    """Parse, integrity-check and bounds-check a header, all before any KDF runs."""
     if not blob:
-        raise VaultError(Problem(name, None, "the encrypted bank is empty; get a fresh copy of the exam package"))
+        raise DamagedFileError(Problem(name, None, f"is empty; {_COPY_AGAIN}"))
     if not blob.startswith(MAGIC) and not MAGIC.startswith(blob):
-        raise VaultError(Problem(name, None, "not an encrypted ccsoo-exam bank (wrong file?)"))
-    if len(blob) < HEADER_SIZE + TAG_SIZE:
-        raise VaultError(Problem(name, None, "the encrypted bank is truncated; get a fresh copy of the exam package"))
-    _magic, version, kdf, p1, p2, p3, salt, nonce = _HEADER.unpack_from(blob)
+        raise VaultError(Problem(name, None, "not an encrypted ccsoo-exam file (wrong file?)"))
+    if len(blob) < len(MAGIC) + 1:
+        raise DamagedFileError(Problem(name, None, f"is truncated; {_COPY_AGAIN}"))
+    version = blob[len(MAGIC)]
     if version != VERSION:
         raise VaultError(
             Problem(
                 name,
                 None,
-                f"bank format version {version} is not supported by this ccsoo-exam (expects {VERSION}); "
-                "update ccsoo-exam or re-encrypt",
+                f"format version {version} is not supported by this ccsoo-exam (expects {VERSION}); "
+                "update ccsoo-exam, or re-encrypt the package with 'ccsoo-exam bank encrypt'",
             )
         )
+    if len(blob) < HEADER_SIZE + TAG_SIZE:
+        raise DamagedFileError(Problem(name, None, f"is truncated; {_COPY_AGAIN}"))
+    fields = blob[: _FIELDS.size]
+    if not hmac.compare_digest(_header_check(fields), blob[_FIELDS.size : HEADER_SIZE]):
+        raise DamagedFileError(Problem(name, None, f"is damaged (its header does not check); {_COPY_AGAIN}"))
+    _magic, _version, kdf, p1, p2, p3, salt, check, nonce = _FIELDS.unpack(fields)
     params = KdfParams(kdf, p1, p2, p3, salt)
     _check_bounds(params, name)
-    return params, nonce, blob[:HEADER_SIZE]
+    return Header(params, check, nonce, blob[:HEADER_SIZE])
 
 
 def decrypt(blob: bytes, exam_key: str | None = None, *, name: str = "bank", cache: KeyCache | None = None) -> bytes:
-    """Open one bank; any wrong key, damage or tampering gives one VaultError."""
-    params, nonce, header = read_header(blob, name)
+    """Open one sealed file: ``WrongKeyError`` for a wrong key, ``DamagedFileError`` for damage."""
+    header = read_header(blob, name)
     if cache is None:
         if exam_key is None:
             raise ValueError("decrypt needs an exam key or a KeyCache")
         cache = KeyCache(exam_key)
-    key = cache.key_for(params)
+    key = cache.key_for(header.params)
+    if not hmac.compare_digest(key_check(key), header.key_check):
+        raise WrongKeyError(Problem(name, None, "the exam key is wrong; check it and type it again"))
     try:
-        return AESGCM(key).decrypt(nonce, blob[HEADER_SIZE:], header)
+        return AESGCM(key).decrypt(header.nonce, blob[HEADER_SIZE:], header.raw)
     except InvalidTag:
-        raise VaultError(
-            Problem(
-                name,
-                None,
-                "cannot decrypt: the exam key is wrong, or the file was altered or damaged; "
-                "check the key, or get a fresh copy",
-            )
+        raise DamagedFileError(
+            Problem(name, None, f"is damaged or was altered (the exam key is right); {_COPY_AGAIN}")
         ) from None
+
+
+_COPY_AGAIN = "copy it again from the released exam package"
+
+
+def _header_check(fields: bytes) -> bytes:
+    return hashlib.sha256(fields).digest()[:CHECK_SIZE]
 
 
 def _check_bounds(params: KdfParams, name: str) -> None:
@@ -158,10 +207,17 @@ def _check_bounds(params: KdfParams, name: str) -> None:
                 name, None, f"unknown key-derivation method {params.kdf}; the file is damaged or not from ccsoo-exam"
             )
         )
-    for value, (low, high) in zip((params.p1, params.p2, params.p3), bounds, strict=False):
-        if not low <= value <= high:
-            raise VaultError(
-                Problem(
-                    name, None, "key-derivation parameters are out of bounds; the file is damaged or was tampered with"
-                )
+    within = all(
+        low <= value <= high for value, (low, high) in zip((params.p1, params.p2, params.p3), bounds, strict=True)
+    )
+    if within and params.kdf == KDF_ARGON2ID:
+        within = params.p1 * params.p2 <= ARGON2_MAX_WORK
+    if not within:
+        raise VaultError(
+            Problem(
+                name,
+                None,
+                f"key-derivation parameters ({params.describe()}) are outside what ccsoo-exam accepts; "
+                "the file is damaged or was tampered with",
             )
+        )

@@ -8,17 +8,41 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import tempfile
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from ccsoo_exam.bank import Bank, bank_from_bytes
 from ccsoo_exam.exam import BlueprintEntry, ExamDefinition
 from ccsoo_exam.form import FormItem, assemble_form
+from ccsoo_exam.keyfile import new_key_file
 from ccsoo_exam.ledger import Ledger
 from ccsoo_exam.scoring import score
-from ccsoo_exam.store import sittings
+from ccsoo_exam.signing import Signer, load_signer
+from ccsoo_exam.store import admin, sittings
 from ccsoo_exam.store.database import connect
 from tests.conftest import bank_yaml
+
+_TERMINAL: list[Signer] = []
+
+
+def terminal_signer() -> Signer:
+    """The signing key of the tests' one terminal (made once per run)."""
+    if not _TERMINAL:
+        path = Path(tempfile.mkdtemp(prefix="ccsoo-test-terminal-")) / "terminal.key"
+        new_key_file(path)
+        _TERMINAL.append(load_signer(path))
+    return _TERMINAL[0]
+
+
+def enrolled(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """An admin database with the tests' terminal enrolled, as an administrator would have it."""
+    signer = terminal_signer()
+    if signer.key_id not in admin.enrolled_terminals(conn):
+        admin.enrol_terminal(conn, "test-terminal", signer.key_id, signer.public_key, "2026-03-01T08:00:00Z")
+    return conn
+
 
 # Chooser: (candidate index, form item, key) -> the AUTHORED letter answered, or None.
 Chooser = Callable[[int, FormItem, str], str | None]
@@ -82,9 +106,11 @@ def add_sitting(
         multiplier=1.0,
         proctor_pin="pin-hash",
         wall_clock=wall,
+        signer=terminal_signer(),
     )
     record = sittings.load_sitting(conn, sitting_id)
-    recorder = sittings.SittingRecorder(conn, record, Ledger(record.allowance, 0.0, lambda: float(next(ticks))), wall)
+    ledger = Ledger(record.allowance, 0.0, lambda: float(next(ticks)))
+    recorder = sittings.SittingRecorder(conn, record, ledger, wall, terminal_signer())
     recorder.start()
     answers: dict[int, str | None] = {}
     for item in form.items:
@@ -141,8 +167,32 @@ def panel_db(path: str, panelist: str, levels: Mapping[str, tuple[int, int]]) ->
             scoresheets.declare_conflict(conn, rubric, sheet.sheet_id, False, "", at)
             scoresheets.set_level(conn, rubric, sheet.sheet_id, "a", a, at)
             scoresheets.set_level(conn, rubric, sheet.sheet_id, "b", b, at)
-            scoresheets.seal(conn, rubric, sheet.sheet_id, at)
+            scoresheets.seal(conn, rubric, sheet.sheet_id, at, signer=terminal_signer())
             ids.append(sheet.sheet_id)
     finally:
         conn.close()
     return ids
+
+
+def enrolled_admin(path: str | Path) -> str:
+    """Create (or open) an admin database at ``path`` with the tests' terminal enrolled."""
+    conn = enrolled(admin.open_admin(str(path)))
+    conn.close()
+    return str(path)
+
+
+def seal_release(folder: Path, sources: dict[int, str], key: str, package: str = "ccsoo-test") -> None:
+    """Encrypt bank sources (module -> YAML) as ``m{module}.bank`` with the release manifest that pins them."""
+    from ccsoo_exam import release, vault
+
+    cache = vault.KeyCache(key)
+    params = vault.new_params()
+    released = []
+    for module, text in sources.items():
+        sealed = vault.encrypt(text.encode(), key, params, cache)
+        (folder / f"m{module}.bank").write_bytes(sealed)
+        released.append(
+            release.ReleasedBank(f"m{module}.bank", f"ccsoo-m{module}", module, release.sealed_digest(sealed))
+        )
+    manifest = release.Manifest(package, "test", tuple(released))
+    (folder / release.MANIFEST_NAME).write_bytes(release.seal_manifest(manifest, key, params, cache))

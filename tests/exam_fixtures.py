@@ -12,7 +12,7 @@ from ccsoo_exam.store.sittings import MIGRATIONS
 from tests.conftest import DEMO_KEY, ROOT
 
 EXAM_PATH = str(ROOT / "question_banks" / "exam.yaml")
-PIN = "2468"
+PIN = "246810"
 _PACKAGE: list[ExamPackage] = []
 
 

@@ -10,9 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ccsoo_exam import vault
 from ccsoo_exam.cli import main
-from tests.admin_data import all_correct, correct_on, panel_db, small_package, terminal_db
+from tests.admin_data import (
+    all_correct,
+    correct_on,
+    enrolled_admin,
+    panel_db,
+    seal_release,
+    small_package,
+    terminal_db,
+)
 from tests.conftest import DEMO_KEY, bank_yaml
 
 EXAM_YAML = """\
@@ -59,12 +66,7 @@ class ReportData:
 
 
 def build(folder: Path, *, rescore: bool = True) -> ReportData:
-    cache = vault.KeyCache(DEMO_KEY)
-    params = vault.new_params()
-    for m in (1, 2):
-        (folder / f"m{m}.bank").write_bytes(
-            vault.encrypt(bank_yaml(f"ccsoo-m{m}", m, 4).encode(), DEMO_KEY, params, cache)
-        )
+    seal_release(folder, {m: bank_yaml(f"ccsoo-m{m}", m, 4) for m in (1, 2)}, DEMO_KEY)
     (folder / "exam.yaml").write_text(EXAM_YAML)
     (folder / "key.txt").write_text(DEMO_KEY)
     definition, banks = small_package()
@@ -74,6 +76,7 @@ def build(folder: Path, *, rescore: bool = True) -> ReportData:
     panel_db(str(folder / "p2.db"), "Ben", {"P-1": (3, 2), "P-2": (2, 2), "P-3": (1, 1), "P-4": (3, 3)})
     db = str(folder / "admin.db")
     sources = [str(folder / n) for n in ("t1.db", "t2.db", "p1.db", "p2.db")]
+    enrolled_admin(db)
     assert main(["admin", "merge", *sources, "--into", db]) == 0
     (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
     assert main(["admin", "roster", "import", str(folder / "roster.csv"), "--db", db]) == 0

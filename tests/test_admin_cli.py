@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ccsoo_exam import vault
+from ccsoo_exam import release, vault
 from ccsoo_exam.cli import build_parser, main
 from ccsoo_exam.store import admin
-from tests.admin_data import all_correct, correct_on, small_package, terminal_db
+from tests.admin_data import all_correct, correct_on, enrolled, small_package, terminal_db
 from tests.conftest import DEMO_KEY, bank_yaml
 
 EXAM_YAML = """\
@@ -44,10 +44,13 @@ def package(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("package")
     cache = vault.KeyCache(DEMO_KEY)
     params = vault.new_params()
+    released = []
     for m in (1, 2):
-        (folder / f"m{m}.bank").write_bytes(
-            vault.encrypt(bank_yaml(f"ccsoo-m{m}", m, 4).encode(), DEMO_KEY, params, cache)
-        )
+        sealed = vault.encrypt(bank_yaml(f"ccsoo-m{m}", m, 4).encode(), DEMO_KEY, params, cache)
+        (folder / f"m{m}.bank").write_bytes(sealed)
+        released.append(release.ReleasedBank(f"m{m}.bank", f"ccsoo-m{m}", m, release.sealed_digest(sealed)))
+    manifest = release.Manifest("ccsoo-test", "test", tuple(released))
+    (folder / release.MANIFEST_NAME).write_bytes(release.seal_manifest(manifest, DEMO_KEY, params, cache))
     (folder / "exam.yaml").write_text(EXAM_YAML)
     (folder / "key.txt").write_text(DEMO_KEY)
     return folder
@@ -59,6 +62,7 @@ def merged(tmp_path: Path) -> str:
     terminal_db(str(tmp_path / "t1.db"), definition, banks, {"C-1": all_correct, "C-2": correct_on(5)})
     terminal_db(str(tmp_path / "t2.db"), definition, banks, {"C-4": correct_on(2)}, seed=30)
     db = str(tmp_path / "admin.db")
+    enrolled(admin.open_admin(db)).close()
     assert main(["admin", "merge", str(tmp_path / "t1.db"), str(tmp_path / "t2.db"), "--into", db]) == 0
     return db
 
@@ -91,6 +95,9 @@ def test_every_new_command_has_help_text() -> None:
         "admin items",
         "admin rescore",
         "admin decisions",
+        "admin enrol-terminal",
+        "admin verify-receipts",
+        "admin resume-code",
         "results export",
     } <= set(found)
 

@@ -285,7 +285,7 @@ def sample_copy(tmp_path, replace_text: tuple[str, str]) -> str:
     from tests.conftest import ROOT
 
     source = ROOT / "question_banks"
-    for bank in source.glob("module*.bank"):
+    for bank in [*source.glob("module*.bank"), source / "release.manifest"]:
         (tmp_path / bank.name).write_bytes(bank.read_bytes())
     text = (source / "exam.yaml").read_text()
     assert replace_text[0] in text

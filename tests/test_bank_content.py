@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ccsoo_exam.audit import run_audit
 from ccsoo_exam.bank import LETTERS, Bank, load_bank
+from ccsoo_exam.cue_audit import run_audit
 from ccsoo_exam.lint import lint_bank, summarise, uniquely_longest
 from tests import item_arithmetic
 from tests.conftest import ROOT

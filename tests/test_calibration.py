@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from ccsoo_exam import vault
 from ccsoo_exam.calibration import (
     SCALE_PASS,
     ability_for_raw,
@@ -26,7 +25,7 @@ from ccsoo_exam.package import ExamPackage, open_banks
 from ccsoo_exam.store import export
 from ccsoo_exam.store.live import LiveSitting
 from ccsoo_exam.store.sittings import create_sitting
-from tests.admin_data import terminal_db
+from tests.admin_data import enrolled_admin, seal_release, terminal_db
 from tests.conftest import DEMO_KEY, bank_yaml
 from tests.exam_fixtures import FakeClock, FakeWallClock, open_db
 
@@ -63,8 +62,7 @@ def test_raw_cut_follows_the_form_and_the_scale_agrees_with_it() -> None:
 @pytest.fixture(scope="module")
 def package(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("package")
-    cache = vault.KeyCache(DEMO_KEY)
-    params = vault.new_params()
+    sources = {}
     for m in (1, 2):
         source = bank_yaml(f"ccsoo-m{m}", m, 10)
         labels = iter(["easy", "medium", "hard", "medium", "easy", "hard", "medium", "easy", "hard", "medium"])
@@ -72,7 +70,8 @@ def package(tmp_path_factory) -> Path:
             line.replace("medium", next(labels)) if "difficulty: medium" in line else line
             for line in source.splitlines(keepends=True)
         )
-        (folder / f"m{m}.bank").write_bytes(vault.encrypt(source.encode(), DEMO_KEY, params, cache))
+        sources[m] = source
+    seal_release(folder, sources, DEMO_KEY)
     (folder / "exam.yaml").write_text(EXAM_YAML)
     (folder / "key.txt").write_text(DEMO_KEY)
     return folder
@@ -97,6 +96,7 @@ def calibrated(package: Path, tmp_path_factory) -> tuple[Path, Path, Path]:
     people = {f"C-{n:03d}": candidate(rng.gauss(0.5, 1.0)) for n in range(120)}
     terminal_db(str(work / "t1.db"), definition, banks, people, seed=500)
     admin_db = work / "admin.db"
+    enrolled_admin(str(admin_db))
     assert main(["admin", "merge", str(work / "t1.db"), "--into", str(admin_db)]) == 0
     out, report = work / "calibration.yaml", work / "report.json"
     status = main(
@@ -139,7 +139,7 @@ def test_calibrated_difficulties_follow_the_simulated_truth(calibrated, package)
 
 
 def calibrated_exam(package: Path, calibration: Path, tmp_path: Path) -> str:
-    for name in ("m1.bank", "m2.bank"):
+    for name in ("m1.bank", "m2.bank", "release.manifest"):
         (tmp_path / name).write_bytes((package / name).read_bytes())
     (tmp_path / "calibration.yaml").write_text(calibration.read_text())
     text = EXAM_YAML.replace("time_warnings", "assembly:\n  calibration: calibration.yaml\ntime_warnings")

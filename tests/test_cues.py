@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from ccsoo_exam import testwise
-from ccsoo_exam.audit import ALL, run_audit
 from ccsoo_exam.bank import LETTERS, Bank, Item
 from ccsoo_exam.cli import main
+from ccsoo_exam.cue_audit import ALL, run_audit
 from ccsoo_exam.cues import content_words, item_shapes, misfit, parts
 from ccsoo_exam.duplicates import THRESHOLD, similar_pairs
 from ccsoo_exam.lint import lint_bank

@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.tmux, pytest.mark.skipif(shutil.which("tmux") is None,
 # The tests' own tmux server: they never touch a developer's sessions, and closing it
 # (kill-server) is how a test closes a terminal.
 SOCKET = f"ccsoo-tests-{os.getpid()}"
+DEMO_PIN = "246810"
 
 
 def tmux(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
@@ -78,9 +79,13 @@ class Terminal:
     def close(self) -> None:
         tmux("kill-session", "-t", self.name)
 
-    def check_in_and_start(self, candidate: str = "C-2026-0042", name: str = "Ann Example") -> None:
+    def unlock_demo(self) -> None:
+        """The demo's key is filled in; the proctor sets the demo PIN, typed twice."""
         self.wait_for("Proctor PIN")
-        self.keys("2468", "Enter")
+        self.keys(DEMO_PIN, "Enter", DEMO_PIN, "Enter")
+
+    def check_in_and_start(self, candidate: str = "C-2026-0042", name: str = "Ann Example") -> None:
+        self.unlock_demo()
         self.wait_for("check the candidate in")
         self.keys(candidate, literal=True)
         self.keys("Tab")
@@ -148,7 +153,7 @@ def test_sitting_survives_kill_9_and_lockdown_holds(terminal, tmp_path: Path) ->
     again = terminal("again")
     again.start("demo")
     again.wait_for("Proctor PIN")
-    again.keys("2468", "Enter")
+    again.keys("246810", "Enter")
     again.wait_for("a sitting was interrupted")
     again.keys("Enter")
     screen = again.wait_for("Question 3 of 80")
@@ -244,8 +249,7 @@ def test_textual_environment_variables_cannot_take_screenshots(terminal, tmp_pat
 def test_check_in_typed_in_one_burst_lands_in_the_right_fields(terminal, between: str) -> None:
     t = terminal(f"burst-{between}")
     t.start("demo")
-    t.wait_for("Proctor PIN")
-    t.keys("2468", "Enter")
+    t.unlock_demo()
     t.wait_for("check the candidate in")
     # One send-keys call: the keys reach the terminal together, as a fast typist's do.
     tmux("send-keys", "-t", t.name, *"C-77", between, *"Grace", "Enter", check=True)

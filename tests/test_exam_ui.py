@@ -69,7 +69,7 @@ async def open_proctor_menu(app: ExamApp, pilot, pin: str = PIN) -> None:
     """ctrl+o, the PIN, Enter: what the proctor types to reach the menu."""
     await pilot.press("ctrl+o")
     assert isinstance(app.screen, PinModal)
-    app.screen.query_one(Input).value = pin
+    app.screen.query_one("#pin", Input).value = pin
     await pilot.press("enter")
 
 
@@ -87,15 +87,19 @@ async def test_unlock_with_wrong_then_right_key(tmp_path: Path) -> None:
         assert isinstance(app.screen, UnlockScreen)
         app.screen.query_one("#key", Input).value = "definitely the wrong key"
         app.screen.query_one("#pin", Input).value = PIN
-        await pilot.press("enter")  # from the key field, Enter moves to the PIN
+        app.screen.query_one("#again", Input).value = PIN
+        await pilot.press("enter")  # from the key field, Enter moves to the PIN, then to the PIN again
         assert app.focused is app.screen.query_one("#pin", Input)
+        await pilot.press("enter")
+        assert app.focused is app.screen.query_one("#again", Input)
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, UnlockScreen)
-        assert "did not unlock" in text(app, "#message")
+        assert "exam key is wrong" in text(app, "#message")
+        assert app.screen.query_one("#key", Input).value == ""
         app.screen.query_one("#key", Input).value = DEMO_KEY
-        app.screen.query_one("#pin", Input).focus()
+        app.screen.query_one("#again", Input).focus()
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -157,7 +161,9 @@ async def test_proctor_pause_extend_incident_and_wrong_pin(tmp_path: Path) -> No
     app, conn = build(tmp_path / "r.db", clock)
     async with app.run_test(size=SIZE) as pilot:
         await start_sitting(app, pilot)
-        await open_proctor_menu(app, pilot, pin="9999")
+        await open_proctor_menu(app, pilot, pin="999999")
+        assert isinstance(app.screen, PinModal), "a wrong PIN keeps the prompt open"
+        await pilot.press("escape")
         assert isinstance(app.screen, QuestionScreen)
         assert conn.execute("SELECT count(*) FROM events WHERE kind = 'incident'").fetchone()[0] == 1
         await open_proctor_menu(app, pilot)
@@ -250,10 +256,11 @@ async def test_crash_and_resume_keeps_answers_position_and_time(tmp_path: Path) 
     wall.advance(120)
     app2, conn2 = build(tmp_path / "r.db", FakeClock(), wall)
     async with app2.run_test(size=SIZE) as pilot:
-        app2._unlocked(Unlocked(sample_package(), "1111"))
+        app2._unlocked(Unlocked(sample_package(), "111111"))
         await pilot.pause()
-        assert isinstance(app2.screen, UnlockScreen), "a wrong PIN cannot resume someone's sitting"
-        app2._unlocked(Unlocked(sample_package(), PIN))
+        assert isinstance(app2.screen, PinModal), "a wrong PIN cannot resume someone's sitting"
+        app2.screen.query_one("#pin", Input).value = PIN
+        await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app2.screen, ResumeScreen)
         assert "Question         3 of 80" in str(app2.screen.query_one("#details").content)

@@ -14,7 +14,7 @@ from ccsoo_exam.form import assemble_form
 from ccsoo_exam.roster import parse_roster
 from ccsoo_exam.store import admin, export
 from ccsoo_exam.store.database import connect
-from tests.admin_data import correct_on, panel_db, small_package, terminal_db
+from tests.admin_data import correct_on, enrolled, panel_db, small_package, terminal_db
 
 # The documented column order (docs/admin.md); changing it breaks administrators' scripts.
 RESPONSE_COLUMNS = (
@@ -39,7 +39,7 @@ def admin_db(tmp_path: Path):
     definition, banks = small_package()
     ids = terminal_db(str(tmp_path / "t.db"), definition, banks, {"C-1": correct_on(6), "C-2": correct_on(3)})
     panel_db(str(tmp_path / "p.db"), "Ann", {"C-7": (3, 3)})
-    conn = admin.open_admin(str(tmp_path / "admin.db"))
+    conn = enrolled(admin.open_admin(str(tmp_path / "admin.db")))
     for name in ("t.db", "p.db"):
         admin.merge_file(conn, str(tmp_path / name), "2026-03-03T12:00:00Z")
     admin.replace_roster(

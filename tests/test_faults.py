@@ -79,7 +79,7 @@ def test_an_outage_is_measured_on_the_boot_clock_not_the_wall_clock(tmp_path: Pa
     boot.advance(6)  # six seconds down...
     wall.advance(24 * 3600)  # ...while someone set the wall clock a day forward
     conn = open_db(tmp_path / "r.db")
-    again = LiveSitting(conn, sample_package(), live.sitting_id, FakeClock(), wall, boot)
+    again = LiveSitting(conn, sample_package(), live.sitting_id, FakeClock(), wall, boot=boot)
     interruption = again.log_gap(wall())
     assert interruption.seconds == pytest.approx(6)
     assert interruption.describe().startswith("0:00:06")
@@ -91,7 +91,7 @@ def test_after_a_reboot_the_outage_is_not_guessed_from_the_wall_clock(tmp_path: 
     live = _live(tmp_path / "r.db", boot=FakeClock())
     live.heartbeat()
     live.conn.execute("UPDATE sittings SET boot_id = 'another-boot'")
-    again = LiveSitting(live.conn, sample_package(), live.sitting_id, FakeClock(), FakeWallClock(), FakeClock())
+    again = LiveSitting(live.conn, sample_package(), live.sitting_id, FakeClock(), FakeWallClock(), boot=FakeClock())
     interruption = again.log_gap(FakeWallClock()())
     assert interruption.seconds is None and "machine restarted" in interruption.describe()
 
@@ -253,10 +253,10 @@ def _live(
         cut_score=56,
         base_seconds=10800,
         multiplier=1.0,
-        proctor_pin=hash_pin("2468"),
+        proctor_pin=hash_pin("246810", b"test-secret"),
         wall_clock=wall,
     )
-    live = LiveSitting(conn, package, sid, FakeClock(), wall, boot or (lambda: None), stall_after)
+    live = LiveSitting(conn, package, sid, FakeClock(), wall, boot=boot or (lambda: None), stall_after=stall_after)
     live.start()
     return live
 
@@ -292,7 +292,7 @@ def test_a_failed_start_leaves_the_clock_stopped(tmp_path: Path) -> None:
         cut_score=56,
         base_seconds=10800,
         multiplier=1.0,
-        proctor_pin=hash_pin("2468"),
+        proctor_pin=hash_pin("246810", b"test-secret"),
     )
     live = LiveSitting(conn, package, sid, FakeClock(), FakeWallClock(), stall_after=math.inf)
     conn.execute("PRAGMA query_only = 1")

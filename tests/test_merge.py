@@ -11,7 +11,7 @@ import pytest
 from ccsoo_exam.errors import StoreError
 from ccsoo_exam.store import admin, sittings
 from ccsoo_exam.store.database import connect
-from tests.admin_data import add_sitting, all_correct, correct_on, panel_db, small_package, terminal_db
+from tests.admin_data import add_sitting, all_correct, correct_on, enrolled, panel_db, small_package, terminal_db
 
 AT = "2026-03-03T12:00:00Z"
 RESULT_TABLES = ("sittings", "responses", "events", "merged_sittings", "panel_sheets", "panel_scores")
@@ -30,7 +30,7 @@ def test_merge_copies_sittings_and_merging_twice_changes_nothing(tmp_path: Path,
     definition, banks = package
     one = terminal_db(str(tmp_path / "t1.db"), definition, banks, {"C-1": all_correct, "C-2": correct_on(3)})
     two = terminal_db(str(tmp_path / "t2.db"), definition, banks, {"C-3": correct_on(6)}, seed=40)
-    conn = admin.open_admin(str(tmp_path / "admin.db"))
+    conn = enrolled(admin.open_admin(str(tmp_path / "admin.db")))
     first = admin.merge_file(conn, str(tmp_path / "t1.db"), AT)
     admin.merge_file(conn, str(tmp_path / "t2.db"), AT)
     assert sorted(first.added) == sorted(one.values()) and not first.problems
@@ -59,7 +59,7 @@ def test_same_sitting_with_other_contents_is_a_conflict_and_keeps_the_merged_cop
     recorder.heartbeat()
     terminal.close()
 
-    conn = admin.open_admin(str(tmp_path / "admin.db"))
+    conn = enrolled(admin.open_admin(str(tmp_path / "admin.db")))
     assert admin.merge_file(conn, early, AT).added == (sitting_id,)
     merged_count = conn.execute("SELECT event_count FROM sittings").fetchone()[0]
     report = admin.merge_file(conn, path, AT)
@@ -80,7 +80,7 @@ def test_tampered_event_is_reported_with_its_seq_and_not_imported(tmp_path: Path
     )
     raw.commit()
     raw.close()
-    conn = admin.open_admin(str(tmp_path / "admin.db"))
+    conn = enrolled(admin.open_admin(str(tmp_path / "admin.db")))
     report = admin.merge_file(conn, path, AT)
     assert report.added == (ids["C-2"],)
     assert [str(p) for p in report.broken] == [
@@ -97,9 +97,9 @@ def test_response_edited_outside_the_exam_is_caught(tmp_path: Path, package) -> 
     raw.execute("UPDATE responses SET answer = 'C' WHERE sitting_id = ? AND position = 5", (ids["C-1"],))
     raw.commit()
     raw.close()
-    report = admin.merge_file(admin.open_admin(str(tmp_path / "admin.db")), path, AT)
+    report = admin.merge_file(enrolled(admin.open_admin(str(tmp_path / "admin.db"))), path, AT)
     assert report.added == () and len(report.broken) == 1
-    assert "response at position 5" in str(report.broken[0])
+    assert "field 'responses[5].answer' holds 'C' but event" in str(report.broken[0])
 
 
 def test_edited_score_is_caught(tmp_path: Path, package) -> None:
@@ -110,13 +110,13 @@ def test_edited_score_is_caught(tmp_path: Path, package) -> None:
     raw.execute("UPDATE sittings SET raw_score = 8, passed = 1")
     raw.commit()
     raw.close()
-    report = admin.merge_file(admin.open_admin(str(tmp_path / "admin.db")), path, AT)
-    assert report.added == () and "does not match the score in its submit event" in str(report.broken[0])
+    report = admin.merge_file(enrolled(admin.open_admin(str(tmp_path / "admin.db"))), path, AT)
+    assert report.added == () and "field 'raw_score' holds 8 but event" in str(report.broken[0])
 
 
 def test_panel_sheets_are_merged_through_import_scoresheets(tmp_path: Path) -> None:
     ann = panel_db(str(tmp_path / "ann.db"), "Ann", {"C-1": (3, 3), "C-2": (1, 2)})
-    conn = admin.open_admin(str(tmp_path / "admin.db"))
+    conn = enrolled(admin.open_admin(str(tmp_path / "admin.db")))
     report = admin.merge_file(conn, str(tmp_path / "ann.db"), AT)
     assert report.panel is not None and sorted(report.panel.added) == sorted(ann)
     assert admin.merge_file(conn, str(tmp_path / "ann.db"), AT).panel.unchanged  # type: ignore[union-attr]
@@ -125,7 +125,7 @@ def test_panel_sheets_are_merged_through_import_scoresheets(tmp_path: Path) -> N
 
 
 def test_files_that_are_not_ccsoo_databases_get_one_clear_line(tmp_path: Path) -> None:
-    conn = admin.open_admin(str(tmp_path / "admin.db"))
+    conn = enrolled(admin.open_admin(str(tmp_path / "admin.db")))
     text = tmp_path / "notes.db"
     text.write_text("this is not a database at all\n" * 100)
     with pytest.raises(StoreError) as caught:
@@ -150,4 +150,4 @@ def test_edited_scaled_score_is_caught(tmp_path: Path, package) -> None:
     raw.commit()
     raw.close()
     report = admin.merge_file(admin.open_admin(str(tmp_path / "admin.db")), path, AT)
-    assert report.added == () and "scaled score does not match" in str(report.broken[0])
+    assert report.added == () and "field 'scaled_score' holds 650" in str(report.broken[0])

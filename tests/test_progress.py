@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from ccsoo_exam.cli import main, progress
+from tests.admin_data import enrolled_admin
 from tests.report_data import ReportData, build
 
 
@@ -49,6 +50,7 @@ def test_a_bar_on_a_terminal_and_none_in_a_pipe(data: ReportData, argv, monkeypa
         "into": str(data.folder / "merged-again.db"),
     }
     argv = [a.format(**values) for a in argv]
+    enrolled_admin(values["into"])
     # Thresholds down to 1 so that the small test data counts as large.
     for module, name in (("results", "PROGRESS_ROWS"), ("admin", "PROGRESS_SITTINGS"), ("admin", "PROGRESS_FILES")):
         monkeypatch.setattr(f"ccsoo_exam.cli.{module}.{name}", 1)

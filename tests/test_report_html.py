@@ -163,12 +163,12 @@ def test_form_difficulty_spread_with_forms_drawn_from_larger_banks(tmp_path: Pat
     from ccsoo_exam.item_analysis import analyse, package_keys
     from ccsoo_exam.reports import admin_report, html
     from ccsoo_exam.store import admin
-    from tests.admin_data import small_package, terminal_db
+    from tests.admin_data import enrolled, small_package, terminal_db
 
     definition, banks = small_package(items_per_bank=6, drawn=4)
     choosers = {f"C-{n}": (lambda item, key: key if item.position % 2 else "A") for n in range(6)}
     terminal_db(str(tmp_path / "t.db"), definition, banks, choosers)
-    conn = admin.open_admin(str(tmp_path / "a.db"))
+    conn = enrolled(admin.open_admin(str(tmp_path / "a.db")))
     admin.merge_file(conn, str(tmp_path / "t.db"), "2026-03-03T00:00:00Z")
     rows = list(admin.submitted_answers(conn, definition.exam))
     analysis = analyse(rows, package_keys(banks))

@@ -15,7 +15,7 @@ from ccsoo_exam.rescoring import ACCEPT, DROP, KeyChange, rescore, resolve_item
 from ccsoo_exam.store import admin
 from ccsoo_exam.store.database import connect
 from ccsoo_exam.store.sittings import MIGRATIONS
-from tests.admin_data import add_sitting, all_correct, correct_on, small_package
+from tests.admin_data import add_sitting, all_correct, correct_on, enrolled, small_package
 
 AT = "2026-03-04T08:00:00Z"
 
@@ -30,7 +30,7 @@ def setup(tmp_path: Path):
         for c, choose in (("C-1", all_correct), ("C-2", correct_on(5)), ("C-3", correct_on(4)))
     }
     terminal.close()
-    conn = admin.open_admin(str(tmp_path / "admin.db"))
+    conn = enrolled(admin.open_admin(str(tmp_path / "admin.db")))
     admin.merge_file(conn, str(tmp_path / "t.db"), AT)
     form = assemble_form(definition, banks, 7)
     return conn, definition, package_keys(banks), form, ids
@@ -193,6 +193,7 @@ def test_an_older_admin_database_gains_the_credit_policy_with_its_rescorings_kep
     terminal.close()
     new = {"admin-005-rescoring-policies", "admin-006-roster-group"}
     old = open_db(str(tmp_path / "old.db"), [m for m in admin.MIGRATIONS if m[0] not in new])
+    enrolled(old)
     admin.merge_file(old, str(tmp_path / "t.db"), AT)
     old.execute(
         "INSERT INTO rescorings (exam_id, bank_id, item_id, action, letter, reason, applied_by, applied_at, "

@@ -16,6 +16,8 @@ from ccsoo_exam.store.live import LiveSitting
 from ccsoo_exam.store.sittings import MIGRATIONS, create_sitting, verify_sitting
 from tests.exam_fixtures import FakeClock, FakeWallClock, open_db, sample_package
 
+SECRET = b"s" * 32
+
 
 def new_live(db: Path) -> LiveSitting:
     conn = open_db(db)
@@ -32,7 +34,7 @@ def new_live(db: Path) -> LiveSitting:
         cut_score=56,
         base_seconds=10800,
         multiplier=1.0,
-        proctor_pin=hash_pin("2468"),
+        proctor_pin=hash_pin("246810", SECRET),
     )
     live = LiveSitting(conn, package, sid, FakeClock(), FakeWallClock(), stall_after=math.inf)
     live.start()
@@ -52,6 +54,7 @@ def test_migrations_are_recorded_and_not_rerun(tmp_path: Path) -> None:
         "sittings-001-create",
         "sittings-002-boot-clock",
         "sittings-002-scaled-score",
+        "sittings-002-signatures",
     ]
 
 
@@ -98,9 +101,13 @@ def test_not_a_database(tmp_path: Path) -> None:
         connect(tmp_path / "x.db", MIGRATIONS)
 
 
-def test_pin_hash() -> None:
-    stored = hash_pin("2468")
-    assert check_pin("2468", stored) and not check_pin("2469", stored) and "2468" not in stored
+def test_pin_hash_is_keyed_by_the_package_secret() -> None:
+    stored = hash_pin("246810", SECRET)
+    assert check_pin("246810", stored, SECRET) and not check_pin("246811", stored, SECRET)
+    assert "246810" not in stored
+    # The database alone: without the secret (derived from the exam key) no guess checks.
+    assert not check_pin("246810", stored, b"\x00" * 32)
+    assert not any(check_pin(f"{n:06d}", stored, b"") for n in range(246800, 246820))
 
 
 def test_unusable_database_location_is_one_clear_error(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from ccsoo_exam.exam import load_exam
 from ccsoo_exam.psychometrics.angoff import HofsteeJudgement, Rating, angoff_report, kendall_w
 from ccsoo_exam.psychometrics.angoff_csv import parse_csv
 from ccsoo_exam.psychometrics.standard import AdoptedStandard, replace_section, standard_yaml, whole_cut
-from tests.admin_data import all_correct, correct_on, small_package, terminal_db
+from tests.admin_data import all_correct, correct_on, enrolled_admin, small_package, terminal_db
 from tests.test_admin_cli import package  # noqa: F401  (the encrypted two-bank package fixture)
 
 ITEMS = [f"ccsoo-m1/T1-00{n}" for n in range(1, 5)] + [f"ccsoo-m2/T2-00{n}" for n in range(1, 5)]
@@ -164,6 +164,7 @@ def study(tmp_path: Path, package: Path) -> tuple[Path, str, list[str]]:  # noqa
     terminal_db(str(tmp_path / "t1.db"), definition, banks, {"C-1": all_correct, "C-2": correct_on(5)})
     terminal_db(str(tmp_path / "t2.db"), definition, banks, {"C-4": correct_on(2)}, seed=30)
     db = str(tmp_path / "admin.db")
+    enrolled_admin(db)
     assert main(["admin", "merge", str(tmp_path / "t1.db"), str(tmp_path / "t2.db"), "--into", db]) == 0
     roster = tmp_path / "roster.csv"
     roster.write_text(
@@ -313,6 +314,7 @@ def test_admin_items_leaves_out_proctor_ended_and_unfinished_sittings_unless_ask
     add_sitting(terminal, definition, banks, "C-5", correct_on(1), seed=40, reason="ended by the proctor: fire alarm")
     add_sitting(terminal, definition, banks, "C-6", correct_on(3), seed=41, submit=False)
     terminal.close()
+    enrolled_admin(db)
     assert main(["admin", "merge", str(tmp_path / "t3.db"), "--into", db]) == 0
     capsys.readouterr()
     assert main(["admin", "items", "--db", db, *key, "--format", "json"]) == 0

@@ -13,7 +13,7 @@ from ccsoo_exam.store import standard as store
 from ccsoo_exam.ui.standard.app import make_app
 from ccsoo_exam.ui.standard.messages import RatingSaved
 from ccsoo_exam.ui.standard.screens import JudgeScreen, RatingScreen, UnlockScreen
-from tests.admin_data import small_package
+from tests.admin_data import enrolled_admin, small_package
 
 KEY = "correct horse battery staple"
 
@@ -98,6 +98,7 @@ async def test_round_two_shows_the_round_one_mean_and_the_p_value(tmp_path: Path
     definition, banks = small_package()
     terminal_db(str(tmp_path / "t.db"), definition, banks, {"C-1": all_correct, "C-2": correct_on(0)})
     db = tmp_path / "admin.db"
+    enrolled_admin(str(db))
     assert main(["admin", "merge", str(tmp_path / "t.db"), "--into", str(db)]) == 0
     conn = store.open_ratings(str(db))
     from ccsoo_exam.psychometrics.angoff import Rating

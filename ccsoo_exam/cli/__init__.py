@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from ccsoo_exam import __version__
+from ccsoo_exam.cli import output
 from ccsoo_exam.errors import CcsooError
 
 # Imported lazily by name so that `ccsoo-exam bank ...` never pays for Textual.
@@ -25,6 +26,7 @@ COMMAND_HOME = {
     "form": "form",
     "sit": "delivery",
     "demo": "delivery",
+    "exam": "delivery",
     "panel": "panel",
     "results": "results",
     "admin": "admin",
@@ -67,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_ERROR
+    saved = output.install()  # whatever a command prints, outside text never acts on the terminal
     try:
         return int(args.handler(args) or 0)
     except CcsooError as error:
@@ -83,3 +86,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = error.filename or "ccsoo-exam"
         print(f"{where}: {error.strerror or error}; check the path and permissions", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        output.restore(saved)

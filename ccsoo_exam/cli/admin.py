@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ccsoo_exam.certification import ExamResult, PanelResult, RosterFacts, decide_all
+from ccsoo_exam.cli import integrity, output
 from ccsoo_exam.cli.keys import add_key_options, exam_key
 from ccsoo_exam.cli.results import write_output
 from ccsoo_exam.errors import CcsooError, Problem, StoreError
@@ -225,16 +226,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: standard output)")
     p.set_defaults(handler=cmd_decisions)
 
+    integrity.register(sub)
+
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _console() -> Any:
-    from rich.console import Console  # only the commands that draw tables pay for rich
-
-    # Piped into a file or a pager, rich would assume 80 columns and crop the reasons; give it room.
-    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+    # Only the commands that draw tables pay for rich. Piped into a file or a pager, rich would
+    # assume 80 columns and crop the reasons; give it room. Markup off: names are printed as written.
+    return output.console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 
 
 # --- merge --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ccsoo_exam import vault
@@ -14,6 +15,7 @@ from ccsoo_exam.bank import Bank, load_bank
 from ccsoo_exam.cli.keys import add_key_options, exam_key
 from ccsoo_exam.errors import CcsooError, Problem
 from ccsoo_exam.lint import lint_banks, summarise
+from ccsoo_exam.release import MANIFEST_NAME, Manifest, ReleasedBank, seal_manifest, sealed_digest
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -64,11 +66,26 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="encrypt bank sources for delivery",
         description=(
             "Validate and encrypt bank sources. Several sources encrypted together share one key derivation, "
-            "so the package opens with one KDF run. DEST is a file for one source, a directory for several."
+            "so the package opens with one KDF run. DEST is a file for one source, a directory for several. "
+            f"When DEST is a directory, {MANIFEST_NAME} is written there too: the release manifest, sealed under "
+            "the exam key, that pins exactly these banks; the exam refuses any bank it does not list. Encrypt "
+            "every bank of a release in one command, e.g. "
+            "'ccsoo-exam bank encrypt question_banks/source/module*.yaml -o question_banks/ "
+            "--key-file question_banks/demo.key'."
         ),
     )
     p.add_argument("sources", nargs="+", metavar="SRC")
     p.add_argument("-o", "--output", required=True, metavar="DEST")
+    p.add_argument(
+        "--package",
+        metavar="ID",
+        help="package id for the manifest (default: the 'exam' id of DEST/exam.yaml)",
+    )
+    p.add_argument(
+        "--release",
+        metavar="VERSION",
+        help="release version for the manifest (default: the current UTC time, e.g. 2026-12-01T11:20Z)",
+    )
     p.add_argument(
         "--kdf",
         choices=("argon2id", "scrypt"),
@@ -127,8 +144,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
         # An audit of the banks that did load would judge a different set than the author asked for.
         _report(problems)
         return 2
-    from ccsoo_exam.audit import as_dict  # numpy and the cue model: only for lint and inspect
     from ccsoo_exam.cli import cue_report
+    from ccsoo_exam.cue_audit import as_dict  # numpy and the cue model: only for lint and inspect
 
     flaws, audit = lint_banks(banks)
     status = 1 if flaws or audit.failures else 0
@@ -155,8 +172,8 @@ def _plain(problem: Problem) -> dict[str, object]:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from ccsoo_exam.audit import as_dict, run_audit
     from ccsoo_exam.cli import cue_report
+    from ccsoo_exam.cue_audit import as_dict, run_audit
 
     banks, problems = _load_all(args.files)
     _report(problems)
@@ -224,16 +241,37 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     dest = Path(args.output)
     if len(args.sources) > 1 and not dest.is_dir():
         raise CcsooError(Problem(args.output, None, "with several sources, -o must be an existing directory"))
+    manifest_package = _manifest_package(args, dest) if dest.is_dir() else None
     kdf = vault.KDF_ARGON2ID if args.kdf == "argon2id" else vault.KDF_SCRYPT
     params = vault.new_params(kdf)
     cache = vault.KeyCache(key)
-    for source in args.sources:
+    released: list[ReleasedBank] = []
+    for source, bank in zip(args.sources, _banks, strict=True):
         target = dest / (Path(source).stem + ".bank") if dest.is_dir() else dest
         sealed = vault.encrypt(Path(source).read_bytes(), key, params, cache)
         _write_atomically(target, sealed)
+        released.append(ReleasedBank(target.name, bank.id, bank.module, sealed_digest(sealed)))
         print(f"{source} -> {target}")
+    if manifest_package is not None:
+        version = args.release or datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ")
+        manifest = Manifest(manifest_package, version, tuple(released))
+        _write_atomically(dest / MANIFEST_NAME, seal_manifest(manifest, key, params, cache))
+        print(f"release manifest -> {dest / MANIFEST_NAME} (package {manifest_package}, release {version})")
     print(f"key derivation: {params.describe()}")
     return 0
+
+
+def _manifest_package(args: argparse.Namespace, dest: Path) -> str:
+    if args.package:
+        return str(args.package)
+    exam_file = dest / "exam.yaml"
+    if not exam_file.is_file():
+        raise CcsooError(
+            Problem(str(exam_file), None, "not found: pass --package ID to name the package in the release manifest")
+        )
+    from ccsoo_exam.exam import load_exam
+
+    return load_exam(str(exam_file)).exam
 
 
 def cmd_decrypt(args: argparse.Namespace) -> int:

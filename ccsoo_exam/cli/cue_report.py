@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ccsoo_exam.audit import ALL, BANK_WARN, Audit, Figure
+from ccsoo_exam.cue_audit import ALL, BANK_WARN, Audit, Figure
 from ccsoo_exam.duplicates import THRESHOLD
 
 

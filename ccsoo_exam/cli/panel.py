@@ -44,6 +44,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     panel.add_argument("--rubric", metavar="FILE", help=f"rubric to score against (default {DEFAULT_RUBRIC})")
     panel.add_argument("--db", metavar="PATH", help="panel database (default: see below)")
     panel.add_argument("--roster", metavar="FILE.csv", help="candidates to offer: a CSV with candidate_id,name columns")
+    panel.add_argument(
+        "--machine-key",
+        metavar="PATH",
+        help="this machine's seal signing key (default: panel-machine.key beside the database; created if missing)",
+    )
     panel.set_defaults(handler=cmd_panel)
     sub = panel.add_subparsers(dest="panel_command", metavar="ACTION")
 
@@ -147,11 +152,25 @@ def cmd_panel(args: argparse.Namespace) -> int:
         raise CcsooError("live panel scoring needs an interactive terminal; run it in a console, not through a pipe")
     roster = load_roster_csv(args.roster) if args.roster else []
     db = Path(args.db) if args.db else default_db()
-    print(f"ccsoo-exam panel: scoring against {rubric.id}; sheets are saved in {db}")
+    key = Path(args.machine_key) if args.machine_key else db.with_name("panel-machine.key")
+    if not key.exists():
+        # A new machine gets its key now; the administrator enrols it ('admin enrol-terminal --from-key')
+        # before importing its sheets, and sheets sealed by an unenrolled key are refused then.
+        from ccsoo_exam.keyfile import new_key_file
+
+        key.parent.mkdir(parents=True, exist_ok=True)
+        new_key_file(key)
+        print(f"ccsoo-exam panel: created this machine's seal key {key}; have the administrator enrol it")
+    from ccsoo_exam.signing import load_signer
+
+    signer = load_signer(key)
+    print(
+        f"ccsoo-exam panel: scoring against {rubric.id}; sheets are saved in {db}; seals signed by key {signer.key_id}"
+    )
     with ProcessLock(db):
         from ccsoo_exam.ui.panel import make_panel_app  # Textual only for the screen
 
-        make_panel_app(str(db), rubric, roster=roster).run()
+        make_panel_app(str(db), rubric, roster=roster, signer=signer).run()
     print(f"ccsoo-exam panel: all changes are saved in {db}")
     return 0
 

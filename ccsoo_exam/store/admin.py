@@ -30,6 +30,7 @@ from ccsoo_exam.chain import verify_chain
 from ccsoo_exam.errors import Problem, StoreError
 from ccsoo_exam.inputs import not_regular
 from ccsoo_exam.item_analysis import SittingAnswers
+from ccsoo_exam.replay import ChainProblem, row_conflicts
 from ccsoo_exam.rescoring import KeyChange, RescoreResult
 from ccsoo_exam.roster import RosterEntry
 from ccsoo_exam.store import scoresheets, sittings
@@ -186,6 +187,17 @@ ADMIN_MIGRATIONS: list[Migration] = [
     (
         "admin-006-roster-group",
         "ALTER TABLE candidates ADD COLUMN group_label TEXT",
+    ),
+    (
+        "admin-005-terminals",
+        """
+        CREATE TABLE terminals (
+            key_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            public_key TEXT NOT NULL,
+            enrolled_at TEXT NOT NULL
+        )
+        """,
     ),
 ]
 
@@ -375,9 +387,15 @@ def _merge_sittings(source: sqlite3.Connection, target: sqlite3.Connection, path
     sitting_cols = sorted(common["sittings"])
     response_cols = common["responses"]
     event_cols = common["events"]
-    for row in source.execute(
+    from ccsoo_exam.signing import signature_fault  # cryptography: only when merging
+
+    enrolled = enrolled_terminals(target)
+    signed_source = has_table(source, "signatures")
+    for source_row in source.execute(
         f"SELECT {', '.join(sitting_cols)} FROM sittings ORDER BY created_at, sitting_id"
     ).fetchall():
+        # The proctor's PIN hash stays on the terminal: the admin database never holds one.
+        row = tuple("" if c == "proctor_pin" else v for c, v in zip(sitting_cols, source_row, strict=True))
         record = dict(zip(sitting_cols, row, strict=True))
         sitting_id = record["sitting_id"]
         label = f"sitting {sitting_id} (candidate {record['candidate_id']})"
@@ -386,6 +404,9 @@ def _merge_sittings(source: sqlite3.Connection, target: sqlite3.Connection, path
             f"SELECT {', '.join(response_cols)} FROM responses WHERE sitting_id = ? ORDER BY position", (sitting_id,)
         ).fetchall()
         fault = _sitting_fault(record, events, [dict(zip(response_cols, r, strict=True)) for r in responses])
+        signatures = sittings.load_signatures(source, sitting_id) if signed_source else {}
+        if fault is None:
+            fault = signature_fault(sitting_id, events, signatures, enrolled)
         if fault is not None:
             tally.broken.append(Problem(path, None, f"sitting {sitting_id} {fault}; not imported"))
             continue
@@ -419,6 +440,10 @@ def _merge_sittings(source: sqlite3.Connection, target: sqlite3.Connection, path
                 f"SELECT {', '.join(event_cols)} FROM events WHERE sitting_id = ? ORDER BY seq", (sitting_id,)
             ),
         )
+        target.executemany(
+            "INSERT INTO signatures (sitting_id, seq, key_id, signature) VALUES (?, ?, ?, ?)",
+            [(sitting_id, seq, key, signature) for seq, (key, signature) in sorted(signatures.items())],
+        )
         target.execute(
             "INSERT INTO merged_sittings (sitting_id, content_hash, chain_head, event_count, source, merged_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -427,40 +452,60 @@ def _merge_sittings(source: sqlite3.Connection, target: sqlite3.Connection, path
         tally.added.append(sitting_id)
 
 
+def enrolled_terminals(conn: sqlite3.Connection) -> dict[str, str]:
+    """key id -> public key (hex) of every terminal enrolled in this admin database."""
+    if not has_table(conn, "terminals"):
+        return {}
+    return {r[0]: r[1] for r in conn.execute("SELECT key_id, public_key FROM terminals")}
+
+
+def enrol_terminal(conn: sqlite3.Connection, name: str, key_id: str, public_key: str, at: str) -> None:
+    """Add a terminal's public key to the registry; a name or key enrolled twice is refused."""
+    with transaction(conn):
+        clash = conn.execute(
+            "SELECT name, key_id FROM terminals WHERE name = ? OR key_id = ?", (name, key_id)
+        ).fetchone()
+        if clash is not None:
+            raise StoreError(Problem("terminals", None, f"terminal '{clash[0]}' (key {clash[1]}) is already enrolled"))
+        conn.execute(
+            "INSERT INTO terminals (key_id, name, public_key, enrolled_at) VALUES (?, ?, ?, ?)",
+            (key_id, name, public_key, at),
+        )
+
+
+def submitted_receipts(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """candidate id -> the receipt codes of their merged, submitted sittings (from the signed heads)."""
+    from ccsoo_exam.chain import sitting_receipt
+
+    found: dict[str, list[str]] = {}
+    for candidate, head, signature in conn.execute(
+        "SELECT s.candidate_id, s.chain_head, g.signature FROM sittings s "
+        "LEFT JOIN signatures g ON g.sitting_id = s.sitting_id AND g.seq = s.event_count "
+        "WHERE s.status = 'submitted' ORDER BY s.candidate_id, s.submitted_at"
+    ):
+        found.setdefault(candidate, []).append(sitting_receipt(head, bytes(signature) if signature else None))
+    return found
+
+
 def _sitting_fault(record: dict[str, object], events: list, responses: list[dict[str, object]]) -> str | None:
-    """Why a sitting cannot be trusted, worded after 'sitting <id>', or None when it holds together."""
+    """Why a sitting cannot be trusted, worded after 'sitting <id>', or None when it holds together.
+
+    The chain must hold, and then every stored field of the sitting and its responses must be
+    what the chain says (``audit.row_conflicts``): the rows are plain SQL beside the chain.
+    """
     if not events:
         return "has no events (not even its check-in)"
     fault = verify_chain(events, record["chain_head"], record["event_count"])
     if fault is not None:
         return f"event {fault[0]}: {fault[1]}"
-    # Responses are plain rows beside the chain; each must agree with its last answer event,
-    # otherwise an answer could be edited without touching the (verified) events.
-    latest: dict[int, tuple[int, str | None]] = {}
-    submit = None
-    for event in events:
-        if event.kind == "answer":
-            payload = json.loads(event.payload)
-            latest[int(payload["position"])] = (event.seq, payload.get("answer"))
-        elif event.kind == "submit":
-            submit = event
-    for response in responses:
-        position = int(response["position"])  # type: ignore[call-overload]
-        seq, letter = latest.get(position, (None, None))
-        if response["answer"] != letter:
-            where = f"event {seq}" if seq is not None else f"response {position}"
-            return (
-                f"{where}: the response at position {position} holds {response['answer']!r} "
-                f"but its answer events record {letter!r} (edited outside the exam)"
-            )
-    if record["status"] == "submitted":
-        if submit is None:
-            return f"event {events[-1].seq}: marked submitted but has no submit event"
-        payload = json.loads(submit.payload)
-        if payload.get("raw") != record.get("raw_score") or bool(payload.get("passed")) != bool(record.get("passed")):
-            return f"event {submit.seq}: the stored score does not match the score in its submit event"
-        if payload.get("scaled") != record.get("scaled_score"):
-            return f"event {submit.seq}: the stored scaled score does not match the one in its submit event"
+    try:
+        conflicts = row_conflicts(record, responses, events)
+    except (ChainProblem, ValueError, KeyError, TypeError) as exc:
+        return f"cannot be re-derived from its events: {exc}"
+    if conflicts:
+        shown = "; ".join(c.describe() for c in conflicts[:3])
+        more = f" (and {len(conflicts) - 3} more)" if len(conflicts) > 3 else ""
+        return shown + more
     return None
 
 

@@ -69,6 +69,32 @@ TABLES: dict[str, Described] = {
             "answered_at": "When the answer was last changed (UTC)",
         },
     ),
+    "signatures": (
+        "Ed25519 signatures of the chain head by the terminal's enrolled key, one per signed event",
+        {
+            "sitting_id": "The sitting",
+            "seq": "The event whose hash (the chain head then) was signed",
+            "key_id": "Id of the terminal key that signed (terminals.key_id in the admin database)",
+            "signature": "The Ed25519 signature (64 bytes)",
+        },
+    ),
+    "terminals": (
+        "Admin only: enrolled terminals and panel machines, whose signatures merge accepts",
+        {
+            "key_id": "Short id of the public key",
+            "name": "The terminal's name as enrolled",
+            "public_key": "Ed25519 public key (hex)",
+            "enrolled_at": "When enrolled (UTC)",
+        },
+    ),
+    "panel_seal_signatures": (
+        "A panelist machine's Ed25519 signature over a sealed scoresheet and its change log",
+        {
+            "sheet_id": "The sealed sheet",
+            "key_id": "Id of the machine key that signed",
+            "signature": "The Ed25519 signature (64 bytes)",
+        },
+    ),
     "events": (
         "The hash chain of each sitting: every check-in, answer, pause, extension and submission",
         {

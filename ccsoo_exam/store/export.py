@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ccsoo_exam.chain import receipt_code
+from ccsoo_exam.chain import sitting_receipt
 from ccsoo_exam.errors import Problem, StoreError
 
 FORMATS = ("csv", "json")
@@ -102,10 +102,12 @@ _TERMINAL_SCORES = (
     "(SELECT sitting_id, raw_score AS raw, item_count AS total, percent, passed, module_scores, "
     "NULL AS rescoring_id FROM sittings WHERE status = 'submitted')"
 )
+_SIGNATURE_SQL = "(SELECT g.signature FROM signatures g WHERE g.sitting_id = s.sitting_id AND g.seq = s.event_count)"
 _SITTINGS_SQL = f"""SELECT s.sitting_id, s.candidate_id, s.candidate_name, s.exam_id, s.exam_title,
               s.package_fingerprint, s.form_seed, s.form_digest, s.status, s.created_at, s.started_at,
               s.submitted_at, s.submit_reason, s.item_count, s.cut_score, s.base_seconds, s.multiplier,
-              s.extension_seconds, s.consumed_seconds, s.event_count, s.chain_head, NULL,
+              s.extension_seconds, s.consumed_seconds, s.event_count, s.chain_head,
+              {_SIGNATURE_SQL},
               s.raw_score, s.percent, s.passed, c.raw, c.total, c.percent, c.passed, c.rescoring_id, {_MODULE_SQL},
               s.scaled_score
        FROM sittings s LEFT JOIN {{scores}} c ON c.sitting_id = s.sitting_id
@@ -114,7 +116,8 @@ _SITTINGS_SQL = f"""SELECT s.sitting_id, s.candidate_id, s.candidate_name, s.exa
 
 def _with_receipt(row: tuple[Any, ...]) -> tuple[Any, ...]:
     values = list(row)
-    values[_RECEIPT] = receipt_code(row[_RECEIPT - 1])
+    signature = row[_RECEIPT]
+    values[_RECEIPT] = sitting_receipt(row[_RECEIPT - 1], bytes(signature) if signature else None)
     return tuple(values)
 
 
@@ -235,10 +238,11 @@ def _query(conn: sqlite3.Connection, table: str, name: str) -> str:
         raise StoreError(Problem(name, None, f"has no {missing[0]} table to export; {hint}"))
     if table == "sittings":
         sql = spec.sql.replace("{scores}", "current_scores" if "current_scores" in present else _TERMINAL_SCORES)
+        if "signatures" not in present:  # a database from before signed results: receipts from the heads
+            sql = sql.replace(_SIGNATURE_SQL, "NULL")
         columns = {r[1] for r in conn.execute("PRAGMA table_info(sittings)")}
         # A database written before scaled scores existed (opened read-only, not migrated) exports NULL.
         return sql if "scaled_score" in columns else sql.replace("s.scaled_score", "NULL")
-    return spec.sql
     return spec.sql
 
 

@@ -13,16 +13,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ccsoo_exam.bank import Item
+from ccsoo_exam.chain import sitting_receipt
 from ccsoo_exam.form import Form
 from ccsoo_exam.ledger import STALL_SECONDS, Clock, Interruption, Ledger, boot_identity
 from ccsoo_exam.scoring import Score, score
 from ccsoo_exam.store.database import checkpoint
 from ccsoo_exam.store.sittings import (
+    HeadSigner,
     ResponseState,
     SittingRecord,
     SittingRecorder,
     WallClock,
     load_responses,
+    load_signatures,
     load_sitting,
 )
 
@@ -42,6 +45,8 @@ class LiveSitting:
         sitting_id: str,
         clock: Clock,
         wall_clock: WallClock,
+        signer: HeadSigner | None = None,
+        *,
         boot: Callable[[], float | None] = lambda: None,
         stall_after: float = STALL_SECONDS,
     ) -> None:
@@ -52,7 +57,7 @@ class LiveSitting:
         self.responses: list[ResponseState] = load_responses(conn, sitting_id)
         self.ledger = Ledger(self.record.allowance, self.record.consumed, clock, boot=boot, stall_after=stall_after)
         self._checkpointed_at = clock()
-        self.recorder = SittingRecorder(conn, self.record, self.ledger, wall_clock)
+        self.recorder = SittingRecorder(conn, self.record, self.ledger, wall_clock, signer)
         self.position = self.record.position
         self.warnings_given = set(self.record.warnings_given)
         self.timer_hidden = self.record.timer_hidden
@@ -79,6 +84,11 @@ class LiveSitting:
 
     def flagged(self) -> int:
         return sum(r.flagged for r in self.responses)
+
+    def receipt_code(self) -> str:
+        """The candidate's receipt: from the terminal's signature over the last event when it is signed."""
+        signed = load_signatures(self.conn, self.sitting_id).get(self.record.event_count)
+        return sitting_receipt(self.record.chain_head, signed[1] if signed else None)
 
     def refresh_record(self) -> SittingRecord:
         self.record = load_sitting(self.conn, self.sitting_id)
@@ -151,6 +161,10 @@ class LiveSitting:
 
     def incident(self, note: str) -> None:
         self.recorder.incident(note)
+
+    def replace_pin(self, pin_hash: str, note: str) -> None:
+        self.recorder.replace_pin(pin_hash, note)
+        self.refresh_record()
 
     def log_gap(self, now: datetime) -> Interruption:
         """After a restart: log how long the program was down. The candidate's clock did not run.

@@ -11,14 +11,14 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from ccsoo_exam.chain import receipt_code
+from ccsoo_exam.chain import sitting_receipt
 from ccsoo_exam.reports.bands import SittingResult
 from ccsoo_exam.store.admin import has_table
 
 _SCORES = """
 SELECT s.sitting_id, s.candidate_id, COALESCE(NULLIF(c2.name, ''), s.candidate_name), s.exam_id, s.exam_title,
        s.submitted_at, c.raw, c.total, c.percent, c.passed, s.cut_score, s.item_count, c.module_scores, s.chain_head,
-       c.rescoring_id {scaled}
+       c.rescoring_id {scaled}, {signature}
 FROM sittings s JOIN {scores} c ON c.sitting_id = s.sitting_id
 LEFT JOIN {roster} c2 ON c2.candidate_id = s.candidate_id
 WHERE s.status = 'submitted' AND s.exam_id = ? {who}
@@ -40,8 +40,18 @@ def submitted_results(conn: sqlite3.Connection, exam_id: str, candidate_id: str 
     roster = "candidates" if has_table(conn, "candidates") else "(SELECT NULL AS candidate_id, NULL AS name)"
     # A calibration (Rasch, scaled score) may add a scaled column to the sittings; report it when present.
     scaled = ", s.scaled_score" if "scaled_score" in _columns(conn, "sittings") else ", NULL"
+    # The receipt comes from the terminal's signature over the submission, where there is one.
+    signature = (
+        "(SELECT g.signature FROM signatures g WHERE g.sitting_id = s.sitting_id AND g.seq = s.event_count)"
+        if has_table(conn, "signatures")
+        else "NULL"
+    )
     sql = _SCORES.format(
-        scores=scores, roster=roster, scaled=scaled, who="AND s.candidate_id = ?" if candidate_id else ""
+        scores=scores,
+        roster=roster,
+        scaled=scaled,
+        signature=signature,
+        who="AND s.candidate_id = ?" if candidate_id else "",
     )
     params: tuple[Any, ...] = (exam_id, candidate_id) if candidate_id else (exam_id,)
     results = []
@@ -62,7 +72,7 @@ def submitted_results(conn: sqlite3.Connection, exam_id: str, candidate_id: str 
                 cut_score=int(row[10]),
                 item_count=int(row[11]),
                 modules={int(m): (int(v[0]), int(v[1])) for m, v in modules.items()},
-                receipt_code=receipt_code(row[13]),
+                receipt_code=sitting_receipt(row[13], bytes(row[16]) if row[16] else None),
                 chain_head=row[13],
                 scaled=None if row[15] is None else float(row[15]),
                 rescored=row[14] is not None,

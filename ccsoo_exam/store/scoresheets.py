@@ -29,9 +29,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import Protocol
 
 from ccsoo_exam.aggregation import Moderation, check_moderation
 from ccsoo_exam.errors import Problem, StoreError
+from ccsoo_exam.replay import sheet_conflicts
 from ccsoo_exam.rubric import Rubric, rubric_from_bytes
 from ccsoo_exam.scoresheet import (
     CONFLICT,
@@ -55,6 +57,7 @@ from ccsoo_exam.scoresheet import (
     check_rubric,
     running_since,
     seal_hash,
+    seal_message,
     seal_problems,
     undo_target,
     verify_seal,
@@ -137,6 +140,16 @@ MIGRATIONS: list[Migration] = [
             elapsed REAL NOT NULL CHECK (elapsed >= 0),
             PRIMARY KEY (sheet_id, seq)
         ) WITHOUT ROWID
+        """,
+    ),
+    (
+        "panel-003-seal-signatures",
+        """
+        CREATE TABLE panel_seal_signatures (
+            sheet_id TEXT PRIMARY KEY REFERENCES panel_sheets (sheet_id),
+            key_id TEXT NOT NULL,
+            signature BLOB NOT NULL
+        )
         """,
     ),
 ]
@@ -299,7 +312,14 @@ def open_sheet(conn: sqlite3.Connection, rubric: Rubric, candidate_id: str, pane
 
 
 def declare_conflict(
-    conn: sqlite3.Connection, rubric: Rubric, sheet_id: str, conflict: bool, reason: str, at: str
+    conn: sqlite3.Connection,
+    rubric: Rubric,
+    sheet_id: str,
+    conflict: bool,
+    reason: str,
+    at: str,
+    *,
+    signer: SealSigner | None = None,
 ) -> Scoresheet:
     """Record the panelist's declaration, made once, before any scoring.
 
@@ -320,7 +340,7 @@ def declare_conflict(
         _log(conn, Change(_next_seq(conn, sheet_id), CONFLICT, at, text=reason, new_level=int(conflict)), sheet_id)
         sheet = replace(sheet, conflict=conflict, conflict_reason=reason)
         if conflict:
-            sheet = _seal(conn, rubric, sheet, at)
+            sheet = _seal(conn, rubric, sheet, at, signer=signer)
         return sheet
 
 
@@ -332,6 +352,7 @@ def declare_late_conflict(
     at: str,
     *,
     closing: Sequence[TimerEvent] = (),
+    signer: SealSigner | None = None,
 ) -> Scoresheet:
     """Record a conflict of interest found during scoring, and seal the sheet as a recusal.
 
@@ -350,7 +371,7 @@ def declare_late_conflict(
         conn.execute("DELETE FROM panel_scores WHERE sheet_id = ?", (sheet_id,))
         conn.execute("DELETE FROM panel_notes WHERE sheet_id = ?", (sheet_id,))
         recusal = replace(sheet, conflict=True, conflict_reason=reason, levels=MappingProxyType({}), notes=())
-        return _seal(conn, rubric, recusal, at, closing)
+        return _seal(conn, rubric, recusal, at, closing, signer)
 
 
 def set_level(
@@ -413,7 +434,13 @@ def undo(conn: sqlite3.Connection, rubric: Rubric, sheet_id: str, at: str) -> tu
 
 
 def seal(
-    conn: sqlite3.Connection, rubric: Rubric, sheet_id: str, at: str, *, closing: Sequence[TimerEvent] = ()
+    conn: sqlite3.Connection,
+    rubric: Rubric,
+    sheet_id: str,
+    at: str,
+    *,
+    closing: Sequence[TimerEvent] = (),
+    signer: SealSigner | None = None,
 ) -> Scoresheet:
     """Finalise the sheet: store the hash of its content; no change is accepted afterwards.
 
@@ -422,7 +449,7 @@ def seal(
     a sealed sheet's timers never run on.
     """
     with transaction(conn):
-        return _seal(conn, rubric, load_sheet(conn, sheet_id), at, closing)
+        return _seal(conn, rubric, load_sheet(conn, sheet_id), at, closing, signer)
 
 
 def record_timer(
@@ -463,7 +490,12 @@ def _write_timer(
 
 
 def _seal(
-    conn: sqlite3.Connection, rubric: Rubric, sheet: Scoresheet, at: str, closing: Sequence[TimerEvent] = ()
+    conn: sqlite3.Connection,
+    rubric: Rubric,
+    sheet: Scoresheet,
+    at: str,
+    closing: Sequence[TimerEvent] = (),
+    signer: SealSigner | None = None,
 ) -> Scoresheet:
     problems = seal_problems(rubric, sheet)
     if problems:
@@ -482,7 +514,37 @@ def _seal(
         "UPDATE panel_sheets SET seal_hash = ?, sealed_at = ? WHERE sheet_id = ?", (digest, at, sheet.sheet_id)
     )
     _log(conn, Change(_next_seq(conn, sheet.sheet_id), SEAL, at, text=digest), sheet.sheet_id)
-    return replace(sheet, seal_hash=digest, sealed_at=at)
+    sealed = replace(sheet, seal_hash=digest, sealed_at=at)
+    if signer is not None:
+        # The machine's signature over the sheet *and* its whole log, in the seal's own transaction.
+        message = seal_message(sealed, changes(conn, sheet.sheet_id))
+        conn.execute(
+            "INSERT INTO panel_seal_signatures (sheet_id, key_id, signature) VALUES (?, ?, ?)",
+            (sheet.sheet_id, signer.key_id, signer.sign(message)),
+        )
+    return sealed
+
+
+class SealSigner(Protocol):
+    """A panelist machine's key as the store sees it (``signing.Signer``)."""
+
+    key_id: str
+
+    def sign(self, message: bytes) -> bytes: ...
+
+
+def seal_signature(conn: sqlite3.Connection, sheet_id: str) -> tuple[str, bytes] | None:
+    if not _has_table(conn, "panel_seal_signatures"):
+        return None
+    row = conn.execute("SELECT key_id, signature FROM panel_seal_signatures WHERE sheet_id = ?", (sheet_id,)).fetchone()
+    return (row[0], bytes(row[1])) if row else None
+
+
+def enrolled_keys(conn: sqlite3.Connection) -> dict[str, str]:
+    """key id -> public key of the machines enrolled in this database (``admin enrol-terminal``)."""
+    if not _has_table(conn, "terminals"):
+        return {}
+    return {r[0]: r[1] for r in conn.execute("SELECT key_id, public_key FROM terminals")}
 
 
 def _write_level(conn: sqlite3.Connection, sheet_id: str, criterion_id: str, level: int) -> None:
@@ -590,6 +652,9 @@ def import_scoresheets(source: sqlite3.Connection, target: sqlite3.Connection) -
     conflicts: list[Problem] = []
     skipped: list[Problem] = []
     moderations_added = 0
+    from ccsoo_exam.signing import seal_fault  # cryptography: only when importing
+
+    enrolled = enrolled_keys(target)
     with transaction(target):
         for sheet in list_sheets(source):
             label = f"sheet {sheet.sheet_id} ({sheet.panelist} on {sheet.candidate_id})"
@@ -598,6 +663,20 @@ def import_scoresheets(source: sqlite3.Connection, target: sqlite3.Connection) -
                 continue
             if not verify_seal(sheet):
                 skipped.append(Problem(name, None, f"{label} does not match its seal hash (altered?); skipped"))
+                continue
+            rubric_row = source.execute(
+                "SELECT source FROM panel_rubrics WHERE digest = ?", (sheet.rubric_digest,)
+            ).fetchone()
+            disagreements = sheet_conflicts(
+                sheet, changes(source, sheet.sheet_id), bytes(rubric_row[0]) if rubric_row else None
+            )
+            if disagreements:
+                skipped.append(Problem(name, None, f"{label}: {'; '.join(disagreements)}; skipped"))
+                continue
+            signed = seal_signature(source, sheet.sheet_id)
+            fault = seal_fault(sheet, changes(source, sheet.sheet_id), signed, enrolled)
+            if fault is not None:
+                skipped.append(Problem(name, None, f"{label} {fault}; skipped"))
                 continue
             here = target.execute("SELECT seal_hash FROM panel_sheets WHERE sheet_id = ?", (sheet.sheet_id,)).fetchone()
             if here is not None:
@@ -650,8 +729,9 @@ def _copy_sheet(source: sqlite3.Connection, target: sqlite3.Connection, sheet_id
         ("panel_notes", "sheet_id, seq, criterion_id, text, noted_at"),
         ("panel_changes", "sheet_id, seq, kind, at, criterion_id, old_level, new_level, text, undoes"),
         ("panel_timer_events", "sheet_id, seq, phase_id, kind, at, elapsed"),
+        ("panel_seal_signatures", "sheet_id, key_id, signature"),
     ):
-        if not _has_table(source, table):
+        if not _has_table(source, table) or not _has_table(target, table):
             continue  # a file from before the timer was recorded
         rows = source.execute(f"SELECT {columns} FROM {table} WHERE sheet_id = ?", (sheet_id,)).fetchall()
         marks = ", ".join("?" * len(columns.split(",")))

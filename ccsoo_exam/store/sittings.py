@@ -14,12 +14,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from ccsoo_exam.chain import GENESIS, Event, make_event, verify_chain
+from ccsoo_exam.chain import GENESIS, SIGNED_KINDS, Event, head_message, make_event, verify_chain
 from ccsoo_exam.errors import Problem, StoreError
 from ccsoo_exam.form import Form, FormItem
 from ccsoo_exam.ledger import Ledger, TimeAllowance, boot_identity
+from ccsoo_exam.replay import check_in_payload
 from ccsoo_exam.scoring import Score
 from ccsoo_exam.store.database import Migration, transaction
 
@@ -97,7 +98,28 @@ MIGRATIONS: list[Migration] = [
     ),
     # The scaled score (100-900, pass 500) of a calibrated package; NULL before calibration.
     ("sittings-002-scaled-score", "ALTER TABLE sittings ADD COLUMN scaled_score INTEGER"),
+    (
+        "sittings-002-signatures",
+        """
+        CREATE TABLE signatures (
+            sitting_id TEXT NOT NULL REFERENCES sittings (sitting_id),
+            seq INTEGER NOT NULL,
+            key_id TEXT NOT NULL,
+            signature BLOB NOT NULL,
+            PRIMARY KEY (sitting_id, seq)
+        )
+        """,
+    ),
 ]
+
+
+class HeadSigner(Protocol):
+    """The terminal's key as the store sees it (``signing.Signer``): an id and a sign method."""
+
+    key_id: str
+
+    def sign(self, message: bytes) -> bytes: ...
+
 
 WallClock = Callable[[], datetime]
 
@@ -164,17 +186,23 @@ def create_sitting(
     multiplier: float,
     proctor_pin: str,
     wall_clock: WallClock = utc_now,
+    signer: HeadSigner | None = None,
 ) -> str:
     """Check a candidate in: the sitting, its 80 empty responses and the first event, at once."""
     sitting_id = str(uuid.uuid4())
     now = iso(wall_clock())
-    payload = {
-        "candidate": candidate_id,
-        "seed": str(form.seed),
-        "form": form.digest,
-        "multiplier": multiplier,
-        "package": package_fingerprint,
-    }
+    # The check-in event carries everything the row claims, so merge can re-derive the row from the chain.
+    payload = check_in_payload(
+        candidate_id=candidate_id,
+        candidate_name=candidate_name,
+        exam_id=exam_id,
+        exam_title=exam_title,
+        form=form,
+        multiplier=multiplier,
+        package_fingerprint=package_fingerprint,
+        cut_score=cut_score,
+        base_seconds=base_seconds,
+    )
     event = make_event(GENESIS, 1, "check-in", payload, now, 0.0)
     with _writing(), transaction(conn):
         conn.execute(
@@ -207,6 +235,7 @@ def create_sitting(
             [(sitting_id, i.position, i.bank, i.module, i.item_id, "".join(i.option_order)) for i in form.items],
         )
         _insert_event(conn, sitting_id, event)
+        _sign(conn, signer, sitting_id, event)
     return sitting_id
 
 
@@ -287,6 +316,24 @@ def verify_sitting(conn: sqlite3.Connection, sitting_id: str) -> tuple[int, str]
     return verify_chain(load_events(conn, sitting_id), head, count)
 
 
+def load_signatures(conn: sqlite3.Connection, sitting_id: str) -> dict[int, tuple[str, bytes]]:
+    """seq -> (key id, signature) of a sitting's signed events."""
+    rows = conn.execute("SELECT seq, key_id, signature FROM signatures WHERE sitting_id = ?", (sitting_id,))
+    return {r[0]: (r[1], bytes(r[2])) for r in rows}
+
+
+def _sign(conn: sqlite3.Connection, signer: HeadSigner | None, sitting_id: str, event: Event) -> bytes | None:
+    """Sign the chain head in the event's own transaction, so no signed state is ever half written."""
+    if signer is None or event.kind not in SIGNED_KINDS:
+        return None
+    signature = signer.sign(head_message(sitting_id, event.seq, event.hash))
+    conn.execute(
+        "INSERT INTO signatures (sitting_id, seq, key_id, signature) VALUES (?, ?, ?, ?)",
+        (sitting_id, event.seq, signer.key_id, signature),
+    )
+    return signature
+
+
 def _insert_event(conn: sqlite3.Connection, sitting_id: str, event: Event) -> None:
     conn.execute(
         "INSERT INTO events (sitting_id, seq, kind, payload, wall_time, consumed_seconds, prev_hash, hash) "
@@ -332,9 +379,16 @@ class SittingRecorder:
     """Writes one sitting's changes, each with its event and consumed time, in one transaction."""
 
     def __init__(
-        self, conn: sqlite3.Connection, record: SittingRecord, ledger: Ledger, wall_clock: WallClock = utc_now
+        self,
+        conn: sqlite3.Connection,
+        record: SittingRecord,
+        ledger: Ledger,
+        wall_clock: WallClock = utc_now,
+        signer: HeadSigner | None = None,
     ) -> None:
         self.conn = conn
+        self.signer = signer
+        self.last_signature: bytes | None = None
         self.sitting_id = record.sitting_id
         self.ledger = ledger
         self.wall_clock = wall_clock
@@ -365,6 +419,7 @@ class SittingRecorder:
                     self.conn.execute(sql, params)
                 for each in events:
                     _insert_event(self.conn, self.sitting_id, each)
+                signature = _sign(self.conn, self.signer, self.sitting_id, event)
                 self.conn.execute(
                     """UPDATE sittings SET consumed_seconds = ?, extension_seconds = ?, chain_head = ?, event_count = ?,
                        updated_at = ?, boot_id = ?, boot_seconds = ? WHERE sitting_id = ?""",
@@ -383,6 +438,8 @@ class SittingRecorder:
             self.ledger.restore(snapshot)
             raise
         self.head, self.seq = event.hash, event.seq
+        if signature is not None:
+            self.last_signature = signature
         return event
 
     def _sitting(self, assignments: str, *params: Any) -> tuple[str, tuple[Any, ...]]:
@@ -465,6 +522,10 @@ class SittingRecorder:
 
     def incident(self, note: str) -> Event:
         return self._commit("incident", {"note": note})
+
+    def replace_pin(self, pin_hash: str, note: str) -> Event:
+        """A new proctor PIN after a resume code: the hash and the incident that explains it, together."""
+        return self._commit("incident", {"note": note}, [self._sitting("proctor_pin = ?", pin_hash)])
 
     def gap(self, seconds: float | None, since: str, wall_seconds: float) -> Event:
         """Log the time the program was not running (the clock stood still meanwhile).

@@ -16,24 +16,29 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.events import Resize
 
+from ccsoo_exam.crashlog import write_crash
 from ccsoo_exam.errors import CcsooError, StoreError
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.form import new_seed, sitting_form
 from ccsoo_exam.ledger import HEARTBEAT_SECONDS, STALL_SECONDS, Clock, Interruption, boot_clock, format_clock
-from ccsoo_exam.pin import check_pin, hash_pin
+from ccsoo_exam.pin import PinGuard, Verdict, check_pin, check_resume_code, hash_pin
 from ccsoo_exam.store.checkin_roster import RosterEntry
 from ccsoo_exam.store.live import LiveSitting
 from ccsoo_exam.store.sittings import create_sitting, open_sittings, utc_now
+from ccsoo_exam.text import literal
 from ccsoo_exam.ui.exam.checkin import CheckIn, CheckInScreen
 from ccsoo_exam.ui.exam.instructions import InstructionsScreen
 from ccsoo_exam.ui.exam.messages import SaveFailed, SubmitConfirmed
 from ccsoo_exam.ui.exam.modals import (
+    CrashScreen,
     EndSittingModal,
+    NewPinModal,
     NoticeScreen,
     PausedScreen,
     PinModal,
@@ -48,6 +53,7 @@ from ccsoo_exam.ui.lockdown import LockedDownApp
 
 if TYPE_CHECKING:  # the package module pulls in cryptography; the first screen must not wait for it
     from ccsoo_exam.package import ExamPackage
+    from ccsoo_exam.signing import Signer
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 PROCTOR_KEY = "ctrl+o"
@@ -76,6 +82,8 @@ class ExamApp(LockedDownApp):
         demo_pin: str | None = None,
         database: str = "",
         timers: bool = True,
+        terminal_key: Path | None = None,
+        error_log: Path | None = None,
     ) -> None:
         super().__init__()
         self.definition = definition
@@ -89,12 +97,18 @@ class ExamApp(LockedDownApp):
         self.demo_pin = demo_pin
         self.database = database
         self.timers = timers  # tests drive tick() and heartbeat() themselves
+        self.terminal_key = terminal_key  # loaded at unlock; without one, sittings are unsigned (tests)
+        self.signer: Signer | None = None
+        self.error_log = error_log
+        self.crashes = 0
         self.package: ExamPackage | None = None
         self.live: LiveSitting | None = None
         self.pin_hash: str | None = None
         self.outcome = "not started"
         self._size_notice: NoticeScreen | None = None
         self._menu_open = False
+        self.pin_guard = PinGuard(clock)
+        self._used_challenges: set[str] = set()
         self._started = False  # resizes before the first screen is up are checked once it is
         self._not_saved: NoticeScreen | None = None  # the NOT SAVED notice, until a save succeeds again
         self._stalls_told = 0  # stalls the candidate has been told about
@@ -105,40 +119,72 @@ class ExamApp(LockedDownApp):
     async def on_mount(self) -> None:
         if not self.is_headless:
             self._install_signal_handlers()
-        await self.push_screen(
-            UnlockScreen(self.definition, self.demo_key, self.demo_pin, self.database), self._unlocked
-        )
+        await self.push_screen(self._unlock_screen(), self._unlocked)
         if self.timers:
             self.set_interval(1.0, self.tick)
             self.set_interval(HEARTBEAT_SECONDS, self.heartbeat)
         self._started = True
         self._check_size(self.size.width, self.size.height)
 
+    def _unlock_screen(self) -> UnlockScreen:
+        waiting = bool(open_sittings(self.conn, self.definition.exam))
+        return UnlockScreen(
+            self.definition,
+            self.demo_key,
+            self.demo_pin,
+            self.database,
+            new_pin=not waiting,
+            terminal_key=self.terminal_key,
+        )
+
     def _unlocked(self, result: Unlocked | None) -> None:
         if result is None:
             return
         self.package = result.package
+        self.signer = result.signer
         waiting = open_sittings(self.conn, self.definition.exam)
         if not waiting:
-            self.pin_hash = hash_pin(result.pin)
+            self.pin_hash = hash_pin(result.pin, self.package.proctor_secret)
             self.push_screen(CheckInScreen(self.roster), self._checked_in)
             return
         record = waiting[0]
-        if not check_pin(result.pin, record.proctor_pin):
-            self.push_screen(UnlockScreen(self.definition, self.demo_key, self.demo_pin, self.database), self._unlocked)
-            self.notify(
-                "That PIN is not the PIN of the sitting in progress on this terminal.", severity="error", timeout=6
-            )
-            return
+        self.pin_hash = record.proctor_pin  # the proctor can still close the program (ctrl+o)
         if record.package_fingerprint != self.package.fingerprint:
-            self.pin_hash = record.proctor_pin  # the proctor can still close the program (ctrl+o)
             self._block(
                 "Wrong exam package",
                 "The sitting in progress used a different exam package. Unlock the same package to resume it.",
             )
             return
-        self.pin_hash = record.proctor_pin
         self.live = self._open_live(record.sitting_id)
+        if check_pin(result.pin, record.proctor_pin, self.package.proctor_secret):
+            self._resume_sitting()
+            return
+        # A mistyped or forgotten PIN must not strand the sitting: the prompt stays, with a resume code.
+        self._verify_pin(result.pin)
+        self._menu_open = True
+        self.push_screen(
+            PinModal(
+                self._verify_pin,
+                self._redeem_code,
+                self.pin_guard.remaining_lock,
+                "That is not the PIN of the interrupted sitting. Enter it (Escape: back to unlock)",
+            ),
+            self._resume_pin_entered,
+        )
+
+    def _resume_pin_entered(self, outcome: str | None) -> None:
+        self._menu_open = False
+        if outcome is None:
+            self.live = None
+            self.pin_hash = None
+            self.push_screen(self._unlock_screen(), self._unlocked)
+        elif outcome == "resume":
+            self.push_screen(NewPinModal(), partial(self._new_pin_set, then=self._resume_sitting))
+        else:
+            self._resume_sitting()
+
+    def _resume_sitting(self) -> None:
+        record = self._live().record
         if record.status == "checked-in":
             self._show_instructions()
             return
@@ -180,6 +226,7 @@ class ExamApp(LockedDownApp):
                 multiplier=check_in.multiplier,
                 proctor_pin=self.pin_hash,  # type: ignore[arg-type]
                 wall_clock=self.wall_clock,
+                signer=self.signer,
             )
         )
         if sitting_id:
@@ -245,7 +292,7 @@ class ExamApp(LockedDownApp):
                 and minutes not in live.warnings_given
                 and self._save(partial(live.warn, minutes)) is not False
             ):
-                self.notify(f"{minutes} minutes remaining.", title="Time", timeout=10)
+                self.notify(literal(f"{minutes} minutes remaining."), title="Time", timeout=10, markup=False)
         screen = next((s for s in reversed(self.screen_stack) if isinstance(s, QuestionScreen)), None)
         if screen is not None:
             screen.refresh_status()
@@ -295,22 +342,67 @@ class ExamApp(LockedDownApp):
         if self.pin_hash is None or self._menu_open:
             return
         self._menu_open = True
-        self.push_screen(PinModal(), self._pin_entered)
+        self.push_screen(
+            PinModal(self._verify_pin, self._redeem_code, self.pin_guard.remaining_lock), self._pin_entered
+        )
 
-    def _pin_entered(self, pin: str | None) -> None:
-        if pin is None or self.pin_hash is None:
+    def _verify_pin(self, pin: str) -> Verdict:
+        """Check one PIN entry against the lock-out; every wrong one is an incident in the log."""
+        secret = self.package.proctor_secret if self.package else b""
+        verdict = self.pin_guard.record(self.pin_hash is not None and check_pin(pin, self.pin_hash, secret))
+        if not verdict.accepted:
+            lock = f"; proctor menu locked for {verdict.locked_for:.0f} s" if verdict.locked_for else ""
+            self._log_incident(f"wrong proctor PIN entered ({verdict.wrong} in a row{lock})")
+        return verdict
+
+    def _redeem_code(self, challenge: str, code: str) -> Verdict:
+        secret = self.package.proctor_secret if self.package else b""
+        fresh = challenge not in self._used_challenges
+        verdict = self.pin_guard.record(fresh and bool(secret) and check_resume_code(secret, challenge, code))
+        if verdict.accepted:
+            self._used_challenges.add(challenge)
+            self._log_incident(f"resume code for challenge {challenge} accepted; the proctor sets a new PIN")
+        else:
+            lock = f"; proctor menu locked for {verdict.locked_for:.0f} s" if verdict.locked_for else ""
+            self._log_incident(f"wrong resume code for challenge {challenge} ({verdict.wrong} in a row{lock})")
+        return verdict
+
+    def _log_incident(self, note: str) -> None:
+        if self.live is not None and self.live.record.status != "submitted":
+            self._save(lambda: self._live().incident(note))
+
+    def _pin_entered(self, outcome: str | None) -> None:
+        if outcome is None or self.pin_hash is None:
             self._menu_open = False
             return
-        if self._stalls_for_proctor and check_pin(pin, self.pin_hash):
+        if outcome == "resume":
+            self.push_screen(NewPinModal(), partial(self._new_pin_set, then=self._open_menu))
+            return
+        self._open_menu()
+
+    def _new_pin_set(self, pin: str | None, then: Callable[[], None]) -> None:
+        if pin is None:  # the code was used up; without a new PIN the old one stays
+            self._menu_open = False
+            if then is self._resume_sitting:
+                self.push_screen(self._unlock_screen(), self._unlocked)
+                self.live = None
+            return
+        assert self.package is not None
+        pin_hash = hash_pin(pin, self.package.proctor_secret)
+        if self.live is not None and self.live.record.status != "submitted":
+            live = self.live
+            if self._save(lambda: live.replace_pin(pin_hash, "proctor PIN replaced after a resume code")) is False:
+                self._menu_open = False
+                return
+        self.pin_hash = pin_hash
+        then()
+
+    def _open_menu(self) -> None:
+        live = self.live
+        self._menu_open = True
+        if self._stalls_for_proctor:  # stopped time found since the proctor last looked
             self.notify("; ".join(self._stalls_for_proctor) + " (logged)", title="PROCTOR: stopped time", timeout=20)
             self._stalls_for_proctor.clear()
-        if not check_pin(pin, self.pin_hash):
-            self._menu_open = False
-            if self.live is not None:
-                self._save(lambda: self._live().incident("wrong proctor PIN entered"))
-            self.notify("Wrong PIN.", severity="error", timeout=4)
-            return
-        live = self.live
         if live is None:
             # No sitting yet (check-in, or a package mismatch): the only choice is to close.
             self.push_screen(ProctorMenu(False, True, "-", no_sitting=True), self._proctor_chose)
@@ -336,9 +428,11 @@ class ExamApp(LockedDownApp):
             if isinstance(self.screen, PausedScreen):
                 self.pop_screen()
         elif choice.action == "extend" and self._save(lambda: live.extend(choice.minutes, choice.text)) is not False:
-            self.notify(f"The proctor added {choice.minutes:g} minutes.", title="Time", timeout=8)
+            self.notify(
+                literal(f"The proctor added {choice.minutes:g} minutes."), title="Time", timeout=8, markup=False
+            )
         elif choice.action == "incident" and self._save(lambda: live.incident(choice.text)) is not False:
-            self.notify("Incident recorded.", timeout=3)
+            self.notify(literal("Incident recorded."), timeout=3, markup=False)
         elif choice.action == "end":
             if live.record.status == "submitted":
                 self.outcome = f"{self.outcome}; closed by the proctor"
@@ -409,6 +503,20 @@ class ExamApp(LockedDownApp):
                 self.pop_screen()
             self._size_notice = None
 
+    def _handle_exception(self, error: Exception) -> None:
+        """Any unexpected error: close without a traceback, log it without content, then the safe screen.
+
+        Textual's default prints a traceback *with local variables* on exit: the decrypted
+        bank is a local somewhere, so that would put stems and keys on the candidate's
+        terminal. The message loop that raised has stopped, so the app cannot go on; it
+        closes at once, and ``deliver`` puts ``CrashApp`` (a fresh, locked-down app) on screen.
+        """
+        self.crashes += 1
+        write_crash(self.error_log, error)
+        self.outcome = "stopped after an internal error; the answers saved so far are kept"
+        self._return_code = 3
+        self._close_messages_no_wait()
+
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGHUP):
@@ -433,7 +541,14 @@ class ExamApp(LockedDownApp):
     def _open_live(self, sitting_id: str) -> LiveSitting:
         assert self.package is not None
         return LiveSitting(
-            self.conn, self.package, sitting_id, self.clock, self.wall_clock, self.boot, self.stall_after
+            self.conn,
+            self.package,
+            sitting_id,
+            self.clock,
+            self.wall_clock,
+            self.signer,
+            boot=self.boot,
+            stall_after=self.stall_after,
         )
 
     def _live(self) -> LiveSitting:
@@ -444,6 +559,23 @@ class ExamApp(LockedDownApp):
 def _exit_after(seconds: float) -> None:
     time.sleep(seconds)
     os._exit(0)
+
+
+class CrashApp(LockedDownApp):
+    """The safe screen after an internal error: nothing of the exam, only what to do. ctrl+o closes it."""
+
+    TITLE = "ccsoo-exam"
+    BINDINGS = [*LockedDownApp.BINDINGS, Binding(PROCTOR_KEY, "close", show=False, priority=True, system=True)]
+
+    def __init__(self, log: str = "") -> None:
+        super().__init__()
+        self.log_path = log
+
+    def on_mount(self) -> None:
+        self.push_screen(CrashScreen(self.log_path))
+
+    def action_close(self) -> None:
+        self.exit()
 
 
 def make_app(definition: ExamDefinition, conn: sqlite3.Connection, **options: object) -> ExamApp:

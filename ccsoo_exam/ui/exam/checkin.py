@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ccsoo_exam.store.checkin_roster import RosterEntry
+from ccsoo_exam.text import INPUT_RESTRICT, literal_line
 
 CANDIDATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 EXTRA_TIME = [("None", 1.0), ("+25% time", 1.25), ("+50% time", 1.5), ("+100% time (double)", 2.0)]
@@ -51,12 +52,12 @@ class CheckInScreen(Screen[CheckIn]):
         with Vertical(id="panel"):
             yield Static("PROCTOR: check the candidate in", id="title")
             yield Label("Candidate id")
-            yield Input(id="candidate", placeholder="e.g. C-2026-0042", max_length=40)
+            yield Input(id="candidate", placeholder="e.g. C-2026-0042", max_length=40, restrict=INPUT_RESTRICT)
             yield Label("Candidate name" + (" (filled from the roster)" if self.roster else ""))
-            yield Input(id="name", max_length=120)
+            yield Input(id="name", max_length=120, restrict=INPUT_RESTRICT)
             yield Label("Accommodation")
             yield Select(EXTRA_TIME, value=1.0, allow_blank=False, id="extra")
-            yield Static("", id="message")
+            yield Static("", id="message", markup=False)
             yield Button("Continue", id="continue", variant="primary")
 
     def on_mount(self) -> None:
@@ -103,7 +104,7 @@ class CheckInScreen(Screen[CheckIn]):
         entry = self.roster.get(event.value.strip())
         if entry is None:
             return
-        self.query_one("#name", Input).value = entry.name
+        self.query_one("#name", Input).value = literal_line(entry.name)
         extra = self.query_one("#extra", Select)
         if entry.multiplier not in {value for _, value in EXTRA_TIME}:
             # The roster may grant any percentage; offer exactly that one rather than round it.
@@ -116,7 +117,7 @@ class CheckInScreen(Screen[CheckIn]):
         if entry.eligibility and entry.eligibility != "eligible":
             notes.append(f"eligibility: {entry.eligibility}")
         self.query_one("#message", Static).update(
-            ("Check with the administrator: " + "; ".join(notes) + ".") if notes else ""
+            literal_line("Check with the administrator: " + "; ".join(notes) + ".") if notes else ""
         )
 
     @on(Button.Pressed, "#continue")

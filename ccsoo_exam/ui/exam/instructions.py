@@ -11,6 +11,7 @@ from textual.widgets import Button, Checkbox, Static
 
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.ledger import format_clock
+from ccsoo_exam.text import literal
 
 
 class InstructionsScreen(Screen[bool]):
@@ -27,20 +28,22 @@ class InstructionsScreen(Screen[bool]):
         d = self.definition
         with Vertical(id="panel"):
             yield Static(
-                f"{d.title}\nCandidate {self.candidate} - {d.item_count} questions - "
-                f"time allowed {format_clock(self.allowance_seconds)}",
+                literal(
+                    f"{d.title}\nCandidate {self.candidate} - {d.item_count} questions - "
+                    f"time allowed {format_clock(self.allowance_seconds)}"
+                ),
                 id="title",
                 markup=False,
             )
             with VerticalScroll(id="text"):
                 yield Static(
-                    d.instructions or "Answer every question. Each answer is saved when you choose it.",
+                    literal(d.instructions or "Answer every question. Each answer is saved when you choose it."),
                     id="instructions",
                     markup=False,
                 )
                 yield Static("Confidentiality agreement", id="agreement-title")
                 yield Static(
-                    d.agreement or "I will keep the content of this examination confidential.",
+                    literal(d.agreement or "I will keep the content of this examination confidential."),
                     id="agreement",
                     markup=False,
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual import on
@@ -10,6 +11,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Static
+
+from ccsoo_exam.pin import MAX_LENGTH, MIN_LENGTH, Verdict, new_challenge, pin_problem
+from ccsoo_exam.text import INPUT_RESTRICT, literal
 
 
 @dataclass(frozen=True)
@@ -81,23 +85,112 @@ class ConfirmSubmitModal(ModalScreen[bool]):
 
 
 class PinModal(ModalScreen[str | None]):
-    """The proctor's PIN; checking it is the caller's job (it knows the stored hash)."""
+    """The proctor's PIN, or a resume code for a forgotten one. Dismisses with "pin", "resume" or None.
+
+    Checking is the caller's (it holds the hash, the lock-out and the log); a wrong entry keeps
+    the prompt open, so the proctor's next digits never reach the question behind it. While the
+    lock-out runs both fields are disabled and every key is swallowed; only Escape closes.
+    """
 
     CSS_PATH = "modals.tcss"
     BINDINGS = [Binding("escape", "cancel", show=False)]
 
-    def __init__(self, prompt: str = "PROCTOR: enter the PIN (Escape to cancel)") -> None:
+    def __init__(
+        self,
+        verify: Callable[[str], Verdict],
+        redeem: Callable[[str, str], Verdict],
+        locked_for: Callable[[], float],
+        prompt: str = "PROCTOR: enter the PIN (Escape to cancel)",
+    ) -> None:
         super().__init__()
+        self.verify = verify
+        self.redeem = redeem
+        self.locked_for = locked_for
         self.prompt = prompt
+        self.challenge = new_challenge()
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.prompt)
-            yield Input(password=True, restrict=r"[0-9]*", max_length=12, id="pin")
+            yield Input(password=True, restrict=r"[0-9]*", max_length=MAX_LENGTH, id="pin")
+            yield Label(f"Forgot the PIN? Challenge {self.challenge}: the administrator gives a resume code")
+            yield Input(restrict=r"[A-Za-z0-9 -]*", max_length=12, id="code", placeholder="resume code")
+            yield Static("", classes="message", markup=False)
 
-    @on(Input.Submitted)
-    def _entered(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh_lock)
+        self.refresh_lock()
+
+    def refresh_lock(self) -> None:
+        """Disable the fields while locked out; say for how long."""
+        seconds = self.locked_for()
+        locked = seconds > 0
+        for field in self.query(Input):
+            field.disabled = locked
+        if locked:
+            self._say(f"Too many wrong entries: locked for {seconds:.0f} s more. Escape closes.")
+        elif self.focused is None:
+            self.query_one("#pin", Input).focus()
+
+    @on(Input.Submitted, "#pin")
+    def _pin_entered(self, event: Input.Submitted) -> None:
+        if not event.value or self.locked_for() > 0:
+            return
+        verdict = self.verify(event.value)
+        if verdict.accepted:
+            self.dismiss("pin")
+            return
+        event.input.value = ""
+        self._wrong(verdict, "Wrong PIN")
+
+    @on(Input.Submitted, "#code")
+    def _code_entered(self, event: Input.Submitted) -> None:
+        if not event.value.strip() or self.locked_for() > 0:
+            return
+        verdict = self.redeem(self.challenge, event.value)
+        if verdict.accepted:
+            self.dismiss("resume")
+            return
+        event.input.value = ""
+        self._wrong(verdict, "That resume code does not answer this challenge")
+
+    def _wrong(self, verdict: Verdict, what: str) -> None:
+        self._say(f"{what} ({verdict.wrong} wrong in a row). Try again, or Escape to cancel.")
+        self.refresh_lock()
+
+    def _say(self, text: str) -> None:
+        self.query_one(".message", Static).update(text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NewPinModal(ModalScreen[str | None]):
+    """Set a new proctor PIN, typed twice (after a resume code)."""
+
+    CSS_PATH = "modals.tcss"
+    BINDINGS = [Binding("escape", "cancel", show=False)]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"PROCTOR: set a new PIN ({MIN_LENGTH}+ digits), then type it again")
+            yield Input(password=True, restrict=r"[0-9]*", max_length=MAX_LENGTH, id="pin")
+            yield Input(password=True, restrict=r"[0-9]*", max_length=MAX_LENGTH, id="again")
+            yield Static("", classes="message", markup=False)
+
+    @on(Input.Submitted, "#pin")
+    def _first(self) -> None:
+        self.query_one("#again", Input).focus()
+
+    @on(Input.Submitted, "#again")
+    def _second(self) -> None:
+        pin, again = self.query_one("#pin", Input).value, self.query_one("#again", Input).value
+        if problem := pin_problem(pin, again):
+            self.query_one(".message", Static).update(f"Check the PIN: {problem}.")
+            self.query_one("#again", Input).value = ""
+            self.query_one("#pin", Input).focus()
+            return
+        self.dismiss(pin)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -125,10 +218,10 @@ class ProctorMenu(ModalScreen[ProctorChoice | None]):
                 yield Label("Minutes to add, and the reason")
                 with Horizontal(classes="row"):
                     yield Input(restrict=r"[0-9]*", max_length=3, id="minutes", placeholder="min")
-                    yield Input(id="reason", placeholder="reason (required)", max_length=200)
+                    yield Input(id="reason", placeholder="reason (required)", max_length=200, restrict=INPUT_RESTRICT)
                 yield Button("Add time", id="extend")
                 yield Label("Incident note")
-                yield Input(id="note", placeholder="what happened", max_length=500)
+                yield Input(id="note", placeholder="what happened", max_length=500, restrict=INPUT_RESTRICT)
                 yield Button("Record incident", id="incident")
             if self.no_sitting:
                 label = "Close ccsoo-exam (no sitting has started)"
@@ -244,5 +337,25 @@ class NoticeScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog notice"):
-            yield Static(self.heading, classes="heading")
-            yield Static(self.body, markup=False)
+            yield Static(literal(self.heading), classes="heading", markup=False)
+            yield Static(literal(self.body), markup=False)
+
+
+class CrashScreen(Screen[None]):
+    """What the candidate sees after an unexpected error: no traceback, no item content."""
+
+    CSS_PATH = "modals.tcss"
+
+    def __init__(self, log: str) -> None:
+        super().__init__()
+        self.log_path = log
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog notice"):
+            yield Static("Something went wrong. Call the proctor.", classes="heading")
+            yield Static(
+                "Your saved answers are kept and the clock is stopped.\n"
+                "Proctor: ctrl+o closes this screen; start ccsoo-exam again and resume the sitting with its PIN."
+                + (f"\nDetails for the administrator: {literal(self.log_path)}" if self.log_path else ""),
+                markup=False,
+            )

@@ -20,6 +20,7 @@ from ccsoo_exam.bank import LETTERS
 from ccsoo_exam.errors import StoreError
 from ccsoo_exam.ledger import format_clock
 from ccsoo_exam.store.live import LiveSitting
+from ccsoo_exam.text import literal
 from ccsoo_exam.ui.exam.messages import OptionClicked, SaveFailed, SubmitConfirmed
 from ccsoo_exam.ui.exam.modals import ConfirmSubmitModal, GotoModal
 from ccsoo_exam.ui.exam.review import ReviewScreen
@@ -87,7 +88,9 @@ class QuestionScreen(Screen[None]):
             self._drawn["stem"] = stem
             flag = "  [FLAGGED]" if state.flagged else ""
             module = live.package.banks[state.item.bank].title
-            self.query_one("#stem", Static).update(f"Question {live.position + 1}: {module}{flag}\n\n{item.stem}")
+            self.query_one("#stem", Static).update(
+                literal(f"Question {live.position + 1}: {module}{flag}\n\n{item.stem}")
+            )
         for index, shown in enumerate(LETTERS):
             authored = state.item.authored(shown)
             row = (
@@ -167,7 +170,7 @@ class QuestionScreen(Screen[None]):
 
     def go_to(self, position: int) -> None:
         if self.live.definition.navigation == "forward-only" and position < self.live.position:
-            self.notify("This exam moves forward only.", timeout=3)
+            self.notify(literal("This exam moves forward only."), timeout=3, markup=False)
             return
         self.highlight = 0
         if self._save(lambda: self.live.navigate(position)):
@@ -181,7 +184,11 @@ class QuestionScreen(Screen[None]):
         position, shown = self.live.position, LETTERS[self.highlight]
         state = self.live.current()
         if state.answer is not None and state.item.authored(shown) == state.answer:
-            self.notify("That option is your answer. Choose another answer before ruling it out.", timeout=4)
+            self.notify(
+                literal("That option is your answer. Choose another answer before ruling it out."),
+                timeout=4,
+                markup=False,
+            )
             return
         self._save(lambda: self.live.toggle_strike(position, shown))
 

@@ -7,8 +7,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
-from ccsoo_exam.chain import receipt_code
 from ccsoo_exam.store.live import LiveSitting
+from ccsoo_exam.text import literal
 
 
 def receipt_text(live: LiveSitting) -> str:
@@ -19,7 +19,7 @@ def receipt_text(live: LiveSitting) -> str:
         f"Candidate        {record.candidate_id} {record.candidate_name}".rstrip(),
         f"Submitted at     {(record.submitted_at or '')[:19].replace('T', ' ')} UTC",
         f"Answered         {live.answered()} of {live.count}",
-        f"Receipt code     {receipt_code(record.chain_head)}",
+        f"Receipt code     {live.receipt_code()}",
     ]
     if live.definition.show_score and record.raw_score is not None:
         verdict = "PASS" if record.passed else "NOT PASSED"
@@ -42,7 +42,7 @@ class ReceiptScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="panel"):
             yield Static("Your exam has been submitted", id="title")
-            yield Static(receipt_text(self.live), id="receipt", markup=False)
+            yield Static(literal(receipt_text(self.live)), id="receipt", markup=False)
             yield Static(
                 "Write down your receipt code. Please stay seated: the proctor will end the session.", id="hint"
             )

@@ -10,6 +10,7 @@ from textual.widgets import Button, Static
 
 from ccsoo_exam.ledger import Interruption, format_clock
 from ccsoo_exam.store.live import LiveSitting
+from ccsoo_exam.text import literal
 
 
 class ResumeScreen(Screen[bool]):
@@ -32,7 +33,7 @@ class ResumeScreen(Screen[bool]):
         with Vertical(id="panel"):
             yield Static("PROCTOR: a sitting was interrupted on this terminal", id="title")
             yield Static(
-                f"Candidate        {record.candidate_id} {record.candidate_name}\n"
+                f"Candidate        {literal(record.candidate_id)} {literal(record.candidate_name)}\n"
                 f"Question         {live.position + 1} of {live.count}\n"
                 f"Answered         {live.answered()}   Flagged {live.flagged()}\n"
                 f"Time left        {format_clock(live.ledger.remaining)} "

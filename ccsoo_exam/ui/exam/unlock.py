@@ -2,36 +2,52 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
+from textual.worker import WorkerCancelled
 
-from ccsoo_exam.errors import CcsooError
+from ccsoo_exam.errors import CcsooError, WrongKeyError
 from ccsoo_exam.exam import ExamDefinition
-from ccsoo_exam.pin import pin_problem
+from ccsoo_exam.pin import MAX_LENGTH, MIN_LENGTH, pin_problem
+from ccsoo_exam.text import INPUT_RESTRICT, literal
 
 if TYPE_CHECKING:
     from ccsoo_exam.package import ExamPackage
+    from ccsoo_exam.signing import Signer
 
 
 @dataclass(frozen=True)
 class Unlocked:
     package: ExamPackage
     pin: str
+    signer: Signer | None = None  # this terminal's enrolled key; signs the chain heads
 
 
 class UnlockScreen(Screen[Unlocked]):
     CSS_PATH = "unlock.tcss"
 
     def __init__(
-        self, definition: ExamDefinition, demo_key: str | None = None, demo_pin: str | None = None, database: str = ""
+        self,
+        definition: ExamDefinition,
+        demo_key: str | None = None,
+        demo_pin: str | None = None,
+        database: str = "",
+        new_pin: bool = True,
+        terminal_key: Path | None = None,
     ) -> None:
         super().__init__()
+        self.terminal_key = terminal_key
+        self._opening = False
+        self.new_pin = new_pin  # False when a sitting waits on this terminal: then it is that sitting's PIN
         self.database = database
         self.definition = definition
         self.demo_key = demo_key
@@ -39,21 +55,31 @@ class UnlockScreen(Screen[Unlocked]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="panel"):
-            yield Static(self.definition.title, id="title", markup=False)
+            yield Static(literal(self.definition.title), id="title", markup=False)
             yield Static("PROCTOR: unlock the exam package", id="subtitle")
             if self.demo_key:
                 yield Static(
-                    f"Demo package. Exam key: {self.demo_key}   Proctor PIN: {self.demo_pin}\n"
+                    f"Demo package. Exam key: {self.demo_key}   Proctor PIN: {self.demo_pin} (type it twice)\n"
                     "The proctor menu opens with ctrl+o at any time during the exam."
                     + (f"\nDemo database: {self.database}" if self.database else ""),
                     id="demo",
                     markup=False,
                 )
             yield Label("Exam key")
-            yield Input(value=self.demo_key or "", password=True, id="key", placeholder="exam key")
-            yield Label("Proctor PIN (4+ digits; to resume a sitting, its PIN)")
-            yield Input(password=True, id="pin", placeholder="PIN", restrict=r"[0-9]*", max_length=12)
-            yield Static("", id="message")
+            yield Input(
+                value=self.demo_key or "", password=True, id="key", placeholder="exam key", restrict=INPUT_RESTRICT
+            )
+            if self.new_pin:
+                yield Label(f"Set the proctor PIN ({MIN_LENGTH}+ digits), and type it again")
+            else:
+                yield Label("Proctor PIN of the interrupted sitting on this terminal")
+            with Horizontal(id="pins"):
+                yield Input(password=True, id="pin", placeholder="PIN", restrict=r"[0-9]*", max_length=MAX_LENGTH)
+                if self.new_pin:
+                    yield Input(
+                        password=True, id="again", placeholder="PIN again", restrict=r"[0-9]*", max_length=MAX_LENGTH
+                    )
+            yield Static("", id="message", markup=False)
             with Horizontal(id="buttons"):
                 yield Button("Unlock", id="unlock", variant="primary")
                 yield Button("Close", id="close")
@@ -66,6 +92,13 @@ class UnlockScreen(Screen[Unlocked]):
         self.query_one("#pin", Input).focus()
 
     @on(Input.Submitted, "#pin")
+    def _pin_entered(self) -> None:
+        if self.new_pin:
+            self.query_one("#again", Input).focus()
+        else:
+            self._unlock()
+
+    @on(Input.Submitted, "#again")
     @on(Button.Pressed, "#unlock")
     def _unlock(self) -> None:
         key = self.query_one("#key", Input).value.strip()
@@ -73,24 +106,57 @@ class UnlockScreen(Screen[Unlocked]):
         if not key:
             self._say("Enter the exam key.")
             return
-        if problem := pin_problem(pin):
-            self._say(f"Check the PIN: {problem}.")
+        if self.new_pin:
+            if problem := pin_problem(pin, self.query_one("#again", Input).value.strip()):
+                self._say(f"Check the PIN: {problem}.")
+                self.query_one("#again", Input).value = ""
+                self.query_one("#pin", Input).focus()
+                return
+        elif not pin:
+            self._say("Enter the PIN of the interrupted sitting.")
             return
+        if self._opening:
+            return  # a second Enter while the KDF runs must not start (and cancel) another unlock
+        self._opening = True
         self._say("Unlocking...")
         self.query_one("#unlock", Button).disabled = True
         self._open(key, pin)
 
+    @dataclass
+    class Opened(Message):
+        result: Unlocked | None
+        error: CcsooError | None
+
     @work(thread=True, exclusive=True)
     def _open(self, key: str, pin: str) -> None:
         # The KDF takes a moment and must not freeze the screen; cryptography loads only now.
-        from ccsoo_exam.package import open_banks
+        from ccsoo_exam.package import open_banks, package_problems
 
         try:
+            signer = None
+            if self.terminal_key is not None:
+                from ccsoo_exam.signing import load_signer
+
+                signer = load_signer(self.terminal_key)
             package = open_banks(self.definition, key)
+            if problems := package_problems(package):
+                # Refuse now, before check-in: a form that cannot be drawn must not fail in front of a candidate.
+                raise CcsooError(problems)
+            self.post_message(self.Opened(Unlocked(package, pin, signer), None))
         except CcsooError as error:
-            self.app.call_from_thread(self._failed, error)
+            self.post_message(self.Opened(None, error))
+
+    async def on_unlock_screen_opened(self, message: Opened) -> None:
+        # Let the worker finish before the screen goes: dismissing would cancel a running worker.
+        with contextlib.suppress(WorkerCancelled):
+            await self.workers.wait_for_complete()
+        self._opening = False
+        if not self.is_current:
             return
-        self.app.call_from_thread(self.dismiss, Unlocked(package, pin))
+        if message.error is not None:
+            self._failed(message.error)
+        elif message.result is not None:
+            self.dismiss(message.result)
 
     @on(Button.Pressed, "#close")
     def _close(self) -> None:
@@ -99,13 +165,14 @@ class UnlockScreen(Screen[Unlocked]):
 
     def _failed(self, error: CcsooError) -> None:
         self.query_one("#unlock", Button).disabled = False
-        message = error.problems[0].message
-        if "exam key is wrong" in message:
-            message = "That exam key did not unlock the package. Check it and try again."
-        self._say(message)
         key = self.query_one("#key", Input)
-        key.value = ""
+        if isinstance(error, WrongKeyError):
+            self._say("The exam key is wrong. Check it and type it again.")
+            key.value = ""
+        else:
+            # A damaged or substituted file: the key was right, so keep it for the retry after the copy.
+            self._say("\n".join(f"{Path(p.path).name}: {p.message}" for p in error.problems[:3]))
         key.focus()
 
     def _say(self, text: str) -> None:
-        self.query_one("#message", Static).update(text)
+        self.query_one("#message", Static).update(literal(text))

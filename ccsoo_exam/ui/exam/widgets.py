@@ -10,6 +10,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ccsoo_exam.store.sittings import ResponseState
+from ccsoo_exam.text import literal
 from ccsoo_exam.ui.exam.messages import OptionClicked
 
 # ASCII symbols: a plain Linux console font has none of the pretty ones, and state must
@@ -110,9 +111,9 @@ class OptionRow(Widget):
         line.append(" ")
         if struck:
             line.append("[ruled out] ", style="italic")
-            line.append(text, style="strike dim")
+            line.append(literal(text), style="strike dim")
         else:
-            line.append(text, style=base)
+            line.append(literal(text), style=base)
         relayout = line.plain != self._text.plain and len(line.plain) != len(self._text.plain)
         self._text = line
         self.refresh(layout=relayout)

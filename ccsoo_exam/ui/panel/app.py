@@ -11,6 +11,7 @@ from textual.app import App
 from ccsoo_exam.rubric import Rubric
 from ccsoo_exam.scoresheet import utc_now
 from ccsoo_exam.store import scoresheets as store
+from ccsoo_exam.store.scoresheets import SealSigner
 from ccsoo_exam.ui.panel.context import PanelContext
 from ccsoo_exam.ui.panel.signin import SignInScreen
 
@@ -42,6 +43,7 @@ def make_panel_app(
     clock: Callable[[], float] = time.monotonic,
     wall: Callable[[], str] = utc_now,
     conn: sqlite3.Connection | None = None,
+    signer: SealSigner | None = None,
 ) -> PanelApp:
     """Open the store (raising ``CcsooError`` before any screen if it cannot be used) and build the app.
 
@@ -52,5 +54,5 @@ def make_panel_app(
     store.save_rubric(conn, rubric)
     merged = dict(store.roster(conn))
     merged.update({candidate_id: name for candidate_id, name in roster})
-    context = PanelContext(conn, rubric, db_path, tuple(sorted(merged.items())), clock, wall)
+    context = PanelContext(conn, rubric, db_path, tuple(sorted(merged.items())), clock, wall, signer)
     return PanelApp(context)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ccsoo_exam.rubric import Rubric
+from ccsoo_exam.store.scoresheets import SealSigner
 
 
 @dataclass(frozen=True)
@@ -17,3 +18,4 @@ class PanelContext:
     roster: tuple[tuple[str, str], ...]  # (candidate_id, name)
     clock: Callable[[], float]  # monotonic seconds, for the phase timer
     wall: Callable[[], str]  # ISO-8601 UTC, for stamps
+    signer: SealSigner | None = None  # this machine's enrolled key: signs each seal

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from ccsoo_exam.rubric import HIGHEST_LEVEL, LOWEST_LEVEL, Criterion, Rubric
 from ccsoo_exam.scoresheet import Scoresheet
+from ccsoo_exam.text import literal, literal_line
 from ccsoo_exam.ui.panel.messages import CriterionHighlighted, LevelBrowsed, LevelChosen
 
 
@@ -58,8 +59,8 @@ class CriterionList(OptionList):
         if level is None:
             text.append(f" -  {'not scored':<12}  ", style="dim")
         else:
-            text.append(f" {level}  {self.rubric.label(level):<12}  ", style="bold")
-        text.append(criterion.title)
+            text.append(literal_line(f" {level}  {self.rubric.label(level):<12}  "), style="bold")
+        text.append(literal_line(criterion.title))
         notes = len(sheet.notes_for(criterion.id))
         if notes:
             text.append(f"  ✎{notes}", style="italic")
@@ -87,7 +88,9 @@ class CriterionList(OptionList):
         if criterion is None:
             return
         if not self.rubric.lowest <= level <= self.rubric.highest:
-            self.notify(f"Levels run {self.rubric.lowest}-{self.rubric.highest}.", severity="warning")
+            self.notify(
+                literal(f"Levels run {self.rubric.lowest}-{self.rubric.highest}."), severity="warning", markup=False
+            )
             return
         self.browsed[criterion.id] = level
         self.post_message(LevelChosen(criterion.id, level))

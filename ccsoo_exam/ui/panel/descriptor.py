@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ccsoo_exam.rubric import Criterion, Rubric
+from ccsoo_exam.text import literal
 
 
 class LevelDescriptor(Static):
@@ -24,21 +25,21 @@ class LevelDescriptor(Static):
             return
         text = Text()
         minimum = rubric.minimum_for(criterion)
-        text.append(criterion.title, style="bold")
+        text.append(literal(criterion.title), style="bold")
         text.append(f"  weight {criterion.weight:g}" + (f", minimum {minimum}" if minimum is not None else ""))
         text.append("\n")
         for point in rubric.scale:
             mark = "●" if point.value == chosen else " "
             label = f"{mark}{point.value} {point.label}"
             style = "reverse" if point.value == browsed else ("bold" if point.value == chosen else "dim")
-            text.append(label, style=style)
+            text.append(literal(label), style=style)
             text.append(" ")
         text.append("\n")
         if browsed is not None:
-            text.append(f"{browsed} {rubric.label(browsed)}: ", style="bold")
-            text.append(criterion.descriptors[browsed])
+            text.append(literal(f"{browsed} {rubric.label(browsed)}: "), style="bold")
+            text.append(literal(criterion.descriptors[browsed]))
         else:
             text.append("Not scored. ← → read the level descriptors; a number key scores.", style="italic")
             if criterion.guidance:
-                text.append("\n" + criterion.guidance, style="dim")
+                text.append("\n" + literal(criterion.guidance), style="dim")
         self.update(text)

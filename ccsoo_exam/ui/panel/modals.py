@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from ccsoo_exam.text import INPUT_RESTRICT, literal, literal_line
+
 
 class ConflictScreen(ModalScreen[tuple[bool, str] | None]):
     """Asked once per sheet, before any scoring. Dismisses with (conflict, reason), or None to go back."""
@@ -49,7 +51,9 @@ class ConflictScreen(ModalScreen[tuple[bool, str] | None]):
     def action_conflict(self) -> None:
         # Mounted only now: a text box present from the start would take focus and swallow 'n' and 'y'.
         if not self.query("#reason"):
-            reason = Input(placeholder="describe the conflict, then enter", id="reason", max_length=500)
+            reason = Input(
+                placeholder="describe the conflict, then enter", id="reason", max_length=500, restrict=INPUT_RESTRICT
+            )
             self.query_one(".dialog").mount(reason)
             reason.focus()
 
@@ -59,7 +63,9 @@ class ConflictScreen(ModalScreen[tuple[bool, str] | None]):
     @on(Input.Submitted, "#reason")
     def reason_given(self, event: Input.Submitted) -> None:
         if not event.value.strip():
-            self.notify("Describe the conflict (a few words), or press escape.", severity="warning")
+            self.notify(
+                literal("Describe the conflict (a few words), or press escape."), severity="warning", markup=False
+            )
             return
         self.dismiss((True, event.value))
 
@@ -86,7 +92,9 @@ class LateConflictScreen(ModalScreen[str | None]):
                 f"in any result, and not to be scored or changed again. The {entered} entered so far stay "
                 "in the sheet's log for the record."
             )
-            yield Input(placeholder="describe the conflict, then enter", id="reason", max_length=500)
+            yield Input(
+                placeholder="describe the conflict, then enter", id="reason", max_length=500, restrict=INPUT_RESTRICT
+            )
             yield Static("enter  declare it and seal as a recusal\nesc  back to scoring", classes="dialog-keys")
 
     def action_back(self) -> None:
@@ -95,7 +103,9 @@ class LateConflictScreen(ModalScreen[str | None]):
     @on(Input.Submitted, "#reason")
     def reason_given(self, event: Input.Submitted) -> None:
         if not event.value.strip():
-            self.notify("Describe the conflict (a few words), or press escape.", severity="warning")
+            self.notify(
+                literal("Describe the conflict (a few words), or press escape."), severity="warning", markup=False
+            )
             return
         self.dismiss(event.value)
 
@@ -112,8 +122,13 @@ class NoteScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(f"Note on {self.criterion_title}", classes="dialog-title")
-            yield Input(placeholder="what you saw or heard; enter saves, escape cancels", id="note", max_length=2000)
+            yield Static(literal_line(f"Note on {self.criterion_title}"), classes="dialog-title", markup=False)
+            yield Input(
+                placeholder="what you saw or heard; enter saves, escape cancels",
+                id="note",
+                max_length=2000,
+                restrict=INPUT_RESTRICT,
+            )
 
     @on(Input.Submitted, "#note")
     def note_written(self, event: Input.Submitted) -> None:
@@ -139,8 +154,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.question)
+            yield Static(literal(self.title_text), classes="dialog-title", markup=False)
+            yield Static(literal(self.question), markup=False)
             yield Static("y  yes      n  no", classes="dialog-keys")
 
     def action_answer(self, yes: bool) -> None:

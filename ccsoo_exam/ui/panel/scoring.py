@@ -39,6 +39,7 @@ from ccsoo_exam.scoresheet import (
     weighted_percentage,
 )
 from ccsoo_exam.store import scoresheets as store
+from ccsoo_exam.text import literal, literal_line
 from ccsoo_exam.ui.panel.context import PanelContext
 from ccsoo_exam.ui.panel.criteria import CriterionList
 from ccsoo_exam.ui.panel.descriptor import LevelDescriptor
@@ -107,7 +108,9 @@ class ScoringScreen(Screen[None]):
         criteria = self.rubric.criteria_in(self.phase.id)
         position = f"Phase {self.phase_index + 1}/{len(self.rubric.phases)}"
         self.query_one("#phase-title", Static).update(
-            Text.assemble((f"{position}: ", "dim"), (self.phase.title, "bold"), f"  ({self.phase.minutes} min)")
+            Text.assemble(
+                (f"{position}: ", "dim"), (literal(self.phase.title), "bold"), f"  ({self.phase.minutes} min)"
+            )
         )
         self.query_one(PhaseTimer).show_phase(self.phase)
         self.query_one(CriterionList).show(criteria, self.sheet)
@@ -119,8 +122,8 @@ class ScoringScreen(Screen[None]):
         total = weighted_percentage(self.rubric, self.sheet.levels)
         scored = len(self.rubric.criteria) - len(unscored(self.rubric, self.sheet))
         header = Text(no_wrap=True, overflow="ellipsis")
-        header.append(f"{self.sheet.candidate_id}", style="bold")
-        header.append(f" · {self.sheet.panelist} · ")
+        header.append(literal_line(self.sheet.candidate_id), style="bold")
+        header.append(f" · {literal_line(self.sheet.panelist)} · ")
         header.append("—" if total is None else f"{total:.1f}%", style="bold")
         header.append(f" ({scored}/{len(self.rubric.criteria)} scored)")
         if self.sheet.sealed:
@@ -142,7 +145,7 @@ class ScoringScreen(Screen[None]):
         if notes:
             last = notes[-1]
             line.append(f"✎ {len(notes)} note{'s' if len(notes) != 1 else ''}; last {last.noted_at[11:16]}: ")
-            line.append(last.text, style="italic")
+            line.append(literal_line(last.text), style="italic")
         else:
             line.append("✎ no notes on this criterion (n adds one)", style="dim")
         self.query_one("#notes", Static).update(line)
@@ -165,7 +168,11 @@ class ScoringScreen(Screen[None]):
     @on(PhaseOverrun)
     def phase_overrun(self, event: PhaseOverrun) -> None:
         title = self.rubric.phase(event.phase_id).title
-        self.notify(f"{title}: past {self.rubric.phase(event.phase_id).minutes} minutes.", severity="warning")
+        self.notify(
+            literal(f"{title}: past {self.rubric.phase(event.phase_id).minutes} minutes."),
+            severity="warning",
+            markup=False,
+        )
 
     def change(self, write: Callable[[str], Scoresheet]) -> bool:
         """Run one store change; show the new sheet only once it is committed."""
@@ -173,7 +180,9 @@ class ScoringScreen(Screen[None]):
         try:
             self.sheet = write(at)
         except CcsooError as error:
-            self.notify("\n".join(p.message for p in error.problems), severity="error", timeout=6)
+            self.notify(
+                literal("\n".join(p.message for p in error.problems)), severity="error", timeout=6, markup=False
+            )
             return False
         self.saved_at = at
         self.show_sheet()
@@ -187,18 +196,20 @@ class ScoringScreen(Screen[None]):
 
     def action_timer(self) -> None:
         if self.sheet.sealed:
-            self.notify("This sheet is finalised; its timers stopped with it.", severity="error")
+            self.notify(literal("This sheet is finalised; its timers stopped with it."), severity="error", markup=False)
             return
         timer = self.query_one(PhaseTimer)
         laps, events = toggle_timer(timer.laps, self.phase.id, self.context.clock())
         try:
             store.record_timer(self.context.conn, self.rubric, self.sheet.sheet_id, events, self.context.wall())
         except CcsooError as error:
-            self.notify("\n".join(p.message for p in error.problems), severity="error", timeout=6)
+            self.notify(
+                literal("\n".join(p.message for p in error.problems)), severity="error", timeout=6, markup=False
+            )
             return
         timer.show_laps(laps)
         running = laps[self.phase.id].running
-        self.notify(f"{self.phase.title} timer {'started' if running else 'paused'}.", timeout=2)
+        self.notify(literal(f"{self.phase.title} timer {'started' if running else 'paused'}."), timeout=2, markup=False)
 
     def closing_timers(self) -> tuple[dict[str, Lap], tuple[TimerEvent, ...]]:
         """The laps and stop events for sealing: the running timer stops with the sheet."""
@@ -209,7 +220,7 @@ class ScoringScreen(Screen[None]):
         if criterion is None:
             return
         if self.sheet.sealed:
-            self.notify("This sheet is finalised; it cannot be changed.", severity="error")
+            self.notify(literal("This sheet is finalised; it cannot be changed."), severity="error", markup=False)
             return
 
         def written(text: str | None) -> None:
@@ -234,18 +245,18 @@ class ScoringScreen(Screen[None]):
             return
         change = undone[0]
         if change is None:
-            self.notify("Nothing to undo.", timeout=2)
+            self.notify(literal("Nothing to undo."), timeout=2, markup=False)
         elif change.kind == LEVEL:
             title = self.rubric.criterion(change.criterion_id or "").title
             back = "not scored" if change.old_level is None else f"level {change.old_level}"
-            self.notify(f"Undone: {title} back to {back}.", timeout=3)
+            self.notify(literal(f"Undone: {title} back to {back}."), timeout=3, markup=False)
         elif change.kind == NOTE:
-            self.notify(f"Undone: note “{change.text[:40]}”.", timeout=3)
+            self.notify(literal(f"Undone: note “{change.text[:40]}”."), timeout=3, markup=False)
 
     def action_finalise(self) -> None:
         problems = seal_problems(self.rubric, self.sheet)
         if problems:
-            self.notify("Cannot finalise: " + "; ".join(problems), severity="error", timeout=8)
+            self.notify(literal("Cannot finalise: " + "; ".join(problems)), severity="error", timeout=8, markup=False)
             return
         total = weighted_percentage(self.rubric, self.sheet.levels) or 0.0
 
@@ -254,10 +265,20 @@ class ScoringScreen(Screen[None]):
                 return
             laps, closing = self.closing_timers()
             if self.change(
-                lambda at: store.seal(self.context.conn, self.rubric, self.sheet.sheet_id, at, closing=closing)
+                lambda at: store.seal(
+                    self.context.conn,
+                    self.rubric,
+                    self.sheet.sheet_id,
+                    at,
+                    closing=closing,
+                    signer=self.context.signer,
+                )
             ):
                 self.query_one(PhaseTimer).show_laps(laps)
-                self.notify(f"Finalised and sealed ({self.sheet.seal_hash[:12] if self.sheet.seal_hash else ''}).")
+                self.notify(
+                    literal(f"Finalised and sealed ({self.sheet.seal_hash[:12] if self.sheet.seal_hash else ''})."),
+                    markup=False,
+                )
 
         self.app.push_screen(
             ConfirmScreen(
@@ -271,7 +292,7 @@ class ScoringScreen(Screen[None]):
     def action_conflict(self) -> None:
         """A conflict of interest found during scoring: confirm with a description, then recuse."""
         if self.sheet.sealed:
-            self.notify("This sheet is finalised; it cannot be changed.", severity="error")
+            self.notify(literal("This sheet is finalised; it cannot be changed."), severity="error", markup=False)
             return
         scored = len(self.sheet.levels)
 
@@ -281,10 +302,19 @@ class ScoringScreen(Screen[None]):
             _, closing = self.closing_timers()
             if self.change(
                 lambda at: store.declare_late_conflict(
-                    self.context.conn, self.rubric, self.sheet.sheet_id, reason, at, closing=closing
+                    self.context.conn,
+                    self.rubric,
+                    self.sheet.sheet_id,
+                    reason,
+                    at,
+                    closing=closing,
+                    signer=self.context.signer,
                 )
             ):
-                self.notify(f"Conflict recorded; your sheet for {self.sheet.candidate_id} is sealed as a recusal.")
+                self.notify(
+                    literal(f"Conflict recorded; your sheet for {self.sheet.candidate_id} is sealed as a recusal."),
+                    markup=False,
+                )
                 self.dismiss(None)
 
         self.app.push_screen(LateConflictScreen(self.sheet.candidate_id, scored, len(self.sheet.notes)), described)

@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from ccsoo_exam.errors import CcsooError
 from ccsoo_exam.scoresheet import Scoresheet, check_rubric, unscored
 from ccsoo_exam.store import scoresheets as store
+from ccsoo_exam.text import INPUT_RESTRICT, literal, literal_line
 from ccsoo_exam.ui.panel.context import PanelContext
 from ccsoo_exam.ui.panel.modals import ConflictScreen
 from ccsoo_exam.ui.panel.scoring import ScoringScreen
@@ -37,15 +38,15 @@ class SignInScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         rubric = self.context.rubric
-        yield Static(Text.assemble(("CCSOO panel scoring", "bold"), f" · {rubric.title}"), id="title")
+        yield Static(Text.assemble(("CCSOO panel scoring", "bold"), f" · {literal_line(rubric.title)}"), id="title")
         with Grid(id="who"):
             yield Label("Your name (panelist)")
-            yield Input(placeholder="e.g. Dana Okafor", id="panelist", max_length=80)
+            yield Input(placeholder="e.g. Dana Okafor", id="panelist", max_length=80, restrict=INPUT_RESTRICT)
             yield Label("Candidate id")
-            yield Input(placeholder="type an id, or pick below", id="candidate", max_length=80)
+            yield Input(placeholder="type an id, or pick below", id="candidate", max_length=80, restrict=INPUT_RESTRICT)
         yield Static(id="list-title")
         yield OptionList(id="candidates")
-        yield Static(f"Saved to {self.context.db_path}", id="db-path")
+        yield Static(literal_line(f"Saved to {self.context.db_path}"), id="db-path", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -70,8 +71,8 @@ class SignInScreen(Screen[None]):
         options = []
         for candidate_id in ids:
             row = Text(no_wrap=True, overflow="ellipsis")
-            row.append(f"{candidate_id:<14}", style="bold")
-            row.append(f"{names.get(candidate_id, ''):<32} ")
+            row.append(f"{literal_line(candidate_id):<14}", style="bold")
+            row.append(f"{literal_line(names.get(candidate_id, '')):<32} ")
             row.append(self._state(sheets.get(candidate_id)), style="italic")
             options.append(Option(row, id=candidate_id))
         listing = self.query_one("#candidates", OptionList)
@@ -106,7 +107,9 @@ class SignInScreen(Screen[None]):
     def candidate_typed(self, event: Input.Submitted) -> None:
         candidate_id = " ".join(event.value.split())
         if candidate_id and self.context.roster and candidate_id not in dict(self.context.roster):
-            self.notify(f"{candidate_id} is not on the roster; scoring it anyway.", severity="warning")
+            self.notify(
+                literal(f"{candidate_id} is not on the roster; scoring it anyway."), severity="warning", markup=False
+            )
         self.open_candidate(candidate_id)
 
     @on(OptionList.OptionSelected, "#candidates")
@@ -118,7 +121,7 @@ class SignInScreen(Screen[None]):
     def open_candidate(self, candidate_id: str) -> None:
         """Open (or reopen) this panelist's sheet for the candidate, declaring conflicts first."""
         if not self.panelist:
-            self.notify("Type your name first.", severity="warning")
+            self.notify(literal("Type your name first."), severity="warning", markup=False)
             self.query_one("#panelist", Input).focus()
             return
         context = self.context
@@ -126,12 +129,17 @@ class SignInScreen(Screen[None]):
             sheet = store.open_sheet(context.conn, context.rubric, candidate_id, self.panelist, context.wall())
             check_rubric(context.rubric, sheet)
         except CcsooError as error:
-            self.notify("\n".join(p.message for p in error.problems), severity="error", timeout=8)
+            self.notify(
+                literal("\n".join(p.message for p in error.problems)), severity="error", timeout=8, markup=False
+            )
             return
         if sheet.conflict is None:
             self.app.push_screen(ConflictScreen(sheet.candidate_id, sheet.panelist), lambda a: self.declared(sheet, a))
         elif sheet.conflict:
-            self.notify(f"You declared a conflict for {sheet.candidate_id}; that sheet is recorded and not scored.")
+            self.notify(
+                literal(f"You declared a conflict for {sheet.candidate_id}; that sheet is recorded and not scored."),
+                markup=False,
+            )
         else:
             self.app.push_screen(ScoringScreen(context, sheet))
 
@@ -142,13 +150,17 @@ class SignInScreen(Screen[None]):
         context = self.context
         try:
             sheet = store.declare_conflict(
-                context.conn, context.rubric, sheet.sheet_id, conflict, reason, context.wall()
+                context.conn, context.rubric, sheet.sheet_id, conflict, reason, context.wall(), signer=context.signer
             )
         except CcsooError as error:
-            self.notify("\n".join(p.message for p in error.problems), severity="error", timeout=8)
+            self.notify(
+                literal("\n".join(p.message for p in error.problems)), severity="error", timeout=8, markup=False
+            )
             return
         if conflict:
-            self.notify(f"Conflict recorded; your sheet for {sheet.candidate_id} is sealed as a recusal.")
+            self.notify(
+                literal(f"Conflict recorded; your sheet for {sheet.candidate_id} is sealed as a recusal."), markup=False
+            )
             self.refresh_candidates()
         else:
             self.app.push_screen(ScoringScreen(context, sheet))
