@@ -182,18 +182,7 @@ def weighted_percentage(rubric: Rubric, levels: Mapping[str, int]) -> float | No
     None when nothing is scored yet. Unscored criteria are left out of both sums, so the
     running total on screen is the percentage of what has been judged so far.
     """
-    span = rubric.highest - rubric.lowest
-    numerator = 0.0
-    denominator = 0.0
-    for criterion in rubric.criteria:
-        level = levels.get(criterion.id)
-        if level is None:
-            continue
-        numerator += criterion.weight * (level - rubric.lowest) / span
-        denominator += criterion.weight
-    if denominator == 0:
-        return None
-    return numerator / denominator * 100
+    return rubric.percentage(levels)
 
 
 def unscored(rubric: Rubric, sheet: Scoresheet) -> tuple[str, ...]:
