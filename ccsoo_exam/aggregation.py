@@ -6,10 +6,14 @@ threshold, the moderated final score when a moderator has recorded one, and the 
 against the pass rule. A sheet counts when it is sealed, its seal verifies, it was scored
 against this very rubric file and no conflict of interest was declared on it.
 
-Decision rule (docs/panel.md): the final score is the moderated score if there is one,
-else the panel mean -- unless a discrepancy is flagged, in which case there is no final
-score until a moderator records one. The candidate passes when the final score reaches
-the pass percentage and no criterion's panel mean level is below its minimum level.
+Decision rule (docs/panel.md): each criterion's final level is the moderated level when
+the chair (moderator) has recorded one for that criterion, else the panel mean level. A
+criterion on which panelists differ by more than the threshold has no final level until
+it is moderated, so there is no decision until every flagged criterion is. The final score
+is the weighted percentage of the final levels, and the candidate passes when the final
+levels meet the rubric's pass rule (overall percentage, each phase's percentage, minimum
+levels: ``Rubric.shortfalls``). An older whole-score moderation (``--score``), when one is
+recorded, still sets the final score; the phase and minimum rules still apply to the levels.
 
 Reliability across candidates: ICC(A,k) (two-way random, absolute agreement, mean of k
 panelists) on the weighted percentages, and Krippendorff's alpha, interval on the
@@ -21,11 +25,11 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from ccsoo_exam.errors import CcsooError, Problem
-from ccsoo_exam.rubric import Rubric
+from ccsoo_exam.rubric import EPSILON, Rubric
 from ccsoo_exam.scoresheet import Scoresheet, check_person, verify_seal, weighted_percentage
 from ccsoo_exam.stats import alpha_band, icc, icc_band, krippendorff_alpha
 
@@ -81,6 +85,47 @@ def check_moderation(moderation: Moderation) -> Moderation:
 
 
 @dataclass(frozen=True)
+class CriterionModeration:
+    """The chair's moderated level for one criterion of one candidate, with the reason."""
+
+    moderation_id: str
+    rubric_id: str
+    candidate_id: str
+    criterion_id: str
+    level: int
+    reason: str
+    moderator: str
+    moderated_at: str
+
+
+def check_criterion_moderation(rubric: Rubric, moderation: CriterionModeration) -> CriterionModeration:
+    """Return the moderation cleaned up, or raise with every problem found."""
+    problems = []
+    try:
+        rubric.criterion(moderation.criterion_id)
+    except KeyError:
+        ids = ", ".join(c.id for c in rubric.criteria)
+        problems.append(
+            Problem("--criterion", None, f"rubric {rubric.id} has no criterion '{moderation.criterion_id}' ({ids})")
+        )
+    if not (isinstance(moderation.level, int) and rubric.lowest <= moderation.level <= rubric.highest):
+        problems.append(Problem("--level", None, f"the level must be on the scale {rubric.lowest}-{rubric.highest}"))
+    reason = " ".join(moderation.reason.split())
+    if not reason:
+        problems.append(Problem("--reason", None, "a moderated level needs the moderator's reason"))
+    elif len(reason) > MAX_REASON:
+        problems.append(Problem("--reason", None, f"the reason is {len(reason)} characters; keep it under {MAX_REASON}"))
+    moderator = moderation.moderator
+    try:
+        moderator = check_person(moderation.moderator, "moderator name")
+    except CcsooError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise CcsooError(problems)
+    return replace(moderation, reason=reason, moderator=moderator)
+
+
+@dataclass(frozen=True)
 class PanelistScore:
     sheet_id: str
     panelist: str
@@ -115,6 +160,15 @@ class CandidateResult:
     moderation: Moderation | None
     final: float | None
     decision: str
+    moderated: Mapping[str, CriterionModeration] = field(default_factory=lambda: MappingProxyType({}))
+    # Empty until every flagged criterion is moderated.
+    final_levels: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    shortfalls: tuple[str, ...] = ()  # why the final levels fail the pass rule
+
+    @property
+    def unresolved(self) -> tuple[Discrepancy, ...]:
+        """Flagged criteria that still need a moderated level."""
+        return tuple(d for d in self.discrepancies if d.criterion_id not in self.moderated)
 
 
 @dataclass(frozen=True)
@@ -137,13 +191,16 @@ class PanelReport:
 
 
 def aggregate(
-    rubric: Rubric, sheets: Iterable[Scoresheet], moderations: Iterable[Moderation] = ()
+    rubric: Rubric,
+    sheets: Iterable[Scoresheet],
+    moderations: Iterable[Moderation] = (),
+    criterion_moderations: Iterable[CriterionModeration] = (),
 ) -> tuple[tuple[CandidateResult, ...], tuple[str, ...]]:
     """Results per candidate (sorted by id), and warnings about sheets left out."""
     warnings: list[str] = []
     by_candidate: dict[str, list[Scoresheet]] = defaultdict(list)
     for sheet in sheets:
-        if sheet.rubric_id != rubric.id:
+        if sheet.rubric_id != rubric.id or sheet.voided:
             continue
         if sheet.rubric_digest != rubric.digest:
             warnings.append(
@@ -157,16 +214,27 @@ def aggregate(
         if m.rubric_id == rubric.id:
             latest[m.candidate_id] = m
     results = []
+    per_criterion: dict[str, dict[str, CriterionModeration]] = defaultdict(dict)
+    for cm in sorted(criterion_moderations, key=lambda m: (m.moderated_at, m.moderation_id)):
+        if cm.rubric_id == rubric.id:
+            per_criterion[cm.candidate_id][cm.criterion_id] = cm
     for candidate_id in sorted(by_candidate):
-        result, notes = _candidate(rubric, candidate_id, by_candidate[candidate_id], latest.get(candidate_id))
+        result, notes = _candidate(
+            rubric, candidate_id, by_candidate[candidate_id], latest.get(candidate_id), per_criterion[candidate_id]
+        )
         results.append(result)
         warnings.extend(notes)
     return tuple(results), tuple(warnings)
 
 
 def _candidate(
-    rubric: Rubric, candidate_id: str, sheets: list[Scoresheet], moderation: Moderation | None
+    rubric: Rubric,
+    candidate_id: str,
+    sheets: list[Scoresheet],
+    moderation: Moderation | None,
+    moderated: Mapping[str, CriterionModeration] | None = None,
 ) -> tuple[CandidateResult, list[str]]:
+    moderated = dict(moderated or {})
     warnings = []
     scores: list[PanelistScore] = []
     recused: list[str] = []
@@ -200,24 +268,49 @@ def _candidate(
             criterion_means[criterion.id] = math.fsum(values) / len(values)
             if max(values) - min(values) > rubric.discrepancy_threshold:
                 discrepancies.append(Discrepancy(criterion.id, levels))
+
+    flagged = {d.criterion_id for d in discrepancies}
+    final_levels: dict[str, float] = {}
+    shortfalls: tuple[str, ...] = ()
+    if scores and flagged <= set(moderated):
+        final_levels = {
+            c.id: float(moderated[c.id].level) if c.id in moderated else criterion_means[c.id] for c in rubric.criteria
+        }
+        shortfalls = rubric.shortfalls(final_levels)
+        for criterion in rubric.criteria:
             minimum = rubric.minimum_for(criterion)
-            if minimum is not None and criterion_means[criterion.id] < minimum:
+            if minimum is not None and final_levels[criterion.id] < minimum - EPSILON:
+                below.append(criterion.id)
+    elif scores:
+        for criterion in rubric.criteria:
+            minimum = rubric.minimum_for(criterion)
+            if criterion.id not in flagged and minimum is not None and criterion_means[criterion.id] < minimum:
                 below.append(criterion.id)
 
-    if moderation is not None and scores:
-        final: float | None = moderation.score
-    elif discrepancies:
-        final = None
-    else:
-        final = mean
     if not scores:
+        final: float | None = None
         decision = NO_SCORES
-    elif final is None:
+    elif moderation is not None:
+        # A whole-score moderation from before moderation was tied to criteria: the score is
+        # the moderator's, but the levels (moderated where a criterion was, else the panel
+        # means) must still clear the phase and minimum rules.
+        final = moderation.score
+        levels = final_levels or {
+            c.id: float(moderated[c.id].level) if c.id in moderated else criterion_means[c.id] for c in rubric.criteria
+        }
+        level_rules = [reason for reason in rubric.shortfalls(levels) if not reason.startswith("weighted ")]
+        below = [
+            c.id
+            for c in rubric.criteria
+            if (m := rubric.minimum_for(c)) is not None and levels[c.id] < m - EPSILON
+        ]
+        decision = PASS if final >= rubric.pass_rule.weighted_percentage - EPSILON and not level_rules else FAIL
+    elif not final_levels:
+        final = None
         decision = MODERATE
-    elif final >= rubric.pass_rule.weighted_percentage and not below:
-        decision = PASS
     else:
-        decision = FAIL
+        final = rubric.percentage(final_levels)
+        decision = FAIL if shortfalls else PASS
     result = CandidateResult(
         candidate_id,
         tuple(scores),
@@ -231,6 +324,9 @@ def _candidate(
         moderation,
         final,
         decision,
+        MappingProxyType(moderated),
+        MappingProxyType(final_levels),
+        shortfalls,
     )
     return result, warnings
 
@@ -298,9 +394,14 @@ def _alpha_levels(rubric: Rubric, results: Sequence[CandidateResult]) -> Coeffic
     return _alpha("alpha (ordinal)", rows or [[]], "ordinal", basis)
 
 
-def panel_report(rubric: Rubric, sheets: Iterable[Scoresheet], moderations: Iterable[Moderation] = ()) -> PanelReport:
+def panel_report(
+    rubric: Rubric,
+    sheets: Iterable[Scoresheet],
+    moderations: Iterable[Moderation] = (),
+    criterion_moderations: Iterable[CriterionModeration] = (),
+) -> PanelReport:
     """Everything ``ccsoo-exam panel report`` prints, for one rubric."""
-    results, warnings = aggregate(rubric, sheets, moderations)
+    results, warnings = aggregate(rubric, sheets, moderations, criterion_moderations)
     return PanelReport(rubric.id, rubric.digest, results, reliability(rubric, results), warnings)
 
 

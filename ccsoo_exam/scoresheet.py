@@ -27,6 +27,7 @@ from ccsoo_exam.rubric import Rubric
 # Kinds of entry in a sheet's change log. Only level and note changes can be undone; the
 # rest (opening, declaring a conflict, sealing, undo itself) are facts about the session.
 OPEN, CONFLICT, LEVEL, NOTE, UNDO, SEAL = "open", "conflict", "level", "note", "undo", "seal"
+VOID, REOPEN = "void", "reopen"
 UNDOABLE = (LEVEL, NOTE)
 MAX_NOTE = 2000
 MAX_NAME = 80
@@ -79,10 +80,18 @@ class Scoresheet:
     notes: tuple[Note, ...] = ()
     seal_hash: str | None = None
     sealed_at: str | None = None
+    # A sheet opened by mistake (a mistyped candidate id) and never scored can be voided with
+    # a reason: it stays in the database and its log, and counts nowhere.
+    voided_at: str | None = None
+    void_reason: str = ""
 
     @property
     def sealed(self) -> bool:
         return self.seal_hash is not None
+
+    @property
+    def voided(self) -> bool:
+        return self.voided_at is not None
 
     def notes_for(self, criterion_id: str) -> tuple[Note, ...]:
         return tuple(n for n in self.notes if n.criterion_id == criterion_id)
@@ -109,6 +118,8 @@ def _refuse(sheet: Scoresheet, message: str) -> ScoresheetError:
 
 def check_editable(sheet: Scoresheet) -> None:
     """Raise unless levels and notes may still change on this sheet."""
+    if sheet.voided:
+        raise _refuse(sheet, f"this sheet was voided ({sheet.void_reason}); it cannot be scored")
     if sheet.sealed:
         raise _refuse(sheet, "this sheet is finalised (sealed); it cannot be changed")
     if sheet.conflict is None:
@@ -142,6 +153,24 @@ def check_note(rubric: Rubric, sheet: Scoresheet, criterion_id: str, text: str) 
         raise _refuse(sheet, "the note is empty; type something or press escape")
     if len(cleaned) > MAX_NOTE:
         raise _refuse(sheet, f"the note is {len(cleaned)} characters; keep it under {MAX_NOTE}")
+    return cleaned
+
+
+def check_void(sheet: Scoresheet, reason: str) -> str:
+    """Return the reason as it will be stored, or raise unless this sheet may be voided."""
+    if sheet.sealed:
+        raise _refuse(sheet, "this sheet is finalised (sealed); it cannot be voided")
+    if sheet.voided:
+        raise _refuse(sheet, "this sheet is already voided")
+    if sheet.levels or sheet.notes:
+        raise _refuse(
+            sheet, "this sheet has scores or notes; only an unscored sheet can be voided (undo them first, or finalise)"
+        )
+    cleaned = " ".join(reason.split())
+    if not cleaned:
+        raise _refuse(sheet, "say why the sheet is voided (e.g. 'mistyped candidate id')")
+    if len(cleaned) > MAX_NOTE:
+        raise _refuse(sheet, f"the reason is {len(cleaned)} characters; keep it under {MAX_NOTE}")
     return cleaned
 
 
@@ -193,6 +222,8 @@ def seal_problems(rubric: Rubric, sheet: Scoresheet) -> list[str]:
     """Why this sheet cannot be sealed yet (empty when it can)."""
     if sheet.sealed:
         return ["this sheet is already finalised"]
+    if sheet.voided:
+        return ["this sheet was voided"]
     if sheet.conflict is None:
         return ["declare any conflict of interest first"]
     if sheet.rubric_id != rubric.id or sheet.rubric_digest != rubric.digest:
