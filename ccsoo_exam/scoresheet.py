@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 
 from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.plaintext import has_control
 from ccsoo_exam.rubric import Rubric
 
 # Kinds of entry in a sheet's change log. Only level and note changes can be undone; the
@@ -107,6 +108,8 @@ def check_person(value: str, what: str) -> str:
     text = " ".join(value.split())
     if not text:
         raise ScoresheetError(Problem(what, None, f"the {what} is empty; type it"))
+    if has_control(text):
+        raise ScoresheetError(Problem(what, None, f"the {what} contains control characters; type it as plain text"))
     if len(text) > MAX_NAME:
         raise ScoresheetError(Problem(what, None, f"the {what} is {len(text)} characters; keep it under {MAX_NAME}"))
     return text

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from ccsoo_exam.rubric import HIGHEST_LEVEL, LOWEST_LEVEL, Criterion, Rubric
 from ccsoo_exam.scoresheet import Scoresheet
-from ccsoo_exam.ui.panel.messages import CriterionHighlighted, LevelBrowsed, LevelChosen
+from ccsoo_exam.ui.panel.messages import CriterionHighlighted, LevelBrowsed, LevelChosen, Said
 
 
 class CriterionList(OptionList):
@@ -87,7 +87,7 @@ class CriterionList(OptionList):
         if criterion is None:
             return
         if not self.rubric.lowest <= level <= self.rubric.highest:
-            self.notify(f"Levels run {self.rubric.lowest}-{self.rubric.highest}.", severity="warning")
+            self.post_message(Said(f"Levels run {self.rubric.lowest}-{self.rubric.highest}.", "warning"))
             return
         self.browsed[criterion.id] = level
         self.post_message(LevelChosen(criterion.id, level))

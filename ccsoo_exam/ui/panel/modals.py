@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+
+from ccsoo_exam.ui.panel.status import StatusLine
 
 
 class ConflictScreen(ModalScreen[tuple[bool, str] | None]):
@@ -32,9 +35,11 @@ class ConflictScreen(ModalScreen[tuple[bool, str] | None]):
         with Vertical(classes="dialog"):
             yield Static("Conflict of interest", classes="dialog-title")
             yield Static(
-                f"{self.panelist}, before you score candidate {self.candidate}: do you have a conflict of "
-                "interest? (a personal or family relationship, a reporting line now or in the last 3 years, "
-                "a financial interest, or having coached or assessed this candidate for this presentation)"
+                Text(
+                    f"{self.panelist}, before you score candidate {self.candidate}: do you have a conflict of "
+                    "interest? (a personal or family relationship, a reporting line now or in the last 3 years, "
+                    "a financial interest, or having coached or assessed this candidate for this presentation)"
+                )
             )
             yield Static(
                 "n  no conflict: start scoring\n"
@@ -42,6 +47,7 @@ class ConflictScreen(ModalScreen[tuple[bool, str] | None]):
                 "esc  back to the candidate list",
                 classes="dialog-keys",
             )
+            yield StatusLine()
 
     def action_no_conflict(self) -> None:
         self.dismiss((False, ""))
@@ -50,7 +56,7 @@ class ConflictScreen(ModalScreen[tuple[bool, str] | None]):
         # Mounted only now: a text box present from the start would take focus and swallow 'n' and 'y'.
         if not self.query("#reason"):
             reason = Input(placeholder="describe the conflict, then enter", id="reason", max_length=500)
-            self.query_one(".dialog").mount(reason)
+            self.query_one(".dialog").mount(reason, before=self.query_one(StatusLine))
             reason.focus()
 
     def action_back(self) -> None:
@@ -59,7 +65,7 @@ class ConflictScreen(ModalScreen[tuple[bool, str] | None]):
     @on(Input.Submitted, "#reason")
     def reason_given(self, event: Input.Submitted) -> None:
         if not event.value.strip():
-            self.notify("Describe the conflict (a few words), or press escape.", severity="warning")
+            self.query_one(StatusLine).say("Describe the conflict (a few words), or press escape.", "warning")
             return
         self.dismiss((True, event.value))
 
@@ -82,12 +88,15 @@ class LateConflictScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static("Declare a conflict of interest now?", classes="dialog-title")
             yield Static(
-                f"Your sheet for candidate {self.candidate} will be sealed at once as a recusal: not counted "
-                f"in any result, and not to be scored or changed again. The {entered} entered so far stay "
-                "in the sheet's log for the record."
+                Text(
+                    f"Your sheet for candidate {self.candidate} will be sealed at once as a recusal: not counted "
+                    f"in any result, and not to be scored or changed again. The {entered} entered so far stay "
+                    "in the sheet's log for the record."
+                )
             )
             yield Input(placeholder="describe the conflict, then enter", id="reason", max_length=500)
             yield Static("enter  declare it and seal as a recusal\nesc  back to scoring", classes="dialog-keys")
+            yield StatusLine()
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -95,7 +104,7 @@ class LateConflictScreen(ModalScreen[str | None]):
     @on(Input.Submitted, "#reason")
     def reason_given(self, event: Input.Submitted) -> None:
         if not event.value.strip():
-            self.notify("Describe the conflict (a few words), or press escape.", severity="warning")
+            self.query_one(StatusLine).say("Describe the conflict (a few words), or press escape.", "warning")
             return
         self.dismiss(event.value)
 
@@ -112,7 +121,7 @@ class NoteScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(f"Note on {self.criterion_title}", classes="dialog-title")
+            yield Static(Text(f"Note on {self.criterion_title}"), classes="dialog-title")
             yield Input(placeholder="what you saw or heard; enter saves, escape cancels", id="note", max_length=2000)
 
     @on(Input.Submitted, "#note")
@@ -139,9 +148,39 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.question)
+            yield Static(Text(self.title_text), classes="dialog-title")
+            yield Static(Text(self.question))
             yield Static("y  yes      n  no", classes="dialog-keys")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class ReasonScreen(ModalScreen[str | None]):
+    """Asks for a reason in a line of text; enter gives it (not empty), escape goes back with None."""
+
+    CSS_PATH = "modals.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", show=False)]
+
+    def __init__(self, title: str, explanation: str, placeholder: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.explanation = explanation
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self.title_text), classes="dialog-title")
+            yield Static(Text(self.explanation))
+            yield Input(placeholder=self.placeholder, id="reason", max_length=500)
+            yield StatusLine()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted, "#reason")
+    def reason_given(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.query_one(StatusLine).say("Give a reason (a few words), or press escape.", "warning")
+            return
+        self.dismiss(event.value)

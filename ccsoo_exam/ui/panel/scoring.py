@@ -6,7 +6,9 @@ to the discussion phase; finalise when every criterion is scored. Each change is
 store call that commits before the screen shows it, so a crash loses nothing shown:
 timer starts and stops too, so a reopened sheet shows each phase's time where it was
 (a timer left running has kept running, by the wall clock, while the program was down).
-A conflict of interest found halfway (``c``) seals the sheet as a recusal.
+A conflict of interest found halfway (``c``) seals the sheet as a recusal; a sheet opened
+by mistake and never scored is voided (``v``) with a reason. Messages go to a status line
+of their own under the notes, never over the descriptor being read.
 """
 
 from __future__ import annotations
@@ -42,12 +44,13 @@ from ccsoo_exam.store import scoresheets as store
 from ccsoo_exam.ui.panel.context import PanelContext
 from ccsoo_exam.ui.panel.criteria import CriterionList
 from ccsoo_exam.ui.panel.descriptor import LevelDescriptor
-from ccsoo_exam.ui.panel.messages import CriterionHighlighted, LevelBrowsed, LevelChosen, PhaseOverrun
-from ccsoo_exam.ui.panel.modals import ConfirmScreen, LateConflictScreen, NoteScreen
+from ccsoo_exam.ui.panel.messages import CriterionHighlighted, LevelBrowsed, LevelChosen, PhaseOverrun, Said
+from ccsoo_exam.ui.panel.modals import ConfirmScreen, LateConflictScreen, NoteScreen, ReasonScreen
+from ccsoo_exam.ui.panel.status import StatusLine
 from ccsoo_exam.ui.panel.timer import PhaseTimer
 
 
-class ScoringScreen(Screen[None]):
+class ScoringScreen(Screen[str | None]):
     """Scores, notes, the phase timer and finalising for one sheet."""
 
     CSS_PATH = "scoring.tcss"
@@ -59,6 +62,7 @@ class ScoringScreen(Screen[None]):
         Binding("u", "undo", "Undo"),
         Binding("f", "finalise", "Finalise"),
         Binding("c", "conflict", "Conflict"),
+        Binding("v", "void", "Void", show=False),
         Binding("escape", "leave", "Candidates"),
     ]
 
@@ -83,6 +87,7 @@ class ScoringScreen(Screen[None]):
         with VerticalScroll(id="descriptor-box"):
             yield LevelDescriptor(id="descriptor")
         yield Static(id="notes")
+        yield StatusLine(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -162,10 +167,17 @@ class ScoringScreen(Screen[None]):
             )
         )
 
+    def say(self, message: str, severity: str = "information") -> None:
+        self.query_one(StatusLine).say(message, severity)
+
+    @on(Said)
+    def widget_said(self, event: Said) -> None:
+        self.say(event.text, event.severity)
+
     @on(PhaseOverrun)
     def phase_overrun(self, event: PhaseOverrun) -> None:
         title = self.rubric.phase(event.phase_id).title
-        self.notify(f"{title}: past {self.rubric.phase(event.phase_id).minutes} minutes.", severity="warning")
+        self.say(f"{title}: past {self.rubric.phase(event.phase_id).minutes} minutes.", "warning")
 
     def change(self, write: Callable[[str], Scoresheet]) -> bool:
         """Run one store change; show the new sheet only once it is committed."""
@@ -173,7 +185,7 @@ class ScoringScreen(Screen[None]):
         try:
             self.sheet = write(at)
         except CcsooError as error:
-            self.notify("\n".join(p.message for p in error.problems), severity="error", timeout=6)
+            self.say("; ".join(p.message for p in error.problems), "error")
             return False
         self.saved_at = at
         self.show_sheet()
@@ -187,18 +199,18 @@ class ScoringScreen(Screen[None]):
 
     def action_timer(self) -> None:
         if self.sheet.sealed:
-            self.notify("This sheet is finalised; its timers stopped with it.", severity="error")
+            self.say("This sheet is finalised; its timers stopped with it.", "error")
             return
         timer = self.query_one(PhaseTimer)
         laps, events = toggle_timer(timer.laps, self.phase.id, self.context.clock())
         try:
             store.record_timer(self.context.conn, self.rubric, self.sheet.sheet_id, events, self.context.wall())
         except CcsooError as error:
-            self.notify("\n".join(p.message for p in error.problems), severity="error", timeout=6)
+            self.say("; ".join(p.message for p in error.problems), "error")
             return
         timer.show_laps(laps)
         running = laps[self.phase.id].running
-        self.notify(f"{self.phase.title} timer {'started' if running else 'paused'}.", timeout=2)
+        self.say(f"{self.phase.title} timer {'started' if running else 'paused'}.")
 
     def closing_timers(self) -> tuple[dict[str, Lap], tuple[TimerEvent, ...]]:
         """The laps and stop events for sealing: the running timer stops with the sheet."""
@@ -209,7 +221,7 @@ class ScoringScreen(Screen[None]):
         if criterion is None:
             return
         if self.sheet.sealed:
-            self.notify("This sheet is finalised; it cannot be changed.", severity="error")
+            self.say("This sheet is finalised; it cannot be changed.", "error")
             return
 
         def written(text: str | None) -> None:
@@ -234,18 +246,18 @@ class ScoringScreen(Screen[None]):
             return
         change = undone[0]
         if change is None:
-            self.notify("Nothing to undo.", timeout=2)
+            self.say("Nothing to undo.")
         elif change.kind == LEVEL:
             title = self.rubric.criterion(change.criterion_id or "").title
             back = "not scored" if change.old_level is None else f"level {change.old_level}"
-            self.notify(f"Undone: {title} back to {back}.", timeout=3)
+            self.say(f"Undone: {title} back to {back}.")
         elif change.kind == NOTE:
-            self.notify(f"Undone: note “{change.text[:40]}”.", timeout=3)
+            self.say(f"Undone: note “{change.text[:40]}”.")
 
     def action_finalise(self) -> None:
         problems = seal_problems(self.rubric, self.sheet)
         if problems:
-            self.notify("Cannot finalise: " + "; ".join(problems), severity="error", timeout=8)
+            self.say("Cannot finalise: " + "; ".join(problems), "error")
             return
         total = weighted_percentage(self.rubric, self.sheet.levels) or 0.0
 
@@ -257,7 +269,7 @@ class ScoringScreen(Screen[None]):
                 lambda at: store.seal(self.context.conn, self.rubric, self.sheet.sheet_id, at, closing=closing)
             ):
                 self.query_one(PhaseTimer).show_laps(laps)
-                self.notify(f"Finalised and sealed ({self.sheet.seal_hash[:12] if self.sheet.seal_hash else ''}).")
+                self.say(f"Finalised and sealed ({self.sheet.seal_hash[:12] if self.sheet.seal_hash else ''}).")
 
         self.app.push_screen(
             ConfirmScreen(
@@ -271,7 +283,7 @@ class ScoringScreen(Screen[None]):
     def action_conflict(self) -> None:
         """A conflict of interest found during scoring: confirm with a description, then recuse."""
         if self.sheet.sealed:
-            self.notify("This sheet is finalised; it cannot be changed.", severity="error")
+            self.say("This sheet is finalised; it cannot be changed.", "error")
             return
         scored = len(self.sheet.levels)
 
@@ -284,10 +296,31 @@ class ScoringScreen(Screen[None]):
                     self.context.conn, self.rubric, self.sheet.sheet_id, reason, at, closing=closing
                 )
             ):
-                self.notify(f"Conflict recorded; your sheet for {self.sheet.candidate_id} is sealed as a recusal.")
-                self.dismiss(None)
+                self.dismiss(f"Conflict recorded; your sheet for {self.sheet.candidate_id} is sealed as a recusal.")
 
         self.app.push_screen(LateConflictScreen(self.sheet.candidate_id, scored, len(self.sheet.notes)), described)
+
+    def action_void(self) -> None:
+        """A sheet opened by mistake (a mistyped candidate id): void it, with a reason, if nothing is scored."""
+        if self.sheet.sealed or self.sheet.levels or self.sheet.notes:
+            self.say("Only an unscored sheet can be voided (undo its levels and notes first).", "error")
+            return
+
+        def given(reason: str | None) -> None:
+            if not reason:
+                return
+            if self.change(lambda at: store.void_sheet(self.context.conn, self.sheet.sheet_id, reason, at)):
+                self.dismiss(f"Sheet for {self.sheet.candidate_id} voided; it is kept in the log and counts nowhere.")
+
+        self.app.push_screen(
+            ReasonScreen(
+                f"Void this sheet for {self.sheet.candidate_id}?",
+                "For a sheet opened by mistake, e.g. a mistyped candidate id. It is kept in the database with "
+                "your reason and counts in no result.",
+                "why, e.g. mistyped candidate id; enter voids, escape goes back",
+            ),
+            given,
+        )
 
     def action_leave(self) -> None:
         self.dismiss(None)

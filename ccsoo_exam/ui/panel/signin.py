@@ -3,11 +3,22 @@
 Candidates come from the roster (the administrator's ``candidates`` table or a CSV) when
 there is one, together with any sheet this panelist already has, each marked with its
 state; a candidate id can always be typed. Opening a sheet that is already in progress
-(after a crash, say) reopens it exactly as it was saved.
+(after a crash, say) reopens it exactly as it was saved. A sheet opened by mistake and
+never scored (a mistyped id) is voided with ``v`` and a reason: it stays in the log and
+leaves the list.
+
+Typing ahead. Panelists type "name, enter, id, enter" in one burst. Textual hands each key
+to the widget focused when the key is *dispatched*, and a key handler runs only later, so
+moving focus from an ``Input.Submitted`` handler leaves the keys typed after enter in the
+name field. Enter and tab are therefore priority bindings of this screen: they run as the
+key is dispatched, move focus at once, and the keys after them go to the next field. Before
+a candidate is opened the screen waits until both fields have taken in every key already
+dispatched to them, so the sheet gets exactly what was typed.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import ClassVar
 
 from rich.text import Text
@@ -16,20 +27,29 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ccsoo_exam.errors import CcsooError
+from ccsoo_exam.plaintext import visible
 from ccsoo_exam.scoresheet import Scoresheet, check_rubric, unscored
 from ccsoo_exam.store import scoresheets as store
 from ccsoo_exam.ui.panel.context import PanelContext
-from ccsoo_exam.ui.panel.modals import ConflictScreen
+from ccsoo_exam.ui.panel.modals import ConflictScreen, ReasonScreen
 from ccsoo_exam.ui.panel.scoring import ScoringScreen
+from ccsoo_exam.ui.panel.status import StatusLine
 
 
 class SignInScreen(Screen[None]):
     CSS_PATH = "signin.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "app.quit", "Quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "enter", "Open", priority=True),
+        Binding("tab", "move(1)", "Next field", priority=True, show=False),
+        Binding("shift+tab", "move(-1)", "Previous field", priority=True, show=False),
+        Binding("v", "void", "Void unscored sheet"),
+        Binding("ctrl+q", "app.quit", "Quit"),
+    ]
 
     def __init__(self, context: PanelContext) -> None:
         super().__init__()
@@ -45,7 +65,8 @@ class SignInScreen(Screen[None]):
             yield Input(placeholder="type an id, or pick below", id="candidate", max_length=80)
         yield Static(id="list-title")
         yield OptionList(id="candidates")
-        yield Static(f"Saved to {self.context.db_path}", id="db-path")
+        yield StatusLine(id="status")
+        yield Static(Text(f"Saved to {self.context.db_path}"), id="db-path")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -66,16 +87,21 @@ class SignInScreen(Screen[None]):
         if self.panelist:
             sheets = {s.candidate_id: s for s in store.list_sheets(self.context.conn, rubric.id, self.panelist)}
         names = dict(self.context.roster)
-        ids = list(names) + sorted(c for c in sheets if c not in names)
+        # A voided sheet (a mistyped id) leaves the list unless the candidate is on the roster.
+        ids = list(names) + sorted(c for c, s in sheets.items() if c not in names and not s.voided)
         options = []
         for candidate_id in ids:
             row = Text(no_wrap=True, overflow="ellipsis")
-            row.append(f"{candidate_id:<14}", style="bold")
-            row.append(f"{names.get(candidate_id, ''):<32} ")
+            row.append(f"{visible(candidate_id):<14}", style="bold")
+            row.append(f"{visible(names.get(candidate_id, '')):<32} ")
             row.append(self._state(sheets.get(candidate_id)), style="italic")
             options.append(Option(row, id=candidate_id))
         listing = self.query_one("#candidates", OptionList)
+        keep = listing.highlighted_option.id if listing.highlighted_option is not None else None
         listing.set_options(options)
+        if options:
+            # Always a highlighted row, so enter on the list opens one without pressing down first.
+            listing.highlighted = ids.index(keep) if keep in ids else 0
         if self.context.roster:
             title = f"Roster: {len(self.context.roster)} candidates (enter opens)"
         elif options:
@@ -87,6 +113,8 @@ class SignInScreen(Screen[None]):
     def _state(self, sheet: Scoresheet | None) -> str:
         if sheet is None:
             return ""
+        if sheet.voided:
+            return "voided"
         if sheet.conflict:
             return "recused (conflict)"
         if sheet.sealed:
@@ -98,42 +126,119 @@ class SignInScreen(Screen[None]):
     def panelist_changed(self) -> None:
         self.refresh_candidates()
 
-    @on(Input.Submitted, "#panelist")
-    def panelist_given(self) -> None:
-        self.query_one("#candidate", Input).focus()
+    def say(self, message: str, severity: str = "information") -> None:
+        self.query_one(StatusLine).say(message, severity)
 
-    @on(Input.Submitted, "#candidate")
-    def candidate_typed(self, event: Input.Submitted) -> None:
-        candidate_id = " ".join(event.value.split())
-        if candidate_id and self.context.roster and candidate_id not in dict(self.context.roster):
-            self.notify(f"{candidate_id} is not on the roster; scoring it anyway.", severity="warning")
-        self.open_candidate(candidate_id)
+    async def settled(self, *widgets: Input) -> None:
+        """Wait until each widget has handled every key already dispatched to it."""
+        loop = asyncio.get_running_loop()
+        waits = []
+        for widget in widgets:
+            done = loop.create_future()
+            # call_later queues behind the keys already in the widget's queue, in order.
+            if widget.call_later(done.set_result, None):
+                waits.append(done)
+        if waits:
+            await asyncio.wait(waits, timeout=2.0)
+
+    def action_move(self, step: int) -> None:
+        """Tab / shift+tab: name -> candidate id -> list, moving focus as the key is dispatched."""
+        chain: list[Widget] = [self.query_one("#panelist", Input), self.query_one("#candidate", Input)]
+        listing = self.query_one("#candidates", OptionList)
+        if listing.option_count:
+            chain.append(listing)
+        here = chain.index(self.focused) if self.focused in chain else -1
+        self.set_focus(chain[(here + step) % len(chain)])
+
+    async def action_enter(self) -> None:
+        panelist = self.query_one("#panelist", Input)
+        candidate = self.query_one("#candidate", Input)
+        listing = self.query_one("#candidates", OptionList)
+        if self.focused is panelist:
+            self.set_focus(candidate)
+            return
+        if self.focused is candidate:
+            await self.settled(panelist, candidate)
+            candidate_id = " ".join(candidate.value.split())
+            if not candidate_id:
+                self.say("Type the candidate id, or pick one from the list (tab) and press enter.", "warning")
+                return
+            if self.context.roster and candidate_id not in dict(self.context.roster):
+                self.say(f"{candidate_id} is not on the roster; scoring it anyway.", "warning")
+            self.open_candidate(candidate_id)
+            return
+        if self.focused is listing:
+            await self.settled(panelist)
+            option = listing.highlighted_option
+            if option is not None and option.id is not None:
+                candidate.value = option.id
+                self.open_candidate(option.id)
 
     @on(OptionList.OptionSelected, "#candidates")
-    def candidate_picked(self, event: OptionList.OptionSelected) -> None:
+    def candidate_clicked(self, event: OptionList.OptionSelected) -> None:
+        # Enter is this screen's own binding; this is a click on a row.
         if event.option_id is not None:
             self.query_one("#candidate", Input).value = event.option_id
             self.open_candidate(event.option_id)
 
+    def action_void(self) -> None:
+        """Void the highlighted candidate's sheet when it was opened by mistake and never scored."""
+        option = self.query_one("#candidates", OptionList).highlighted_option
+        sheet = None
+        if option is not None and option.id is not None and self.panelist:
+            sheet = store.find_sheet(self.context.conn, self.context.rubric.id, option.id, self.panelist)
+        if sheet is None:
+            self.say("Highlight one of your sheets in the list to void it.", "warning")
+            return
+        self.ask_void(sheet)
+
+    def ask_void(self, sheet: Scoresheet) -> None:
+        def given(reason: str | None) -> None:
+            if not reason:
+                return
+            try:
+                store.void_sheet(self.context.conn, sheet.sheet_id, reason, self.context.wall())
+            except CcsooError as error:
+                self.say("; ".join(p.message for p in error.problems), "error")
+                return
+            self.say(f"Sheet for {sheet.candidate_id} voided; it is kept in the log and counts nowhere.")
+            self.refresh_candidates()
+
+        self.app.push_screen(
+            ReasonScreen(
+                f"Void your sheet for {sheet.candidate_id}?",
+                "Only an unscored sheet can be voided (opened by mistake, e.g. a mistyped candidate id). It is "
+                "kept in the database with your reason, and counts in no result.",
+                "why, e.g. mistyped candidate id; enter voids, escape goes back",
+            ),
+            given,
+        )
+
     def open_candidate(self, candidate_id: str) -> None:
         """Open (or reopen) this panelist's sheet for the candidate, declaring conflicts first."""
         if not self.panelist:
-            self.notify("Type your name first.", severity="warning")
-            self.query_one("#panelist", Input).focus()
+            self.say("Type your name first.", "warning")
+            self.set_focus(self.query_one("#panelist", Input))
             return
         context = self.context
         try:
             sheet = store.open_sheet(context.conn, context.rubric, candidate_id, self.panelist, context.wall())
             check_rubric(context.rubric, sheet)
         except CcsooError as error:
-            self.notify("\n".join(p.message for p in error.problems), severity="error", timeout=8)
+            self.say("; ".join(p.message for p in error.problems), "error")
             return
+        self.refresh_candidates()
         if sheet.conflict is None:
             self.app.push_screen(ConflictScreen(sheet.candidate_id, sheet.panelist), lambda a: self.declared(sheet, a))
         elif sheet.conflict:
-            self.notify(f"You declared a conflict for {sheet.candidate_id}; that sheet is recorded and not scored.")
+            self.say(f"You declared a conflict for {sheet.candidate_id}; that sheet is recorded and not scored.")
         else:
-            self.app.push_screen(ScoringScreen(context, sheet))
+            self.app.push_screen(ScoringScreen(context, sheet), self.scoring_done)
+
+    def scoring_done(self, message: str | None) -> None:
+        if message:
+            self.say(message)
+        self.refresh_candidates()
 
     def declared(self, sheet: Scoresheet, answer: tuple[bool, str] | None) -> None:
         if answer is None:
@@ -145,10 +250,10 @@ class SignInScreen(Screen[None]):
                 context.conn, context.rubric, sheet.sheet_id, conflict, reason, context.wall()
             )
         except CcsooError as error:
-            self.notify("\n".join(p.message for p in error.problems), severity="error", timeout=8)
+            self.say("; ".join(p.message for p in error.problems), "error")
             return
         if conflict:
-            self.notify(f"Conflict recorded; your sheet for {sheet.candidate_id} is sealed as a recusal.")
+            self.say(f"Conflict recorded; your sheet for {sheet.candidate_id} is sealed as a recusal.")
             self.refresh_candidates()
         else:
-            self.app.push_screen(ScoringScreen(context, sheet))
+            self.app.push_screen(ScoringScreen(context, sheet), self.scoring_done)
