@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ccsoo_exam.certification import ExamResult, PanelResult, RosterFacts, decide_all
+from ccsoo_exam.certification import CommitteeDecision, ExamResult, PanelResult, RosterFacts, decide_all
+from ccsoo_exam.cli import layout
 from ccsoo_exam.cli.keys import add_key_options, exam_key
 from ccsoo_exam.cli.results import write_output
 from ccsoo_exam.errors import CcsooError, Problem, StoreError
@@ -24,6 +25,7 @@ from ccsoo_exam.exam import ExamDefinition, load_exam
 from ccsoo_exam.inputs import read_input
 from ccsoo_exam.item_analysis import ItemAnalysis, KeyedItem, analyse, histogram, package_keys
 from ccsoo_exam.rescoring import ACCEPT, DROP, KeyChange, RescoreResult, accepted_letters, rescore, resolve_item
+from ccsoo_exam.plaintext import visible
 from ccsoo_exam.roster import parse_roster
 from ccsoo_exam.store import admin as store
 from ccsoo_exam.store import export
@@ -50,7 +52,8 @@ def register(commands: argparse._SubParsersAction) -> None:
             "Merge terminal and panel databases into ADMIN_DB (created if missing). Each sitting's event chain is "
             "verified first; a broken sitting is reported at its event and not imported. Merging a file twice "
             "changes nothing; a sitting already merged with other contents is reported as a conflict and the "
-            "merged copy kept. Exit status 0: all merged; 1: conflicts or broken sittings; 2: unreadable files."
+            "merged copy kept. Exit status 0: all merged; 1: a conflict, a broken sitting or a skipped panel sheet "
+            "(as 'panel import'); 2: a file could not be read."
         ),
     )
     p.add_argument("sources", nargs="+", metavar="DB", help="terminal or panel database files")
@@ -93,6 +96,39 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--db", required=True, metavar="ADMIN_DB", help="admin (or terminal) database")
     p.set_defaults(handler=cmd_roster_show)
+
+    eligibility = sub.add_parser(
+        "eligibility",
+        help="record the committee's case-by-case eligibility decisions",
+        description=(
+            "Candidates with a Bachelor's degree and at least 15 years of senior management are considered case by "
+            "case (source 000). The committee's decision is recorded here, with who decided and why; it is kept "
+            "in the audit log (table eligibility_decisions, never changed; a later decision supersedes an earlier "
+            "one) and applied by 'admin decisions'."
+        ),
+    )
+    esub = eligibility.add_subparsers(dest="eligibility_command", metavar="ACTION", required=True)
+    p = esub.add_parser(
+        "decide",
+        help="record the committee's decision for a candidate under case-by-case review",
+        description=(
+            "Record the committee's decision (eligible or not-eligible) for a candidate whose roster eligibility is "
+            "'case-by-case review'. Audit-logged with --by, --reason and the time; shown by 'admin decisions'."
+        ),
+    )
+    p.add_argument("--db", required=True, metavar="ADMIN_DB", help="admin database holding the roster")
+    p.add_argument("--candidate", required=True, metavar="ID", help="candidate id on the roster")
+    p.add_argument("--decision", required=True, choices=("eligible", "not-eligible"), help="the committee's decision")
+    p.add_argument("--reason", required=True, metavar="TEXT", help="why (kept for audit)")
+    p.add_argument("--by", required=True, metavar="NAME", help="who decided (the committee or its chair)")
+    p.set_defaults(handler=cmd_eligibility_decide)
+    p = esub.add_parser(
+        "log",
+        help="print every committee decision recorded",
+        description="Print the audit log of case-by-case eligibility decisions, oldest first.",
+    )
+    p.add_argument("--db", required=True, metavar="ADMIN_DB", help="admin database")
+    p.set_defaults(handler=cmd_eligibility_log)
 
     p = sub.add_parser(
         "items",
@@ -159,8 +195,8 @@ def utc_now() -> str:
 def _console() -> Any:
     from rich.console import Console  # only the commands that draw tables pay for rich
 
-    # Piped into a file or a pager, rich would assume 80 columns and crop the reasons; give it room.
-    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+    # Every layout fits 80 columns without cutting anything (see layout.py), so a pipe gets 80 too.
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else layout.WIDTH)
 
 
 # --- merge --------------------------------------------------------------------------------
@@ -251,8 +287,6 @@ def cmd_roster_install(args: argparse.Namespace) -> int:
 
 
 def cmd_roster_show(args: argparse.Namespace) -> int:
-    from rich.table import Table
-
     if not Path(args.db).is_file():
         raise CcsooError(Problem(args.db, None, "database not found; check the path"))
     conn = connect(args.db, readonly=True)
@@ -262,21 +296,41 @@ def cmd_roster_show(args: argparse.Namespace) -> int:
         conn.close()
     if not rows:
         raise CcsooError(Problem(args.db, None, "has no roster; import one with 'admin roster import FILE.csv'"))
-    table = Table(title=f"Roster: {len(rows)} candidates")
-    for column in ("candidate", "name", "degree", "years", "route", "accommodations", "eligibility", "reason"):
-        table.add_column(column, justify="right" if column == "years" else "left")
-    for r in rows:
-        table.add_row(
-            r["candidate_id"],
-            r["name"],
-            r["degree"] or "",
-            str(r["years_senior_management"] or 0),
-            r["route"] or "",
-            r["accommodations"] or "",
-            r["eligibility"] or "",
-            r["eligibility_reason"] or "",
-        )
-    _console().print(table)
+    print(f"Roster: {len(rows)} candidates")
+    print("\n".join(layout.roster_lines(rows)))
+    return 0
+
+
+# --- case-by-case eligibility ----------------------------------------------------------
+
+
+def cmd_eligibility_decide(args: argparse.Namespace) -> int:
+    from ccsoo_exam.eligibility import ELIGIBLE, NOT_ELIGIBLE
+
+    decision = ELIGIBLE if args.decision == "eligible" else NOT_ELIGIBLE
+    conn = store.open_existing(args.db)
+    try:
+        recorded = store.record_eligibility_decision(conn, args.candidate, decision, args.reason, args.by, utc_now())
+    finally:
+        conn.close()
+    message = (
+        f"{recorded.candidate_id}: {recorded.decision} by committee decision #{recorded.decision_id} "
+        f"({recorded.decided_by}, {recorded.decided_at}); run 'admin decisions' to apply it"
+    )
+    print("\n".join(layout.wrapped(message, first="")))
+    return 0
+
+
+def cmd_eligibility_log(args: argparse.Namespace) -> int:
+    conn = store.open_existing(args.db)
+    try:
+        log = store.eligibility_decisions(conn)
+    finally:
+        conn.close()
+    print(f"Case-by-case eligibility decisions: {len(log)}")
+    for d in log:
+        print("\n".join(layout.wrapped(f"#{d.decision_id} {d.decided_at} {d.candidate_id}: {d.decision}", first="")))
+        print("\n".join(layout.wrapped(f"by {d.decided_by}: {d.reason}")))
     return 0
 
 
@@ -355,22 +409,9 @@ def _print_analysis(definition: ExamDefinition, analysis: ItemAnalysis) -> None:
         str(s.n_candidates), str(s.n_items), f"{s.mean:.2f}", f"{s.sd:.2f}", _fixed(s.kr20), _fixed(s.sem, 2)
     )
     console.print(summary)
-    items = Table(title="Items (shares of the candidates given each item; authored letters)")
-    for column in ("item", "mod", "key", "n", "p", "r_it", "A", "B", "C", "D", "omit"):
-        items.add_column(column, justify="left" if column == "item" else "right", no_wrap=True)
-    items.add_column("flags")
-    for r in analysis.items:
-        items.add_row(
-            r.item,
-            str(r.module),
-            r.key or "-",
-            str(r.n),
-            f"{r.p_value:.2f}",
-            _fixed(r.item_total, 2),
-            *(f"{100 * r.shares[letter]:.0f}%" for letter in ("A", "B", "C", "D", "-")),
-            "; ".join(r.flags) or "ok",
-        )
-    console.print(items)
+    console.print()
+    console.print("Items (shares of the candidates given each item; authored letters; ! flags)")
+    console.print("\n".join(layout.items_lines(analysis.items)), markup=False, highlight=False, soft_wrap=True)
     flagged = sum(1 for r in analysis.items if r.flags)
     console.print(f"{flagged} of {len(analysis.items)} items flagged")
     console.print()
@@ -436,6 +477,7 @@ def _print_rescore(
     definition: ExamDefinition, result: RescoreResult, applied: list[KeyChange], *, dry_run: bool
 ) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     console = _console()
     mode = "DRY RUN, nothing is stored" if dry_run else "applying"
@@ -447,15 +489,17 @@ def _print_rescore(
     )
 
     def listing(title: str, sittings: tuple) -> None:
-        table = Table(title=f"{title}: {len(sittings)}")
+        table = Table(title=f"{title}: {len(sittings)}", box=None, padding=(0, 1))
         for column in ("candidate", "sitting", "before", "after", "cut", "result"):
-            table.add_column(column, justify="left" if column in ("candidate", "sitting", "result") else "right")
+            table.add_column(
+                column, justify="left" if column in ("candidate", "sitting", "result") else "right", overflow="fold"
+            )
         for s in sorted(sittings, key=lambda s: (s.candidate_id, s.sitting_id)):
             verdict = ("pass" if s.after.passed else "fail") + (
                 f" (was {'pass' if s.before.passed else 'fail'})" if s.changed else ""
             )
             table.add_row(
-                s.candidate_id,
+                Text(visible(s.candidate_id)),
                 s.sitting_id[:8],
                 f"{s.before.raw}/{s.before.total}",
                 f"{s.after.raw}/{s.after.total}",
@@ -496,8 +540,16 @@ def cmd_decisions(args: argparse.Namespace) -> int:
 
 
 def _roster_facts(conn: sqlite3.Connection) -> list[RosterFacts]:
+    committee = store.latest_eligibility_decisions(conn)
+
+    def decided(candidate_id: str) -> CommitteeDecision | None:
+        d = committee.get(candidate_id)
+        return None if d is None else CommitteeDecision(d.decision, d.reason, d.decided_by, d.decided_at)
+
     return [
-        RosterFacts(r["candidate_id"], r["name"], r["route"], r["eligibility"], r["eligibility_reason"])
+        RosterFacts(
+            r["candidate_id"], r["name"], r["route"], r["eligibility"], r["eligibility_reason"], decided(r["candidate_id"])
+        )
         for r in store.roster_rows(conn)
     ]
 
@@ -524,17 +576,9 @@ def _panel_results(conn: sqlite3.Connection) -> dict[str, PanelResult]:
 
 
 def _print_decisions(decisions: list) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"Certification decisions: {len(decisions)} candidates")
-    for column in ("candidate", "name", "route", "eligibility", "exam", "panel", "decision", "reason"):
-        table.add_column(column)
-    for d in decisions:
-        exam = f"{d.exam_raw}/{d.exam_total}" if d.exam_raw is not None else ""
-        panel = f"{d.panel_final:.1f}% {d.panel_decision}" if d.panel_final is not None else (d.panel_decision or "")
-        table.add_row(d.candidate_id, d.name, d.route or "", d.eligibility or "", exam, panel, d.decision, d.reason)
-    _console().print(table)
+    print(f"Certification decisions: {len(decisions)} candidates")
+    print("\n".join(layout.decisions_lines(decisions)))
     counts: dict[str, int] = {}
     for d in decisions:
         counts[d.decision] = counts.get(d.decision, 0) + 1
-    _console().print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))

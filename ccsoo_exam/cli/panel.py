@@ -26,6 +26,8 @@ from ccsoo_exam.store import scoresheets as store
 from ccsoo_exam.store.database import ProcessLock
 
 DEFAULT_RUBRIC = Path("rubrics") / "executive-presentation.yaml"
+# Shared with 'admin merge' (docs/admin.md): 1 = something was reported and left out, 2 = could not run.
+EXIT_PROBLEMS = 1
 MAX_ROSTER_BYTES = 1024 * 1024
 
 
@@ -84,7 +86,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         description=(
             "Copy finalised sheets (with their change logs and rubric files) and moderations from each SOURCE "
             "into the --db database by their stable ids. Importing the same file twice changes nothing; a sheet "
-            "that differs from the one already there is reported, never overwritten."
+            "that differs from the one already there is reported, never overwritten. Exit status 0: all imported; "
+            "1: a conflict or a skipped sheet (unfinalised or altered), as 'admin merge'; 2: a file could not be "
+            "read. Voided sheets are not imported and are not a problem."
         ),
     )
     p.add_argument("--db", metavar="PATH", required=True, help="target database (created if missing)")
@@ -224,7 +228,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     failed = False
     for source, report in store.import_files(args.db, args.sources):
         print(f"{source}: {report.summary()}")
-        for problem in (*report.conflicts, *report.skipped):
+        for problem in report.problems:
             print(problem, file=sys.stderr)
-        failed = failed or bool(report.conflicts)
-    return 1 if failed else 0
+        # The same rule as 'admin merge': a skipped sheet is as much a problem as a conflict.
+        failed = failed or bool(report.problems)
+    return EXIT_PROBLEMS if failed else 0
