@@ -23,14 +23,24 @@ percentages and ordinal on the criterion levels, from ``ccsoo_exam.stats``.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.plaintext import visible
 from ccsoo_exam.rubric import EPSILON, Rubric
-from ccsoo_exam.scoresheet import Scoresheet, check_person, verify_seal, weighted_percentage
+from ccsoo_exam.scoresheet import (
+    Note,
+    Scoresheet,
+    TimerEvent,
+    check_person,
+    timer_record,
+    verify_seal,
+    weighted_percentage,
+)
 from ccsoo_exam.stats import alpha_band, icc, icc_band, krippendorff_alpha
 
 PASS, FAIL, MODERATE, NO_SCORES = "pass", "fail", "moderation needed", "no scores"
@@ -114,7 +124,9 @@ def check_criterion_moderation(rubric: Rubric, moderation: CriterionModeration) 
     if not reason:
         problems.append(Problem("--reason", None, "a moderated level needs the moderator's reason"))
     elif len(reason) > MAX_REASON:
-        problems.append(Problem("--reason", None, f"the reason is {len(reason)} characters; keep it under {MAX_REASON}"))
+        problems.append(
+            Problem("--reason", None, f"the reason is {len(reason)} characters; keep it under {MAX_REASON}")
+        )
     moderator = moderation.moderator
     try:
         moderator = check_person(moderation.moderator, "moderator name")
@@ -131,6 +143,8 @@ class PanelistScore:
     panelist: str
     percentage: float
     levels: Mapping[str, int]
+    notes: tuple[Note, ...] = ()
+    sealed_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -252,7 +266,9 @@ def _candidate(
             continue
         percentage = weighted_percentage(rubric, sheet.levels)
         assert percentage is not None  # sealing requires every criterion scored
-        scores.append(PanelistScore(sheet.sheet_id, sheet.panelist, percentage, sheet.levels))
+        scores.append(
+            PanelistScore(sheet.sheet_id, sheet.panelist, percentage, sheet.levels, sheet.notes, sheet.sealed_at)
+        )
 
     mean = spread = None
     criterion_means: dict[str, float] = {}
@@ -300,9 +316,7 @@ def _candidate(
         }
         level_rules = [reason for reason in rubric.shortfalls(levels) if not reason.startswith("weighted ")]
         below = [
-            c.id
-            for c in rubric.criteria
-            if (m := rubric.minimum_for(c)) is not None and levels[c.id] < m - EPSILON
+            c.id for c in rubric.criteria if (m := rubric.minimum_for(c)) is not None and levels[c.id] < m - EPSILON
         ]
         decision = PASS if final >= rubric.pass_rule.weighted_percentage - EPSILON and not level_rules else FAIL
     elif not final_levels:
@@ -405,13 +419,21 @@ def panel_report(
     return PanelReport(rubric.id, rubric.digest, results, reliability(rubric, results), warnings)
 
 
-def report_as_dict(report: PanelReport, rubric: Rubric) -> dict[str, object]:
+def report_as_dict(
+    report: PanelReport, rubric: Rubric, timers: Mapping[str, Sequence[TimerEvent]] | None = None
+) -> dict[str, object]:
     """A JSON-ready form of the report (stable keys, numbers rounded only for display elsewhere)."""
     return {
         "rubric": {"id": rubric.id, "title": rubric.title, "sha256": rubric.digest},
+        "criteria": [
+            {"id": c.id, "title": c.title, "phase": c.phase, "weight": c.weight, "minimum_level": rubric.minimum_for(c)}
+            for c in rubric.criteria
+        ],
         "pass_rule": {
             "weighted_percentage": rubric.pass_rule.weighted_percentage,
             "minimum_level": rubric.pass_rule.minimum_level,
+            "standard_level": rubric.pass_rule.standard_level,
+            "phase_percentage": rubric.pass_rule.phase_percentage,
             "criterion_minimums": {c.id: c.minimum_level for c in rubric.criteria if c.minimum_level is not None},
         },
         "discrepancy_threshold": rubric.discrepancy_threshold,
@@ -424,6 +446,15 @@ def report_as_dict(report: PanelReport, rubric: Rubric) -> dict[str, object]:
                         "sheet_id": s.sheet_id,
                         "percentage": s.percentage,
                         "levels": dict(s.levels),
+                        "sealed_at": s.sealed_at,
+                        "notes": [
+                            {"criterion_id": n.criterion_id, "noted_at": n.noted_at, "text": n.text}
+                            for n in sorted(s.notes, key=lambda n: n.seq)
+                        ],
+                        "timer": [
+                            {"phase_id": pid, "seconds": secs, "running": running}
+                            for pid, secs, running in timer_record(rubric, (timers or {}).get(s.sheet_id, ()))
+                        ],
                     }
                     for s in r.scores
                 ],
@@ -445,6 +476,17 @@ def report_as_dict(report: PanelReport, rubric: Rubric) -> dict[str, object]:
                     "moderator": r.moderation.moderator,
                     "moderated_at": r.moderation.moderated_at,
                 },
+                "criterion_moderations": {
+                    cid: {
+                        "level": m.level,
+                        "reason": m.reason,
+                        "moderator": m.moderator,
+                        "moderated_at": m.moderated_at,
+                    }
+                    for cid, m in r.moderated.items()
+                },
+                "final_levels": dict(r.final_levels),
+                "shortfalls": list(r.shortfalls),
                 "final": r.final,
                 "decision": r.decision,
             }
@@ -457,8 +499,84 @@ def report_as_dict(report: PanelReport, rubric: Rubric) -> dict[str, object]:
     }
 
 
-def report_as_text(report: PanelReport, rubric: Rubric) -> str:
-    """The report as plain text for a terminal or a printout."""
+def _wrap(text: str, indent: str, width: int = 80) -> list[str]:
+    return textwrap.wrap(
+        visible(text), width, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False
+    ) or [indent.rstrip()]
+
+
+def _minutes(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+def timer_text(rubric: Rubric, events: Sequence[TimerEvent]) -> str:
+    """A sheet's phase timers as recorded: each phase's time against its minutes, overruns marked."""
+    parts = []
+    for phase_id, seconds, running in timer_record(rubric, events):
+        phase = rubric.phase(phase_id)
+        over = seconds - phase.minutes * 60
+        part = f"{phase.title} {_minutes(seconds)} of {phase.minutes:02d}:00"
+        if over > 0:
+            part += f" (+{_minutes(over)} over)"
+        if running:
+            part += " (still running)"
+        parts.append(part)
+    return "; ".join(parts) if parts else "not used"
+
+
+def candidate_lines(r: CandidateResult, rubric: Rubric, timers: Mapping[str, Sequence[TimerEvent]]) -> list[str]:
+    """One candidate's block of the text report: criterion by criterion, then each panelist's notes and timer."""
+    mean = "-" if r.mean is None else f"{r.mean:.1f}%"
+    spread = "-" if r.spread is None else f"{r.spread:.1f}"
+    final = "-" if r.final is None else f"{r.final:.1f}%"
+    lines = [visible(f"{r.candidate_id}: {r.decision.upper()}  final {final}  mean {mean}  spread {spread}")]
+    flagged = {d.criterion_id: d for d in r.discrepancies}
+    for criterion in rubric.criteria:
+        mark = "!" if criterion.id in flagged else " "
+        lines.extend(_wrap(f"{mark} {criterion.title} (weight {criterion.weight:g}, {criterion.phase})", "  "))
+        if not r.scores:
+            continue
+        cells = [f"{s.panelist} {s.levels[criterion.id]} {rubric.label(s.levels[criterion.id])}" for s in r.scores]
+        cells.append(f"mean {r.criterion_means[criterion.id]:.2f}")
+        moderated = r.moderated.get(criterion.id)
+        if moderated is not None:
+            cells.append(
+                f"moderated to {moderated.level} {rubric.label(moderated.level)} by {moderated.moderator} "
+                f"at {moderated.moderated_at}: {moderated.reason}"
+            )
+        elif criterion.id in flagged:
+            cells.append(f"differ by {flagged[criterion.id].difference}: to moderate")
+        lines.extend(_wrap(" · ".join(cells), "      "))
+    for s in r.scores:
+        lines.extend(_wrap(f"{s.panelist}: {s.percentage:.1f}%, finalised {s.sealed_at or '-'}", "  "))
+        lines.extend(_wrap(f"timer: {timer_text(rubric, timers.get(s.sheet_id, ()))}", "      "))
+        for note in sorted(s.notes, key=lambda n: n.seq):
+            title = rubric.criterion(note.criterion_id).title
+            lines.extend(_wrap(f"note on {title} at {note.noted_at}: {note.text}", "      "))
+    for panelist in r.recused:
+        lines.extend(_wrap(f"{panelist}: recused (conflict of interest declared; not counted)", "  "))
+    for panelist in r.pending:
+        lines.extend(_wrap(f"{panelist}: sheet not finalised; not counted", "  "))
+    for d in r.discrepancies:
+        detail = ", ".join(f"{p} {level}" for p, level in d.levels)
+        lines.extend(_wrap(f"discrepancy on {d.criterion_id}: {detail} (differ by {d.difference})", "  "))
+    for criterion_id in r.below_minimum:
+        minimum = rubric.minimum_for(rubric.criterion(criterion_id))
+        level = r.final_levels.get(criterion_id, r.criterion_means.get(criterion_id, 0.0))
+        lines.extend(_wrap(f"below minimum on {criterion_id}: level {level:.2f} < {minimum}", "  "))
+    for reason in r.shortfalls:
+        lines.extend(_wrap(f"does not meet the pass rule: {reason}", "  "))
+    if r.moderation is not None:
+        m = r.moderation
+        lines.extend(_wrap(f"moderated to {m.score:.1f}% by {m.moderator} at {m.moderated_at}: {m.reason}", "  "))
+    return lines
+
+
+def report_as_text(
+    report: PanelReport, rubric: Rubric, timers: Mapping[str, Sequence[TimerEvent]] | None = None
+) -> str:
+    """The report as plain text for a terminal or a printout; ``timers`` are each sheet's timer events."""
     rule = rubric.pass_rule
     lines = [
         f"Panel report: {rubric.title} ({rubric.id}, sha256 {rubric.digest[:12]})",
@@ -473,28 +591,7 @@ def report_as_text(report: PanelReport, rubric: Rubric) -> str:
     ]
     counts = Counter(r.decision for r in report.candidates)
     for r in report.candidates:
-        mean = "-" if r.mean is None else f"{r.mean:.1f}%"
-        spread = "-" if r.spread is None else f"{r.spread:.1f}"
-        final = "-" if r.final is None else f"{r.final:.1f}%"
-        lines.append(f"{r.candidate_id}: {r.decision.upper()}  final {final}  mean {mean}  spread {spread}")
-        for s in r.scores:
-            levels = " ".join(str(s.levels[c.id]) for c in rubric.criteria)
-            lines.append(f"  {s.panelist:<24} {s.percentage:6.1f}%  levels {levels}")
-        for panelist in r.recused:
-            lines.append(f"  {panelist:<24} recused (conflict of interest declared; not counted)")
-        for panelist in r.pending:
-            lines.append(f"  {panelist:<24} sheet not finalised; not counted")
-        for d in r.discrepancies:
-            detail = ", ".join(f"{p} {level}" for p, level in d.levels)
-            lines.append(f"  discrepancy on {d.criterion_id}: {detail} (differ by {d.difference})")
-        for criterion_id in r.below_minimum:
-            minimum = rubric.minimum_for(rubric.criterion(criterion_id))
-            lines.append(
-                f"  below minimum on {criterion_id}: mean level {r.criterion_means[criterion_id]:.2f} < {minimum}"
-            )
-        if r.moderation is not None:
-            m = r.moderation
-            lines.append(f"  moderated to {m.score:.1f}% by {m.moderator} at {m.moderated_at}: {m.reason}")
+        lines.extend(candidate_lines(r, rubric, timers or {}))
     if not report.candidates:
         lines.append("No scoresheets for this rubric yet.")
     lines.append("")
@@ -507,4 +604,9 @@ def report_as_text(report: PanelReport, rubric: Rubric) -> str:
             lines.append(f"  {c.name} = {c.value:.3f} ({c.band}); {c.basis}")
     for warning in report.warnings:
         lines.append(f"warning: {warning}")
-    return "\n".join(lines)
+    # Readable at 80 columns: a longer line wraps, keeping its indent (plus two for the rest).
+    fitted: list[str] = []
+    for line in lines:
+        indent = line[: len(line) - len(line.lstrip())]
+        fitted.extend(_wrap(line.strip(), indent) if len(line) > 80 else [line])
+    return "\n".join(fitted)

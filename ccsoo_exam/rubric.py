@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections import abc
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -139,7 +140,7 @@ class Rubric:
             return criterion.minimum_level
         return self.pass_rule.minimum_level
 
-    def percentage(self, levels: Mapping[str, float], criteria: Iterable[Criterion] | None = None) -> float | None:
+    def percentage(self, levels: abc.Mapping[str, float], criteria: Iterable[Criterion] | None = None) -> float | None:
         """sum(w * (level - lowest) / (highest - lowest)) / sum(w) * 100 over the scored ``criteria``.
 
         Levels may be fractional (a panel's mean level). None when none of them is scored.
@@ -154,7 +155,7 @@ class Rubric:
             denominator += criterion.weight
         return None if denominator == 0 else numerator / denominator * 100
 
-    def shortfalls(self, levels: Mapping[str, float]) -> tuple[str, ...]:
+    def shortfalls(self, levels: abc.Mapping[str, float]) -> tuple[str, ...]:
         """Why a complete profile of final levels fails the pass rule, in words; empty when it passes."""
         rule = self.pass_rule
         reasons: list[str] = []
@@ -176,7 +177,7 @@ class Rubric:
                 reasons.append(f"{criterion.title} level {levels[criterion.id]:.2g} < minimum {minimum}")
         return tuple(reasons)
 
-    def passes(self, levels: Mapping[str, float]) -> bool:
+    def passes(self, levels: abc.Mapping[str, float]) -> bool:
         """True when a complete profile of final levels meets the pass rule."""
         return not self.shortfalls(levels)
 

@@ -381,3 +381,19 @@ def _stamp(text: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def timer_record(rubric: Rubric, events: Iterable[TimerEvent]) -> tuple[tuple[str, float, bool], ...]:
+    """(phase_id, seconds, still running) for each phase whose timer was used, in rubric order.
+
+    Seconds are those recorded at the phase's last stop; a phase whose last event is a start
+    (a sheet not finalised yet) shows the seconds banked before that start, flagged running.
+    """
+    latest: dict[str, TimerEvent] = {}
+    for event in sorted(events, key=lambda e: e.seq):
+        latest[event.phase_id] = event
+    return tuple(
+        (phase.id, latest[phase.id].elapsed, latest[phase.id].kind == TIMER_START)
+        for phase in rubric.phases
+        if phase.id in latest
+    )

@@ -334,9 +334,9 @@ def test_case_by_case_review_is_decided_by_the_committee(tmp_path: Path, merged:
 
 
 def test_import_and_merge_exit_alike_for_skipped_and_conflicting_sheets(tmp_path: Path, capsys) -> None:
-    from tests.admin_data import panel_db
     from ccsoo_exam.rubric import rubric_from_bytes
     from ccsoo_exam.store import scoresheets
+    from tests.admin_data import panel_db
     from tests.test_rubric import MINI
 
     rubric = rubric_from_bytes(MINI.encode(), "mini.yaml")

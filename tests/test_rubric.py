@@ -229,7 +229,7 @@ def test_sample_pass_rule_agrees_with_the_labels_over_every_profile() -> None:
         # Monotone: raising any one level of a passing profile never makes it fail.
         for index, level in enumerate(key):
             if level < rubric.highest:
-                assert verdicts[key[:index] + (level + 1,) + key[index + 1 :]], (profile, ids[index])
+                assert verdicts[(*key[:index], level + 1, *key[index + 1 :])], (profile, ids[index])
     assert 0 < passing < len(profiles)
 
 
@@ -248,7 +248,9 @@ def test_standard_level_that_fails_is_refused(write) -> None:
 
 
 def test_level_below_the_standard_that_passes_is_refused(write) -> None:
-    text = MINI.replace("weighted_percentage: 50\n  minimum_level: 2\n", "weighted_percentage: 0\n  standard_level: 2\n")
+    text = MINI.replace(
+        "weighted_percentage: 50\n  minimum_level: 2\n", "weighted_percentage: 0\n  standard_level: 2\n"
+    )
     text = text.replace("    minimum_level: 3\n", "")
     [problem] = problems_of(write, text)
     assert "level 1 (Low) on every criterion is below the standard (Mid) but passes" in problem
@@ -282,8 +284,6 @@ def test_sample_evidence_admits_consultants_and_advisers() -> None:
     source = SAMPLE.read_text(encoding="utf-8")
     assert "an operation the candidate ran" not in source
     rubric = load_rubric(SAMPLE)
-    evidence = " ".join(
-        text for c in rubric.criteria for text in (c.guidance, *c.descriptors.values())
-    )
+    evidence = " ".join(text for c in rubric.criteria for text in (c.guidance, *c.descriptors.values()))
     assert evidence.count("led or advised") >= 5
     assert "consultant" in evidence and "adviser" in evidence

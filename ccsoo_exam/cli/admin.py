@@ -24,8 +24,8 @@ from ccsoo_exam.errors import CcsooError, Problem, StoreError
 from ccsoo_exam.exam import ExamDefinition, load_exam
 from ccsoo_exam.inputs import read_input
 from ccsoo_exam.item_analysis import ItemAnalysis, KeyedItem, analyse, histogram, package_keys
-from ccsoo_exam.rescoring import ACCEPT, DROP, KeyChange, RescoreResult, accepted_letters, rescore, resolve_item
 from ccsoo_exam.plaintext import visible
+from ccsoo_exam.rescoring import ACCEPT, DROP, KeyChange, RescoreResult, accepted_letters, rescore, resolve_item
 from ccsoo_exam.roster import parse_roster
 from ccsoo_exam.store import admin as store
 from ccsoo_exam.store import export
@@ -548,7 +548,12 @@ def _roster_facts(conn: sqlite3.Connection) -> list[RosterFacts]:
 
     return [
         RosterFacts(
-            r["candidate_id"], r["name"], r["route"], r["eligibility"], r["eligibility_reason"], decided(r["candidate_id"])
+            r["candidate_id"],
+            r["name"],
+            r["route"],
+            r["eligibility"],
+            r["eligibility_reason"],
+            decided(r["candidate_id"]),
         )
         for r in store.roster_rows(conn)
     ]

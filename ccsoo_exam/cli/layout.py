@@ -39,12 +39,17 @@ def _fixed(value: float, digits: int) -> str:
 def items_lines(rows: Sequence, width: int = WIDTH) -> list[str]:
     """Item analysis: one line of figures per item, then its flags on lines of their own."""
     letters = ("A", "B", "C", "D", "-")
-    numbers = "{mod:>3} {key:>3} {n:>5} {p:>5} {r:>5} " + " ".join("{s%d:>4}" % i for i in range(5))
+    numbers = "{mod:>3} {key:>3} {n:>5} {p:>5} {r:>5} " + " ".join(f"{{s{i}:>4}}" for i in range(5))
     figures_width = len(numbers.format(mod="", key="", n="", p="", r="", **{f"s{i}": "" for i in range(5)}))
     item_width = max([4, *(len(visible(r.item)) for r in rows)])
     item_width = min(item_width, max(4, width - figures_width - 1))
     header = f"{'item':<{item_width}} " + numbers.format(
-        mod="mod", key="key", n="n", p="p", r="r_it", **{f"s{i}": ("omit" if x == "-" else x) for i, x in enumerate(letters)}
+        mod="mod",
+        key="key",
+        n="n",
+        p="p",
+        r="r_it",
+        **{f"s{i}": ("omit" if x == "-" else x) for i, x in enumerate(letters)},
     )
     lines = [header.rstrip(), "-" * min(width, len(header.rstrip()))]
     for r in rows:
@@ -94,7 +99,9 @@ def decisions_lines(decisions: Iterable, width: int = WIDTH) -> list[str]:
             panel = f"panel {d.panel_final:.1f}% {d.panel_decision}"
         else:
             panel = f"panel {d.panel_decision}" if d.panel_decision else "no panel result"
-        lines.extend(wrapped(f"route {d.route or '?'}; {d.eligibility or 'eligibility unknown'}; {exam}; {panel}", width))
+        lines.extend(
+            wrapped(f"route {d.route or '?'}; {d.eligibility or 'eligibility unknown'}; {exam}; {panel}", width)
+        )
         if d.eligibility_reason:
             lines.extend(wrapped(f"eligibility: {d.eligibility_reason}", width))
         lines.extend(wrapped(f"reason: {d.reason}", width))

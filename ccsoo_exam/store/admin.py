@@ -282,9 +282,13 @@ def record_eligibility_decision(
     if problems:
         raise StoreError(problems)
     with transaction(conn):
-        row = conn.execute(
-            "SELECT eligibility, eligibility_reason FROM candidates WHERE candidate_id = ?", (candidate_id,)
-        ).fetchone() if has_table(conn, "candidates") else None
+        row = (
+            conn.execute(
+                "SELECT eligibility, eligibility_reason FROM candidates WHERE candidate_id = ?", (candidate_id,)
+            ).fetchone()
+            if has_table(conn, "candidates")
+            else None
+        )
         if row is None:
             raise StoreError(Problem("--candidate", None, f"'{candidate_id}' is not on the roster; import it first"))
         if row[0] != REVIEW:

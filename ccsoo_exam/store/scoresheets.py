@@ -50,10 +50,10 @@ from ccsoo_exam.scoresheet import (
     LEVEL,
     NOTE,
     OPEN,
+    REOPEN,
     SEAL,
     TIMER_START,
     TIMER_STOP,
-    REOPEN,
     UNDO,
     VOID,
     Change,
@@ -233,6 +233,7 @@ def _sheet_from(conn: sqlite3.Connection, row: sqlite3.Row) -> Scoresheet:
         )
     )
     conflict = row["conflict"]
+    columns = row.keys()  # a panel file from before voiding has no void columns
     return Scoresheet(
         sheet_id=sheet_id,
         rubric_id=row["rubric_id"],
@@ -246,8 +247,8 @@ def _sheet_from(conn: sqlite3.Connection, row: sqlite3.Row) -> Scoresheet:
         notes=notes,
         seal_hash=row["seal_hash"],
         sealed_at=row["sealed_at"],
-        voided_at=row["voided_at"] if "voided_at" in row.keys() else None,
-        void_reason=row["void_reason"] if "void_reason" in row.keys() else "",
+        voided_at=row["voided_at"] if "voided_at" in columns else None,
+        void_reason=row["void_reason"] if "void_reason" in columns else "",
     )
 
 
@@ -414,7 +415,9 @@ def void_sheet(conn: sqlite3.Connection, sheet_id: str, reason: str, at: str) ->
     with transaction(conn):
         sheet = load_sheet(conn, sheet_id)
         reason = check_void(sheet, reason)
-        conn.execute("UPDATE panel_sheets SET voided_at = ?, void_reason = ? WHERE sheet_id = ?", (at, reason, sheet_id))
+        conn.execute(
+            "UPDATE panel_sheets SET voided_at = ?, void_reason = ? WHERE sheet_id = ?", (at, reason, sheet_id)
+        )
         _log(conn, Change(_next_seq(conn, sheet_id), VOID, at, text=reason), sheet_id)
         return replace(sheet, voided_at=at, void_reason=reason)
 
@@ -766,9 +769,7 @@ def _db_name(conn: sqlite3.Connection) -> str:
 # --- the chair: moderation per criterion, the consolidated sheet ------------------------
 
 _CM_COLUMNS = "moderation_id, rubric_id, candidate_id, criterion_id, level, reason, moderator, moderated_at"
-_CONSOLIDATED_COLUMNS = (
-    "consolidation_id, rubric_id, rubric_digest, candidate_id, chair, content, seal_hash, sealed_at"
-)
+_CONSOLIDATED_COLUMNS = "consolidation_id, rubric_id, rubric_digest, candidate_id, chair, content, seal_hash, sealed_at"
 
 
 def record_criterion_moderation(
@@ -783,7 +784,8 @@ def record_criterion_moderation(
 ) -> CriterionModeration:
     """Record the chair's level for one criterion; earlier ones stay, the latest counts."""
     moderation = check_criterion_moderation(
-        rubric, CriterionModeration(uuid.uuid4().hex, rubric.id, candidate_id, criterion_id, level, reason, moderator, at)
+        rubric,
+        CriterionModeration(uuid.uuid4().hex, rubric.id, candidate_id, criterion_id, level, reason, moderator, at),
     )
     with transaction(conn):
         if not conn.execute(
@@ -849,7 +851,9 @@ def seal_consolidation(
     chair = check_person(chair, "chair's name")
     with transaction(conn):
         if consolidation(conn, rubric, candidate_id) is not None:
-            raise StoreError(Problem(_db_name(conn), None, f"the consolidated sheet for {candidate_id} is already sealed"))
+            raise StoreError(
+                Problem(_db_name(conn), None, f"the consolidated sheet for {candidate_id} is already sealed")
+            )
         sheets = [s for s in list_sheets(conn, rubric.id) if s.candidate_id == candidate_id]
         results, _ = aggregate(rubric, sheets, moderations(conn, rubric.id), criterion_moderations(conn, rubric.id))
         if not results:
