@@ -331,6 +331,12 @@ def test_case_by_case_review_is_decided_by_the_committee(tmp_path: Path, merged:
     assert main(["admin", "eligibility", "log", "--db", merged]) == 0
     out = capsys.readouterr().out
     assert "#1" in out and "#2" in out and "by R. Chair: no operations role" in out
+    assert main(["results", "export", "--db", merged, "--table", "eligibility_decisions"]) == 0
+    exported = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert [(r["decision_id"], r["decision"], r["decided_by"]) for r in exported] == [
+        ("1", "not eligible", "R. Chair"),
+        ("2", "eligible", "Exam Committee"),
+    ]
 
 
 def test_import_and_merge_exit_alike_for_skipped_and_conflicting_sheets(tmp_path: Path, capsys) -> None:
