@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from ccsoo_exam.errors import CcsooError, Problem
-from ccsoo_exam.plaintext import visible
+from ccsoo_exam.plaintext import has_control, visible
 from ccsoo_exam.rubric import EPSILON, Rubric
 from ccsoo_exam.scoresheet import (
     Note,
@@ -123,6 +123,8 @@ def check_criterion_moderation(rubric: Rubric, moderation: CriterionModeration) 
     reason = " ".join(moderation.reason.split())
     if not reason:
         problems.append(Problem("--reason", None, "a moderated level needs the moderator's reason"))
+    elif has_control(reason):
+        problems.append(Problem("--reason", None, "the reason contains control characters; type plain text"))
     elif len(reason) > MAX_REASON:
         problems.append(
             Problem("--reason", None, f"the reason is {len(reason)} characters; keep it under {MAX_REASON}")

@@ -154,6 +154,8 @@ def check_note(rubric: Rubric, sheet: Scoresheet, criterion_id: str, text: str) 
     cleaned = text.strip()
     if not cleaned:
         raise _refuse(sheet, "the note is empty; type something or press escape")
+    if has_control(cleaned):
+        raise _refuse(sheet, "the note contains control characters; type it as plain text")
     if len(cleaned) > MAX_NOTE:
         raise _refuse(sheet, f"the note is {len(cleaned)} characters; keep it under {MAX_NOTE}")
     return cleaned
@@ -172,6 +174,8 @@ def check_void(sheet: Scoresheet, reason: str) -> str:
     cleaned = " ".join(reason.split())
     if not cleaned:
         raise _refuse(sheet, "say why the sheet is voided (e.g. 'mistyped candidate id')")
+    if has_control(cleaned):
+        raise _refuse(sheet, "the reason contains control characters; type it as plain text")
     if len(cleaned) > MAX_NOTE:
         raise _refuse(sheet, f"the reason is {len(cleaned)} characters; keep it under {MAX_NOTE}")
     return cleaned
@@ -187,6 +191,8 @@ def check_late_conflict(sheet: Scoresheet, reason: str) -> None:
         raise _refuse(sheet, "a conflict of interest was already declared")
     if not reason:
         raise _refuse(sheet, "describe the conflict of interest")
+    if has_control(reason):
+        raise _refuse(sheet, "the description contains control characters; type it as plain text")
 
 
 def check_rubric(rubric: Rubric, sheet: Scoresheet) -> None:

@@ -186,3 +186,46 @@ def test_cli_moderate_by_criterion_and_report_shows_names_notes_and_timer(
     c1 = next(c for c in data["candidates"] if c["candidate_id"] == "C-1")
     assert c1["criterion_moderations"][IDS[1]]["level"] == 3
     assert report_as_text  # the text form is what the CLI printed above
+
+
+def test_control_characters_are_refused_where_text_enters(merged: Path, rubric: Rubric) -> None:
+    conn = store.open_store(str(merged))
+    try:
+        sheet = store.open_sheet(conn, rubric, "C-5", "Ann", "t")
+        with pytest.raises(CcsooError, match="control characters"):
+            store.declare_conflict(conn, rubric, sheet.sheet_id, True, "ex-boss\x1b]0;pwned\x07", "t")
+        with pytest.raises(CcsooError, match="control characters"):
+            store.void_sheet(conn, sheet.sheet_id, "typo\x1b[2J", "t")
+        store.declare_conflict(conn, rubric, sheet.sheet_id, False, "", "t")
+        with pytest.raises(CcsooError, match="control characters"):
+            store.add_note(conn, rubric, sheet.sheet_id, IDS[0], "good\x1b[31m", "t")
+        with pytest.raises(CcsooError, match="control characters"):
+            store.record_criterion_moderation(conn, rubric, "C-1", IDS[1], 3, "ok\x1b[0m", "Mo", "t")
+        with pytest.raises(CcsooError, match="control characters"):
+            store.open_sheet(conn, rubric, "C-\x1b[1m", "Ann", "t")
+    finally:
+        conn.close()
+
+
+def test_imported_consolidated_sheet_must_match_its_seal(tmp_path: Path, merged: Path, rubric: Rubric) -> None:
+    conn = store.open_store(str(merged))
+    cy = store.find_sheet(conn, rubric.id, "C-1", "Cy")
+    for criterion_id in IDS[3:]:
+        store.set_level(conn, rubric, cy.sheet_id, criterion_id, 3, "t")
+    store.seal(conn, rubric, cy.sheet_id, "t")
+    typo = store.open_sheet(conn, rubric, "C-1x", "Cy", "t")
+    store.void_sheet(conn, typo.sheet_id, "mistyped id", "t")
+    store.record_criterion_moderation(conn, rubric, "C-1", IDS[1], 3, "agreed", "Mo", "t")
+    sealed = store.seal_consolidation(conn, rubric, "C-1", "Mo", "t2")
+    conn.execute('UPDATE panel_consolidated SET content = replace(content, \'"chair":"Mo"\', \'"chair":"Xy"\')')
+    conn.commit()
+    conn.close()
+    target = tmp_path / "target.db"
+    [(_, report)] = store.import_files(str(target), [str(merged)])
+    assert report.voided == (typo.sheet_id,) and report.skipped == () and len(report.added) == 3
+    assert [p.message for p in report.conflicts] == [
+        f"consolidated sheet {sealed.consolidation_id} does not match its seal; skipped"
+    ]
+    conn = store.open_store(str(target))
+    assert len(store.criterion_moderations(conn, rubric.id)) == 1
+    conn.close()

@@ -44,6 +44,7 @@ from ccsoo_exam.aggregation import (
 )
 from ccsoo_exam.consolidation import Consolidation, consolidated_content, consolidation_problems, seal_content
 from ccsoo_exam.errors import Problem, StoreError
+from ccsoo_exam.plaintext import has_control
 from ccsoo_exam.rubric import Rubric, rubric_from_bytes
 from ccsoo_exam.scoresheet import (
     CONFLICT,
@@ -364,6 +365,10 @@ def declare_conflict(
     left out of every aggregate.
     """
     reason = " ".join(reason.split())
+    if has_control(reason):
+        raise ScoresheetError(
+            Problem(f"sheet {sheet_id[:8]}", None, "the description contains control characters; type plain text")
+        )
     with transaction(conn):
         sheet = load_sheet(conn, sheet_id)
         if sheet.conflict is not None:
@@ -895,6 +900,9 @@ def _import_chair_records(
         key = columns.split(",")[0]
         marks = ", ".join("?" * len(columns.split(",")))
         for row in source.execute(f"SELECT {columns} FROM {table}").fetchall():
+            if table == "panel_consolidated" and not Consolidation(*row).verifies():
+                conflicts.append(Problem(name, None, f"consolidated sheet {row[0]} does not match its seal; skipped"))
+                continue
             here = target.execute(f"SELECT {columns} FROM {table} WHERE {key} = ?", (row[0],)).fetchone()
             if here is None:
                 try:
