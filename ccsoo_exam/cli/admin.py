@@ -399,10 +399,11 @@ def _analysis_dict(definition: ExamDefinition, analysis: ItemAnalysis) -> dict[s
 
 def _print_analysis(definition: ExamDefinition, analysis: ItemAnalysis) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     console = _console()
     s = analysis.summary
-    summary = Table(title=f"{definition.title}: test summary ({analysis.basis})")
+    summary = Table(title=Text(visible(f"{definition.title}: test summary ({analysis.basis})")))
     for column in ("candidates", "items", "mean", "SD", "KR-20", "SEM"):
         summary.add_column(column, justify="right")
     summary.add_row(
