@@ -620,3 +620,30 @@ async def test_names_and_notes_are_shown_literally(tmp_path: Path, rubric: Rubri
         await pilot.pause()
         text = screen_text(app)
         assert "C-7 · [i]Mal[/i]" in text and "[link=x]click[/link] $x" in text
+
+
+async def test_note_typed_straight_after_n_goes_into_the_note(tmp_path: Path, rubric: Rubric) -> None:
+    db = tmp_path / "panel.db"
+    app = new_app(db, rubric)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_scoring(pilot)
+        burst(app, "3", "n", "5 of 7 KPIs, 9.5 to 7.0 min", "enter", "down", "4")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, ScoringScreen)
+    sheet = sheet_in(db, rubric)
+    # The digits in the note scored nothing; the keys after the note went back to scoring.
+    assert dict(sheet.levels) == {"service-excellence-frameworks": 3, "process-optimization-strategies": 4}
+    assert [n.text for n in sheet.notes] == ["5 of 7 KPIs, 9.5 to 7.0 min"]
+
+
+async def test_conflict_reason_typed_straight_after_y_is_kept(tmp_path: Path, rubric: Rubric) -> None:
+    db = tmp_path / "panel.db"
+    app = new_app(db, rubric)
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "Cy", "enter", "C-1", "enter", "y", "my ex-boss, 2019", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert "recused (conflict)" in screen_text(app)
+    sheet = sheet_in(db, rubric, candidate="C-1", panelist="Cy")
+    assert sheet.conflict and sheet.conflict_reason == "my ex-boss, 2019"

@@ -22,10 +22,19 @@ from ccsoo_exam.ui.panel.messages import CriterionHighlighted, LevelBrowsed, Lev
 class CriterionList(OptionList):
     """Rows for ``criteria``; ``browsed`` keeps each criterion's level cursor (view state only)."""
 
+    # Priority bindings, OptionList's own keys included: each key is resolved as it is
+    # dispatched, so keys typed ahead of a screen change are applied in order (typeahead.py).
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(str(n), f"choose({n})", show=False) for n in range(LOWEST_LEVEL, HIGHEST_LEVEL + 1)),
-        Binding("left", "browse(-1)", "Lower level", show=False),
-        Binding("right", "browse(1)", "Higher level", show=False),
+        *(Binding(str(n), f"choose({n})", show=False, priority=True) for n in range(LOWEST_LEVEL, HIGHEST_LEVEL + 1)),
+        Binding("left", "browse(-1)", "Lower level", show=False, priority=True),
+        Binding("right", "browse(1)", "Higher level", show=False, priority=True),
+        Binding("down", "cursor_down", "Down", show=False, priority=True),
+        Binding("up", "cursor_up", "Up", show=False, priority=True),
+        Binding("home", "first", "First", show=False, priority=True),
+        Binding("end", "last", "Last", show=False, priority=True),
+        Binding("pagedown", "page_down", "Page Down", show=False, priority=True),
+        Binding("pageup", "page_up", "Page Up", show=False, priority=True),
+        Binding("enter", "select", "Select", show=False, priority=True),
     ]
 
     def __init__(self, rubric: Rubric, *, id: str | None = None) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -13,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from ccsoo_exam.ui.panel.status import StatusLine
+from ccsoo_exam.ui.panel.typeahead import settled
 
 
 class ConflictScreen(ModalScreen[tuple[bool, str] | None]):
@@ -21,9 +21,12 @@ class ConflictScreen(ModalScreen[tuple[bool, str] | None]):
     CSS_PATH = "modals.tcss"
     AUTO_FOCUS = None
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "no_conflict", "No conflict", show=False),
-        Binding("y", "conflict", "Declare conflict", show=False),
-        Binding("escape", "back", "Back", show=False),
+        Binding("n", "no_conflict", "No conflict", show=False, priority=True),
+        # Priority: the reason box is mounted and focused before the next key is dispatched,
+        # so a description typed straight after 'y' is not lost.
+        Binding("y", "conflict", "Declare conflict", show=False, priority=True),
+        Binding("escape", "back", "Back", show=False, priority=True),
+        Binding("enter", "submit", "Declare", show=False, priority=True),
     ]
 
     def __init__(self, candidate: str, panelist: str) -> None:
@@ -49,32 +52,47 @@ class ConflictScreen(ModalScreen[tuple[bool, str] | None]):
             )
             yield StatusLine()
 
-    def action_no_conflict(self) -> None:
-        self.dismiss((False, ""))
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Once the description box is open, 'n' and 'y' are letters of the description.
+        if action in ("no_conflict", "conflict") and self.query("#reason"):
+            return False
+        return True
 
-    def action_conflict(self) -> None:
+    async def action_no_conflict(self) -> None:
+        self.dismiss((False, ""))
+        # Return only once the sign-in screen has opened the sheet, so keys typed after 'n'
+        # reach the scoring screen (the answer is handled in that screen's queue).
+        await settled(self.app.screen)
+
+    async def action_conflict(self) -> None:
         # Mounted only now: a text box present from the start would take focus and swallow 'n' and 'y'.
         if not self.query("#reason"):
             reason = Input(placeholder="describe the conflict, then enter", id="reason", max_length=500)
-            self.query_one(".dialog").mount(reason, before=self.query_one(StatusLine))
-            reason.focus()
+            await self.query_one(".dialog").mount(reason, before=self.query_one(StatusLine))
+            self.set_focus(reason)
 
     def action_back(self) -> None:
         self.dismiss(None)
 
-    @on(Input.Submitted, "#reason")
-    def reason_given(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
+    async def action_submit(self) -> None:
+        if not self.query("#reason"):
+            return
+        reason = self.query_one("#reason", Input)
+        await settled(reason)
+        if not reason.value.strip():
             self.query_one(StatusLine).say("Describe the conflict (a few words), or press escape.", "warning")
             return
-        self.dismiss((True, event.value))
+        self.dismiss((True, reason.value))
 
 
 class LateConflictScreen(ModalScreen[str | None]):
     """A conflict found during scoring. Dismisses with its description (the panelist confirmed), or None."""
 
     CSS_PATH = "modals.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", show=False, priority=True),
+        Binding("enter", "submit", "Declare", show=False, priority=True),
+    ]
 
     def __init__(self, candidate: str, scored: int, notes: int) -> None:
         super().__init__()
@@ -101,19 +119,23 @@ class LateConflictScreen(ModalScreen[str | None]):
     def action_back(self) -> None:
         self.dismiss(None)
 
-    @on(Input.Submitted, "#reason")
-    def reason_given(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
+    async def action_submit(self) -> None:
+        reason = self.query_one("#reason", Input)
+        await settled(reason)
+        if not reason.value.strip():
             self.query_one(StatusLine).say("Describe the conflict (a few words), or press escape.", "warning")
             return
-        self.dismiss(event.value)
+        self.dismiss(reason.value)
 
 
 class NoteScreen(ModalScreen[str | None]):
     """One line of note text for a criterion; enter saves it, escape cancels."""
 
     CSS_PATH = "modals.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", show=False, priority=True),
+        Binding("enter", "submit", "Save", show=False, priority=True),
+    ]
 
     def __init__(self, criterion_title: str) -> None:
         super().__init__()
@@ -124,9 +146,10 @@ class NoteScreen(ModalScreen[str | None]):
             yield Static(Text(f"Note on {self.criterion_title}"), classes="dialog-title")
             yield Input(placeholder="what you saw or heard; enter saves, escape cancels", id="note", max_length=2000)
 
-    @on(Input.Submitted, "#note")
-    def note_written(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value if event.value.strip() else None)
+    async def action_submit(self) -> None:
+        note = self.query_one("#note", Input)
+        await settled(note)
+        self.dismiss(note.value if note.value.strip() else None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -160,7 +183,10 @@ class ReasonScreen(ModalScreen[str | None]):
     """Asks for a reason in a line of text; enter gives it (not empty), escape goes back with None."""
 
     CSS_PATH = "modals.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", show=False, priority=True),
+        Binding("enter", "submit", "Give reason", show=False, priority=True),
+    ]
 
     def __init__(self, title: str, explanation: str, placeholder: str) -> None:
         super().__init__()
@@ -178,9 +204,10 @@ class ReasonScreen(ModalScreen[str | None]):
     def action_back(self) -> None:
         self.dismiss(None)
 
-    @on(Input.Submitted, "#reason")
-    def reason_given(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
+    async def action_submit(self) -> None:
+        reason = self.query_one("#reason", Input)
+        await settled(reason)
+        if not reason.value.strip():
             self.query_one(StatusLine).say("Give a reason (a few words), or press escape.", "warning")
             return
-        self.dismiss(event.value)
+        self.dismiss(reason.value)

@@ -21,8 +21,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Static
 
 from ccsoo_exam.errors import CcsooError
 from ccsoo_exam.rubric import Phase
@@ -48,6 +48,7 @@ from ccsoo_exam.ui.panel.messages import CriterionHighlighted, LevelBrowsed, Lev
 from ccsoo_exam.ui.panel.modals import ConfirmScreen, LateConflictScreen, NoteScreen, ReasonScreen
 from ccsoo_exam.ui.panel.status import StatusLine
 from ccsoo_exam.ui.panel.timer import PhaseTimer
+from ccsoo_exam.ui.panel.typeahead import settled
 
 
 class ScoringScreen(Screen[str | None]):
@@ -55,15 +56,19 @@ class ScoringScreen(Screen[str | None]):
 
     CSS_PATH = "scoring.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab,right_square_bracket", "phase(1)", "Next phase"),
-        Binding("shift+tab,left_square_bracket", "phase(-1)", "Prev phase", show=False),
-        Binding("s", "timer", "Timer"),
-        Binding("n", "note", "Note"),
-        Binding("u", "undo", "Undo"),
-        Binding("f", "finalise", "Finalise"),
-        Binding("c", "conflict", "Conflict"),
-        Binding("v", "void", "Void", show=False),
-        Binding("escape", "leave", "Candidates"),
+        # Every key of this screen is a priority binding (the screen has no text box of its
+        # own): resolved as dispatched, so keys typed ahead apply in order (typeahead.py).
+        Binding("tab,right_square_bracket", "phase(1)", "Next phase", priority=True),
+        Binding("shift+tab,left_square_bracket", "phase(-1)", "Prev phase", show=False, priority=True),
+        Binding("s", "timer", "Timer", priority=True),
+        # A key that opens a text box returns once the box has focus, so a note typed straight
+        # after 'n' goes into the note and a digit in it never scores a criterion.
+        Binding("n", "note", "Note", priority=True),
+        Binding("u", "undo", "Undo", priority=True),
+        Binding("f", "finalise", "Finalise", priority=True),
+        Binding("c", "conflict", "Conflict", priority=True),
+        Binding("v", "void", "Void", show=False, priority=True),
+        Binding("escape", "leave", "Candidates", priority=True),
     ]
 
     def __init__(self, context: PanelContext, sheet: Scoresheet) -> None:
@@ -93,7 +98,8 @@ class ScoringScreen(Screen[str | None]):
     def on_mount(self) -> None:
         self.restore_timers()
         self.show_phase()
-        self.query_one(CriterionList).focus()
+        # Focused now, not after a refresh: keys typed ahead are already on their way here.
+        self.set_focus(self.query_one(CriterionList))
 
     def restore_timers(self) -> None:
         """Put the phase timers back as the store has them, and show the phase whose timer runs."""
@@ -216,7 +222,13 @@ class ScoringScreen(Screen[str | None]):
         """The laps and stop events for sealing: the running timer stops with the sheet."""
         return stop_timers(self.query_one(PhaseTimer).laps, self.context.clock())
 
-    def action_note(self) -> None:
+    async def open_box(self, modal: ModalScreen[str | None], callback: Callable[[str | None], None]) -> None:
+        """Push a modal with a text box and return once the box has focus (see BINDINGS)."""
+        await settled(self.query_one(CriterionList))
+        await self.app.push_screen(modal, callback)
+        modal.set_focus(modal.query_one(Input))
+
+    async def action_note(self) -> None:
         criterion = self.query_one(CriterionList).current
         if criterion is None:
             return
@@ -232,7 +244,7 @@ class ScoringScreen(Screen[str | None]):
                     )
                 )
 
-        self.app.push_screen(NoteScreen(criterion.title), written)
+        await self.open_box(NoteScreen(criterion.title), written)
 
     def action_undo(self) -> None:
         undone = []
@@ -280,7 +292,7 @@ class ScoringScreen(Screen[str | None]):
             answered,
         )
 
-    def action_conflict(self) -> None:
+    async def action_conflict(self) -> None:
         """A conflict of interest found during scoring: confirm with a description, then recuse."""
         if self.sheet.sealed:
             self.say("This sheet is finalised; it cannot be changed.", "error")
@@ -298,9 +310,9 @@ class ScoringScreen(Screen[str | None]):
             ):
                 self.dismiss(f"Conflict recorded; your sheet for {self.sheet.candidate_id} is sealed as a recusal.")
 
-        self.app.push_screen(LateConflictScreen(self.sheet.candidate_id, scored, len(self.sheet.notes)), described)
+        await self.open_box(LateConflictScreen(self.sheet.candidate_id, scored, len(self.sheet.notes)), described)
 
-    def action_void(self) -> None:
+    async def action_void(self) -> None:
         """A sheet opened by mistake (a mistyped candidate id): void it, with a reason, if nothing is scored."""
         if self.sheet.sealed or self.sheet.levels or self.sheet.notes:
             self.say("Only an unscored sheet can be voided (undo its levels and notes first).", "error")
@@ -312,7 +324,7 @@ class ScoringScreen(Screen[str | None]):
             if self.change(lambda at: store.void_sheet(self.context.conn, self.sheet.sheet_id, reason, at)):
                 self.dismiss(f"Sheet for {self.sheet.candidate_id} voided; it is kept in the log and counts nowhere.")
 
-        self.app.push_screen(
+        await self.open_box(
             ReasonScreen(
                 f"Void this sheet for {self.sheet.candidate_id}?",
                 "For a sheet opened by mistake, e.g. a mistyped candidate id. It is kept in the database with "

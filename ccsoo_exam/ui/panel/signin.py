@@ -18,7 +18,6 @@ dispatched to them, so the sheet gets exactly what was typed.
 
 from __future__ import annotations
 
-import asyncio
 from typing import ClassVar
 
 from rich.text import Text
@@ -39,6 +38,7 @@ from ccsoo_exam.ui.panel.context import PanelContext
 from ccsoo_exam.ui.panel.modals import ConflictScreen, ReasonScreen
 from ccsoo_exam.ui.panel.scoring import ScoringScreen
 from ccsoo_exam.ui.panel.status import StatusLine
+from ccsoo_exam.ui.panel.typeahead import settled
 
 
 class SignInScreen(Screen[None]):
@@ -129,18 +129,6 @@ class SignInScreen(Screen[None]):
     def say(self, message: str, severity: str = "information") -> None:
         self.query_one(StatusLine).say(message, severity)
 
-    async def settled(self, *widgets: Input) -> None:
-        """Wait until each widget has handled every key already dispatched to it."""
-        loop = asyncio.get_running_loop()
-        waits = []
-        for widget in widgets:
-            done = loop.create_future()
-            # call_later queues behind the keys already in the widget's queue, in order.
-            if widget.call_later(done.set_result, None):
-                waits.append(done)
-        if waits:
-            await asyncio.wait(waits, timeout=2.0)
-
     def action_move(self, step: int) -> None:
         """Tab / shift+tab: name -> candidate id -> list, moving focus as the key is dispatched."""
         chain: list[Widget] = [self.query_one("#panelist", Input), self.query_one("#candidate", Input)]
@@ -158,28 +146,28 @@ class SignInScreen(Screen[None]):
             self.set_focus(candidate)
             return
         if self.focused is candidate:
-            await self.settled(panelist, candidate)
+            await settled(panelist, candidate)
             candidate_id = " ".join(candidate.value.split())
             if not candidate_id:
                 self.say("Type the candidate id, or pick one from the list (tab) and press enter.", "warning")
                 return
             if self.context.roster and candidate_id not in dict(self.context.roster):
                 self.say(f"{candidate_id} is not on the roster; scoring it anyway.", "warning")
-            self.open_candidate(candidate_id)
+            await self.open_candidate(candidate_id)
             return
         if self.focused is listing:
-            await self.settled(panelist)
+            await settled(panelist)
             option = listing.highlighted_option
             if option is not None and option.id is not None:
                 candidate.value = option.id
-                self.open_candidate(option.id)
+                await self.open_candidate(option.id)
 
     @on(OptionList.OptionSelected, "#candidates")
-    def candidate_clicked(self, event: OptionList.OptionSelected) -> None:
+    async def candidate_clicked(self, event: OptionList.OptionSelected) -> None:
         # Enter is this screen's own binding; this is a click on a row.
         if event.option_id is not None:
             self.query_one("#candidate", Input).value = event.option_id
-            self.open_candidate(event.option_id)
+            await self.open_candidate(event.option_id)
 
     def action_void(self) -> None:
         """Void the highlighted candidate's sheet when it was opened by mistake and never scored."""
@@ -214,8 +202,11 @@ class SignInScreen(Screen[None]):
             given,
         )
 
-    def open_candidate(self, candidate_id: str) -> None:
-        """Open (or reopen) this panelist's sheet for the candidate, declaring conflicts first."""
+    async def open_candidate(self, candidate_id: str) -> None:
+        """Open (or reopen) this panelist's sheet for the candidate, declaring conflicts first.
+
+        Returns once the next screen is mounted, so keys typed after enter reach it.
+        """
         if not self.panelist:
             self.say("Type your name first.", "warning")
             self.set_focus(self.query_one("#panelist", Input))
@@ -229,18 +220,20 @@ class SignInScreen(Screen[None]):
             return
         self.refresh_candidates()
         if sheet.conflict is None:
-            self.app.push_screen(ConflictScreen(sheet.candidate_id, sheet.panelist), lambda a: self.declared(sheet, a))
+            await self.app.push_screen(
+                ConflictScreen(sheet.candidate_id, sheet.panelist), lambda a: self.declared(sheet, a)
+            )
         elif sheet.conflict:
             self.say(f"You declared a conflict for {sheet.candidate_id}; that sheet is recorded and not scored.")
         else:
-            self.app.push_screen(ScoringScreen(context, sheet), self.scoring_done)
+            await self.app.push_screen(ScoringScreen(context, sheet), self.scoring_done)
 
     def scoring_done(self, message: str | None) -> None:
         if message:
             self.say(message)
         self.refresh_candidates()
 
-    def declared(self, sheet: Scoresheet, answer: tuple[bool, str] | None) -> None:
+    async def declared(self, sheet: Scoresheet, answer: tuple[bool, str] | None) -> None:
         if answer is None:
             return
         conflict, reason = answer
@@ -256,4 +249,4 @@ class SignInScreen(Screen[None]):
             self.say(f"Conflict recorded; your sheet for {sheet.candidate_id} is sealed as a recusal.")
             self.refresh_candidates()
         else:
-            self.app.push_screen(ScoringScreen(context, sheet), self.scoring_done)
+            await self.app.push_screen(ScoringScreen(context, sheet), self.scoring_done)
