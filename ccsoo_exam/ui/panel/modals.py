@@ -54,9 +54,7 @@ class ConflictScreen(ModalScreen[tuple[bool, str] | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Once the description box is open, 'n' and 'y' are letters of the description.
-        if action in ("no_conflict", "conflict") and self.query("#reason"):
-            return False
-        return True
+        return not (action in ("no_conflict", "conflict") and bool(self.query("#reason")))
 
     async def action_no_conflict(self) -> None:
         self.dismiss((False, ""))
