@@ -229,3 +229,24 @@ def test_imported_consolidated_sheet_must_match_its_seal(tmp_path: Path, merged:
     conn = store.open_store(str(target))
     assert len(store.criterion_moderations(conn, rubric.id)) == 1
     conn.close()
+
+
+def test_admin_decisions_follow_the_moderated_criteria(tmp_path: Path, merged: Path, rubric: Rubric, capsys) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("candidate_id,name,degree,years_senior_management,route\nC-1,Ada,MBA,12,panel\n")
+    admin_db = str(tmp_path / "admin.db")
+    conn = store.open_store(str(merged))
+    cy = store.find_sheet(conn, rubric.id, "C-1", "Cy")
+    for criterion_id in IDS[3:]:
+        store.set_level(conn, rubric, cy.sheet_id, criterion_id, 3, "t")
+    store.seal(conn, rubric, cy.sheet_id, "t")
+    conn.close()
+    assert main(["admin", "merge", str(merged), "--into", admin_db]) == 0
+    assert main(["admin", "roster", "import", str(roster), "--db", admin_db]) == 0
+    assert main(["admin", "decisions", "--db", admin_db]) == 0
+    assert "C-1  Ada: PENDING" in capsys.readouterr().out  # a discrepancy awaits moderation
+    args = ["--candidate", "C-1", "--criterion", IDS[1], "--level", "3", "--reason", "agreed", "--moderator", "Mo"]
+    assert main(["panel", "moderate", "--db", admin_db, *args]) == 0
+    assert main(["admin", "decisions", "--db", admin_db]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "C-1 Ada: CERTIFIED" in out and "passed the panel assessment (50.8%)" in out

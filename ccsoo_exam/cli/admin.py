@@ -565,19 +565,30 @@ def _exam_results(conn: sqlite3.Connection) -> dict[str, ExamResult]:
 
 
 def _panel_results(conn: sqlite3.Connection) -> dict[str, PanelResult]:
+    import json as _json
+
     from ccsoo_exam.aggregation import FAIL, PASS, panel_report
     from ccsoo_exam.store import scoresheets
 
     results: dict[str, PanelResult] = {}
     for rubric in scoresheets.stored_rubrics(conn):
         report = panel_report(
-            rubric, scoresheets.list_sheets(conn, rubric.id), scoresheets.moderations(conn, rubric.id)
+            rubric,
+            scoresheets.list_sheets(conn, rubric.id),
+            scoresheets.moderations(conn, rubric.id),
+            scoresheets.criterion_moderations(conn, rubric.id),
         )
         for r in report.candidates:
+            result = PanelResult(rubric.id, r.final, r.decision)
+            sealed = scoresheets.consolidation(conn, rubric, r.candidate_id)
+            if sealed is not None and sealed.verifies():
+                # The chair's sealed consolidated sheet is the panel's outcome for this candidate.
+                content = _json.loads(sealed.content)
+                result = PanelResult(rubric.id, content["final"], content["decision"])
             known = results.get(r.candidate_id)
             # A decided result (pass/fail) wins over a pending one from another rubric version.
-            if known is None or (known.decision not in (PASS, FAIL) and r.decision in (PASS, FAIL)):
-                results[r.candidate_id] = PanelResult(rubric.id, r.final, r.decision)
+            if known is None or (known.decision not in (PASS, FAIL) and result.decision in (PASS, FAIL)):
+                results[r.candidate_id] = result
     return results
 
 
