@@ -647,3 +647,13 @@ async def test_conflict_reason_typed_straight_after_y_is_kept(tmp_path: Path, ru
         assert "recused (conflict)" in screen_text(app)
     sheet = sheet_in(db, rubric, candidate="C-1", panelist="Cy")
     assert sheet.conflict and sheet.conflict_reason == "my ex-boss, 2019"
+
+
+async def test_list_keys_typed_ahead_open_the_row_they_reach(tmp_path: Path, rubric: Rubric) -> None:
+    db = tmp_path / "panel.db"
+    app = new_app(db, rubric, roster=[("C-1", "Ada"), ("C-2", "Bo"), ("C-3", "Cy")])
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "Ann", "tab", "tab", "down", "down", "enter", "n")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, ScoringScreen) and "C-3 · Ann" in screen_text(app)

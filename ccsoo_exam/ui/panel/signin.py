@@ -47,6 +47,11 @@ class SignInScreen(Screen[None]):
         Binding("enter", "enter", "Open", priority=True),
         Binding("tab", "move(1)", "Next field", priority=True, show=False),
         Binding("shift+tab", "move(-1)", "Previous field", priority=True, show=False),
+        # The list's own keys too, so "tab tab down enter" typed in one go opens the row below.
+        Binding("down", "list('cursor_down')", show=False, priority=True),
+        Binding("up", "list('cursor_up')", show=False, priority=True),
+        Binding("home", "list('first')", show=False, priority=True),
+        Binding("end", "list('last')", show=False, priority=True),
         Binding("v", "void", "Void unscored sheet"),
         Binding("ctrl+q", "app.quit", "Quit"),
     ]
@@ -70,7 +75,7 @@ class SignInScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#panelist", Input).focus()
+        self.set_focus(self.query_one("#panelist", Input))
         self.refresh_candidates()
 
     def on_screen_resume(self) -> None:
@@ -137,6 +142,13 @@ class SignInScreen(Screen[None]):
             chain.append(listing)
         here = chain.index(self.focused) if self.focused in chain else -1
         self.set_focus(chain[(here + step) % len(chain)])
+
+    def action_list(self, move: str) -> None:
+        listing = self.query_one("#candidates", OptionList)
+        if self.focused is listing:
+            getattr(listing, f"action_{move}")()
+        elif isinstance(self.focused, Input) and move in ("first", "last"):
+            getattr(self.focused, "action_home" if move == "first" else "action_end")()
 
     async def action_enter(self) -> None:
         panelist = self.query_one("#panelist", Input)
