@@ -103,7 +103,7 @@ async def test_chair_moderates_and_seals_the_consolidated_sheet(merged: Path, ru
         assert "Cy: in progress 3/7" in text
         # The discrepancy is marked on its row, in a way that needs no colour.
         row = next(line for line in text.splitlines() if "Process optimization strategies" in line)
-        assert row.lstrip().startswith("! 2 4") and "=?" in row
+        assert row.lstrip().startswith("! 2 4") and " 3.00 ?" in row
         assert "MODERATION NEEDED" in text
         await pilot.press("f")
         await pilot.pause()

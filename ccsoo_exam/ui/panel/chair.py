@@ -208,6 +208,8 @@ class ConsolidationScreen(Screen[None]):
             if score is not None:
                 lines.append(f" ({score.percentage:.1f}%)")
             lines.append("\n")
+        names = " ".join(visible(s.panelist) for s in r.scores) if r else ""
+        lines.append(f"  {'levels':<12}{'mean':>5} {'final':<6} criterion   (levels: {names})", style="dim")
         self.query_one("#panelists", Static).update(lines)
         listing = self.query_one("#consolidated", OptionList)
         keep = listing.highlighted or 0
@@ -223,13 +225,15 @@ class ConsolidationScreen(Screen[None]):
         text.append("! " if flagged else "  ", style="bold reverse" if flagged and not moderated else "bold")
         levels = " ".join(str(s.levels[criterion.id]) for s in r.scores) if r else ""
         text.append(f"{levels:<12}", style="bold" if flagged else "")
+        mean = f"{r.criterion_means[criterion.id]:.2f}" if r and r.scores else ""
+        text.append(f"{mean:>5} ")
         if moderated is not None:
-            final = f"={moderated.level} mod"
+            final = f"{moderated.level} mod"
         elif r is not None and criterion.id in r.final_levels:
-            final = f"={r.final_levels[criterion.id]:.2f}"
+            final = f"{r.final_levels[criterion.id]:.2f}"
         else:
-            final = "=?" if flagged else ""
-        text.append(f"{final:<8} ", style="bold")
+            final = "?" if flagged else "-"
+        text.append(f"{final:<6} ", style="bold")
         text.append(criterion.title)
         return text
 
