@@ -19,7 +19,7 @@ class StatusLine(Static):
     """Shows one message at a time; ``said`` keeps every message shown, for tests and audit on screen."""
 
     DEFAULT_CSS = """
-    StatusLine { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    StatusLine { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
     StatusLine.-warning { color: $warning; text-style: bold; }
     StatusLine.-error { color: $error; text-style: bold; }
     """
