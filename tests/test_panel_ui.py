@@ -547,6 +547,7 @@ async def test_messages_never_cover_the_descriptor(tmp_path: Path, rubric: Rubri
         assert "x Cannot finalise: 6 criteria not scored yet" in text
         # The whole descriptor being read is on screen, word for word, and no toast is up.
         assert f"4 Strong: {descriptor}" in flat
+        assert "Aligning operational practices with stakeholder expectations, Delivering service" in flat
         assert not app._notifications
         status = app.screen.query_one(StatusLine)
         assert [severity for severity, _ in status.said] == ["information", "error"]
