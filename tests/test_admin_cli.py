@@ -159,6 +159,7 @@ def test_rescore_dry_run_changes_nothing_and_apply_records(package: Path, merged
     assert main(["admin", "rescore", "--db", merged, "--item", "T1-001", "--drop", *key]) == 0
     out = capsys.readouterr().out
     assert "DRY RUN" in out and "Pass/fail changes" in out and "within one sem" in out.lower()
+    assert "…" not in out and all(len(line) <= 80 for line in out.splitlines())
     assert [[tuple(r) for r in t] for t in state()] == before
     assert main(["admin", "rescore", "--db", merged, "--item", "T1-001", "--drop", "--apply", *key]) == 2
     assert "--reason and --by" in capsys.readouterr().err
