@@ -313,14 +313,20 @@ def _candidate(
         # the moderator's, but the levels (moderated where a criterion was, else the panel
         # means) must still clear the phase and minimum rules.
         final = moderation.score
-        levels = final_levels or {
+        profile = final_levels or {
             c.id: float(moderated[c.id].level) if c.id in moderated else criterion_means[c.id] for c in rubric.criteria
         }
-        level_rules = [reason for reason in rubric.shortfalls(levels) if not reason.startswith("weighted ")]
+        level_rules = tuple(reason for reason in rubric.shortfalls(profile) if not reason.startswith("weighted "))
         below = [
-            c.id for c in rubric.criteria if (m := rubric.minimum_for(c)) is not None and levels[c.id] < m - EPSILON
+            c.id for c in rubric.criteria if (m := rubric.minimum_for(c)) is not None and profile[c.id] < m - EPSILON
         ]
-        decision = PASS if final >= rubric.pass_rule.weighted_percentage - EPSILON and not level_rules else FAIL
+        total_ok = final >= rubric.pass_rule.weighted_percentage - EPSILON
+        shortfalls = (
+            level_rules
+            if total_ok
+            else (f"moderated {final:.1f}% < {rubric.pass_rule.weighted_percentage:g}%", *level_rules)
+        )
+        decision = PASS if not shortfalls else FAIL
     elif not final_levels:
         final = None
         decision = MODERATE
