@@ -180,6 +180,7 @@ def test_cli_validate(write, capsys) -> None:
     assert main(["rubric", "validate", str(SAMPLE), good]) == 0
     out = capsys.readouterr().out
     assert "ok, rubric executive-presentation, scale 1-5, 7 criteria, total weight 100" in out
+    assert "pass rule agrees with the labels: level 3 (Competent) everywhere passes; level 2 everywhere fails" in out
     assert main(["rubric", "validate", good, bad, "missing.yaml"]) == 2
     captured = capsys.readouterr()
     assert f"{bad}:23: criterion a 'weight' must be a number, not 'heavy'" in captured.err
