@@ -50,6 +50,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             # Checked while loading: the rubric is refused unless both statements hold.
             below = f"; level {standard - 1} everywhere fails" if standard > rubric.lowest else ""
             print(
-                f"{path}: pass rule agrees with the labels: level {standard} ({rubric.label(standard)}) everywhere passes{below}"
+                f"{path}: pass rule agrees with the labels: level {standard} ({rubric.label(standard)}) "
+                f"everywhere passes{below}"
             )
     return 2 if failed else 0
