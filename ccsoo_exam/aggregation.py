@@ -589,8 +589,9 @@ def report_as_text(
     lines = [
         f"Panel report: {rubric.title} ({rubric.id}, sha256 {rubric.digest[:12]})",
         f"Pass rule: final >= {rule.weighted_percentage:g}%"
+        + (f", each phase >= {rule.phase_percentage:g}%" if rule.phase_percentage is not None else "")
         + (
-            f", every criterion's panel mean level >= its minimum (default {rule.minimum_level})"
+            f", every criterion's final level >= its minimum (default {rule.minimum_level})"
             if rule.minimum_level
             else ""
         )

@@ -171,6 +171,7 @@ def test_cli_moderate_by_criterion_and_report_shows_names_notes_and_timer(
         assert len(line) <= 80, line
     flat = " ".join(out.split())
     assert "! Process optimization strategies (weight 20, presentation)" in out
+    assert "Pass rule: final >= 50%, each phase >= 50%, every criterion's final level >= its minimum" in flat
     assert "Ann 2 Developing · Bo 4 Strong · mean 3.00 · moderated to 3 Competent by Mo" in flat
     assert "timer: Executive presentation 31:05 of 30:00 (+01:05 over)" in flat
     assert "note on Service excellence frameworks at 2026-03-02T11:05:00Z: [b]SERVQUAL[/b] on two channels" in flat
