@@ -4,8 +4,9 @@ Rules (docs/admin.md), applied in this order:
 
 1. A candidate with results but no roster entry: ``pending`` (eligibility unknown).
 2. Not eligible under source 000: ``not certified``, with the eligibility reason.
-3. Bachelor's degree with 15+ years (case-by-case review): ``pending review``; the
-   certifying body decides, whatever the assessment result.
+3. Bachelor's degree with 15+ years (case-by-case review): ``pending review`` until the
+   committee records its decision (``admin eligibility decide``); then the candidate is
+   eligible or not eligible by that decision, and rules 2, 4 and 5 apply.
 4. Eligible, exam route: the latest submitted sitting's current score (after any applied
    rescoring) against its cut (the form's cut under an adopted standard, see
    psychometrics/standard.py; else the definition's cut_score) decides -- passed:
@@ -36,6 +37,27 @@ class RosterFacts:
     route: str  # "panel" or "exam"
     eligibility: str
     eligibility_reason: str
+    committee: CommitteeDecision | None = None
+
+
+@dataclass(frozen=True)
+class CommitteeDecision:
+    """The committee's case-by-case decision: eligible or not eligible, who, when and why."""
+
+    decision: str
+    reason: str
+    decided_by: str
+    decided_at: str
+
+
+def with_committee(roster: RosterFacts) -> RosterFacts:
+    """The roster facts with a case-by-case review resolved by the committee's decision, if any."""
+    c = roster.committee
+    if roster.eligibility != REVIEW or c is None:
+        return roster
+    reason = f"committee decision by {c.decided_by} on {c.decided_at[:10]}: {c.reason} (case-by-case review: "
+    reason += f"{roster.eligibility_reason})"
+    return RosterFacts(roster.candidate_id, roster.name, roster.route, c.decision, reason, c)
 
 
 @dataclass(frozen=True)
@@ -95,12 +117,18 @@ def decide(
             reason,
         )
 
+    if roster is not None:
+        roster = with_committee(roster)
     if roster is None:
         return made(PENDING, "not on the roster: import the roster with their degree and years first")
     if roster.eligibility == NOT_ELIGIBLE:
         return made(NOT_CERTIFIED, f"not eligible: {roster.eligibility_reason}")
     if roster.eligibility == REVIEW:
-        return made(PENDING_REVIEW, f"eligibility needs case-by-case review: {roster.eligibility_reason}")
+        return made(
+            PENDING_REVIEW,
+            f"eligibility needs case-by-case review: {roster.eligibility_reason}; record the committee's decision "
+            "with 'admin eligibility decide'",
+        )
     if roster.eligibility != ELIGIBLE:
         return made(PENDING, f"unknown eligibility {roster.eligibility!r}: re-import the roster")
     if roster.route == "exam":

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections import abc
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -26,7 +28,7 @@ PHASE_FIELDS = ("id", "title", "minutes")
 CRITERION_FIELDS = ("id", "phase", "title", "weight", "levels")
 CRITERION_OPTIONAL = ("minimum_level", "guidance")
 PASS_FIELDS = ("weighted_percentage",)
-PASS_OPTIONAL = ("minimum_level",)
+PASS_OPTIONAL = ("minimum_level", "standard_level", "phase_percentage")
 MODERATION_FIELDS = ("discrepancy_threshold",)
 
 RUBRIC_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,59}")
@@ -34,6 +36,8 @@ PART_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
 # Levels are chosen with the number keys, so a scale lives within the digits 0-9.
 LOWEST_LEVEL, HIGHEST_LEVEL = 0, 9
 MAX_CRITERIA = 60
+# Mean levels and percentages are floats; a profile exactly at a cut must not fail by rounding.
+EPSILON = 1e-9
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,19 @@ class Criterion:
 
 @dataclass(frozen=True)
 class PassRule:
-    """Pass when the final weighted percentage reaches ``weighted_percentage`` and no
-    criterion's panel mean level is below its minimum (the criterion's own, else this one)."""
+    """Pass when the final weighted percentage reaches ``weighted_percentage``, every phase's
+    criteria taken together reach ``phase_percentage`` (when set), and no criterion's final
+    level is below its minimum (the criterion's own, else this one).
+
+    ``standard_level`` is the scale point whose label says the candidate meets the standard
+    (e.g. 3 "Competent"); when set, the rubric is refused unless that level on every
+    criterion passes and one level below on every criterion fails.
+    """
 
     weighted_percentage: float
     minimum_level: int | None = None
+    standard_level: int | None = None
+    phase_percentage: float | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,47 @@ class Rubric:
             return criterion.minimum_level
         return self.pass_rule.minimum_level
 
+    def percentage(self, levels: abc.Mapping[str, float], criteria: Iterable[Criterion] | None = None) -> float | None:
+        """sum(w * (level - lowest) / (highest - lowest)) / sum(w) * 100 over the scored ``criteria``.
+
+        Levels may be fractional (a panel's mean level). None when none of them is scored.
+        """
+        span = self.highest - self.lowest
+        numerator = denominator = 0.0
+        for criterion in self.criteria if criteria is None else criteria:
+            level = levels.get(criterion.id)
+            if level is None:
+                continue
+            numerator += criterion.weight * (level - self.lowest) / span
+            denominator += criterion.weight
+        return None if denominator == 0 else numerator / denominator * 100
+
+    def shortfalls(self, levels: abc.Mapping[str, float]) -> tuple[str, ...]:
+        """Why a complete profile of final levels fails the pass rule, in words; empty when it passes."""
+        rule = self.pass_rule
+        reasons: list[str] = []
+        missing = [c.id for c in self.criteria if c.id not in levels]
+        if missing:
+            return (f"not scored: {', '.join(missing)}",)
+        total = self.percentage(levels)
+        assert total is not None
+        if total < rule.weighted_percentage - EPSILON:
+            reasons.append(f"weighted {total:.1f}% < {rule.weighted_percentage:g}%")
+        if rule.phase_percentage is not None:
+            for phase in self.phases:
+                share = self.percentage(levels, self.criteria_in(phase.id))
+                if share is not None and share < rule.phase_percentage - EPSILON:
+                    reasons.append(f"{phase.title} {share:.1f}% < {rule.phase_percentage:g}%")
+        for criterion in self.criteria:
+            minimum = self.minimum_for(criterion)
+            if minimum is not None and levels[criterion.id] < minimum - EPSILON:
+                reasons.append(f"{criterion.title} level {levels[criterion.id]:.2g} < minimum {minimum}")
+        return tuple(reasons)
+
+    def passes(self, levels: abc.Mapping[str, float]) -> bool:
+        """True when a complete profile of final levels meets the pass rule."""
+        return not self.shortfalls(levels)
+
 
 def load_rubric(path: str | os.PathLike[str]) -> Rubric:
     """Load and validate a rubric file; the digest covers exactly the bytes parsed."""
@@ -176,7 +229,7 @@ def parse_rubric(root: Node, path: str, source: bytes = b"") -> Rubric:
             check.error(top.keys.get("phases"), f"phase '{phase.id}' has no criteria; add some or remove the phase")
     check.raise_if_any()
     assert rubric_id and title and pass_rule and threshold is not None
-    return Rubric(
+    rubric = Rubric(
         rubric_id,
         title,
         scale,
@@ -190,6 +243,31 @@ def parse_rubric(root: Node, path: str, source: bytes = b"") -> Rubric:
         path,
         source,
     )
+    _check_standard(check, rubric, top)
+    check.raise_if_any()
+    return rubric
+
+
+def _check_standard(check: Checker, rubric: Rubric, top: Mapping) -> None:
+    """The pass rule must agree with the label that says "meets the standard"."""
+    standard = rubric.pass_rule.standard_level
+    if standard is None:
+        return
+    line = top.keys.get("pass_rule")
+    label = rubric.label(standard)
+    at_standard = rubric.shortfalls({c.id: standard for c in rubric.criteria})
+    if at_standard:
+        check.error(
+            line,
+            f"'pass_rule': level {standard} ({label}) on every criterion is the standard, but it fails "
+            f"({'; '.join(at_standard)}); lower the percentages or minimums",
+        )
+    if standard > rubric.lowest and rubric.passes({c.id: standard - 1 for c in rubric.criteria}):
+        check.error(
+            line,
+            f"'pass_rule': level {standard - 1} ({rubric.label(standard - 1)}) on every criterion is below the "
+            f"standard ({label}) but passes; raise weighted_percentage",
+        )
 
 
 def _optional_text(check: Checker, node: Mapping, key: str, max_len: int) -> str | None:
@@ -260,10 +338,14 @@ def _parse_pass_rule(check: Checker, node: Node | None, levels: tuple[int, ...])
         return None
     check.fields(rule, "'pass_rule'", PASS_FIELDS, PASS_OPTIONAL)
     percentage = check.number(rule.get("weighted_percentage"), "'pass_rule' 'weighted_percentage'", 0, 100)
-    minimum = None
+    minimum = standard = phase = None
     if rule.get("minimum_level") is not None:
         minimum = _level(check, rule.get("minimum_level"), "'pass_rule' 'minimum_level'", levels)
-    return PassRule(percentage, minimum) if percentage is not None else None
+    if rule.get("standard_level") is not None:
+        standard = _level(check, rule.get("standard_level"), "'pass_rule' 'standard_level'", levels)
+    if rule.get("phase_percentage") is not None:
+        phase = check.number(rule.get("phase_percentage"), "'pass_rule' 'phase_percentage'", 0, 100)
+    return PassRule(percentage, minimum, standard, phase) if percentage is not None else None
 
 
 def _parse_moderation(check: Checker, node: Node | None, levels: tuple[int, ...]) -> int | None:

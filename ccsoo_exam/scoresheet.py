@@ -22,11 +22,13 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 
 from ccsoo_exam.errors import CcsooError, Problem
+from ccsoo_exam.plaintext import has_control
 from ccsoo_exam.rubric import Rubric
 
 # Kinds of entry in a sheet's change log. Only level and note changes can be undone; the
 # rest (opening, declaring a conflict, sealing, undo itself) are facts about the session.
 OPEN, CONFLICT, LEVEL, NOTE, UNDO, SEAL = "open", "conflict", "level", "note", "undo", "seal"
+VOID, REOPEN = "void", "reopen"
 UNDOABLE = (LEVEL, NOTE)
 MAX_NOTE = 2000
 MAX_NAME = 80
@@ -79,10 +81,18 @@ class Scoresheet:
     notes: tuple[Note, ...] = ()
     seal_hash: str | None = None
     sealed_at: str | None = None
+    # A sheet opened by mistake (a mistyped candidate id) and never scored can be voided with
+    # a reason: it stays in the database and its log, and counts nowhere.
+    voided_at: str | None = None
+    void_reason: str = ""
 
     @property
     def sealed(self) -> bool:
         return self.seal_hash is not None
+
+    @property
+    def voided(self) -> bool:
+        return self.voided_at is not None
 
     def notes_for(self, criterion_id: str) -> tuple[Note, ...]:
         return tuple(n for n in self.notes if n.criterion_id == criterion_id)
@@ -98,6 +108,8 @@ def check_person(value: str, what: str) -> str:
     text = " ".join(value.split())
     if not text:
         raise ScoresheetError(Problem(what, None, f"the {what} is empty; type it"))
+    if has_control(text):
+        raise ScoresheetError(Problem(what, None, f"the {what} contains control characters; type it as plain text"))
     if len(text) > MAX_NAME:
         raise ScoresheetError(Problem(what, None, f"the {what} is {len(text)} characters; keep it under {MAX_NAME}"))
     return text
@@ -109,6 +121,8 @@ def _refuse(sheet: Scoresheet, message: str) -> ScoresheetError:
 
 def check_editable(sheet: Scoresheet) -> None:
     """Raise unless levels and notes may still change on this sheet."""
+    if sheet.voided:
+        raise _refuse(sheet, f"this sheet was voided ({sheet.void_reason}); it cannot be scored")
     if sheet.sealed:
         raise _refuse(sheet, "this sheet is finalised (sealed); it cannot be changed")
     if sheet.conflict is None:
@@ -140,8 +154,30 @@ def check_note(rubric: Rubric, sheet: Scoresheet, criterion_id: str, text: str) 
     cleaned = text.strip()
     if not cleaned:
         raise _refuse(sheet, "the note is empty; type something or press escape")
+    if has_control(cleaned):
+        raise _refuse(sheet, "the note contains control characters; type it as plain text")
     if len(cleaned) > MAX_NOTE:
         raise _refuse(sheet, f"the note is {len(cleaned)} characters; keep it under {MAX_NOTE}")
+    return cleaned
+
+
+def check_void(sheet: Scoresheet, reason: str) -> str:
+    """Return the reason as it will be stored, or raise unless this sheet may be voided."""
+    if sheet.sealed:
+        raise _refuse(sheet, "this sheet is finalised (sealed); it cannot be voided")
+    if sheet.voided:
+        raise _refuse(sheet, "this sheet is already voided")
+    if sheet.levels or sheet.notes:
+        raise _refuse(
+            sheet, "this sheet has scores or notes; only an unscored sheet can be voided (undo them first, or finalise)"
+        )
+    cleaned = " ".join(reason.split())
+    if not cleaned:
+        raise _refuse(sheet, "say why the sheet is voided (e.g. 'mistyped candidate id')")
+    if has_control(cleaned):
+        raise _refuse(sheet, "the reason contains control characters; type it as plain text")
+    if len(cleaned) > MAX_NOTE:
+        raise _refuse(sheet, f"the reason is {len(cleaned)} characters; keep it under {MAX_NOTE}")
     return cleaned
 
 
@@ -155,6 +191,8 @@ def check_late_conflict(sheet: Scoresheet, reason: str) -> None:
         raise _refuse(sheet, "a conflict of interest was already declared")
     if not reason:
         raise _refuse(sheet, "describe the conflict of interest")
+    if has_control(reason):
+        raise _refuse(sheet, "the description contains control characters; type it as plain text")
 
 
 def check_rubric(rubric: Rubric, sheet: Scoresheet) -> None:
@@ -182,18 +220,7 @@ def weighted_percentage(rubric: Rubric, levels: Mapping[str, int]) -> float | No
     None when nothing is scored yet. Unscored criteria are left out of both sums, so the
     running total on screen is the percentage of what has been judged so far.
     """
-    span = rubric.highest - rubric.lowest
-    numerator = 0.0
-    denominator = 0.0
-    for criterion in rubric.criteria:
-        level = levels.get(criterion.id)
-        if level is None:
-            continue
-        numerator += criterion.weight * (level - rubric.lowest) / span
-        denominator += criterion.weight
-    if denominator == 0:
-        return None
-    return numerator / denominator * 100
+    return rubric.percentage(levels)
 
 
 def unscored(rubric: Rubric, sheet: Scoresheet) -> tuple[str, ...]:
@@ -204,6 +231,8 @@ def seal_problems(rubric: Rubric, sheet: Scoresheet) -> list[str]:
     """Why this sheet cannot be sealed yet (empty when it can)."""
     if sheet.sealed:
         return ["this sheet is already finalised"]
+    if sheet.voided:
+        return ["this sheet was voided"]
     if sheet.conflict is None:
         return ["declare any conflict of interest first"]
     if sheet.rubric_id != rubric.id or sheet.rubric_digest != rubric.digest:
@@ -370,3 +399,19 @@ def _stamp(text: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def timer_record(rubric: Rubric, events: Iterable[TimerEvent]) -> tuple[tuple[str, float, bool], ...]:
+    """(phase_id, seconds, still running) for each phase whose timer was used, in rubric order.
+
+    Seconds are those recorded at the phase's last stop; a phase whose last event is a start
+    (a sheet not finalised yet) shows the seconds banked before that start, flagged running.
+    """
+    latest: dict[str, TimerEvent] = {}
+    for event in sorted(events, key=lambda e: e.seq):
+        latest[event.phase_id] = event
+    return tuple(
+        (phase.id, latest[phase.id].elapsed, latest[phase.id].kind == TIMER_START)
+        for phase in rubric.phases
+        if phase.id in latest
+    )

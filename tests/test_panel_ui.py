@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from ccsoo_exam.aggregation import aggregate
 from ccsoo_exam.rubric import Rubric, load_rubric
@@ -16,6 +17,7 @@ from ccsoo_exam.store import scoresheets as store
 from ccsoo_exam.ui.panel import PanelApp, make_panel_app
 from ccsoo_exam.ui.panel.modals import ConfirmScreen, ConflictScreen, LateConflictScreen
 from ccsoo_exam.ui.panel.scoring import ScoringScreen
+from ccsoo_exam.ui.panel.status import StatusLine
 from ccsoo_exam.ui.panel.timer import PhaseTimer
 from tests.conftest import ROOT
 
@@ -308,13 +310,18 @@ async def test_roster_is_offered(tmp_path: Path, rubric: Rubric) -> None:
     async with app.run_test(size=SIZE) as pilot:
         text = screen_text(app)
         assert "Roster: 2 candidates" in text and "Dana Okafor" in text and "Eli Park" in text
-        await pilot.press(*"Ann", "tab", "tab", "down", "down", "enter")
+        # The first row is highlighted from the start: enter opens it, no down needed.
+        await pilot.press(*"Ann", "tab", "tab", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConflictScreen)
+        await pilot.press("escape", "down", "enter")
         await pilot.pause()
         assert isinstance(app.screen, ConflictScreen)
         await pilot.press("n")
         await pilot.pause()
         assert "C-200 · Ann" in screen_text(app)
     assert sheet_in(db, rubric, candidate="C-200") is not None
+    assert sheet_in(db, rubric, candidate="C-100").conflict is None  # opened, then escape: nothing declared
 
 
 async def test_running_timer_survives_a_crash_by_the_wall_clock(tmp_path: Path, rubric: Rubric) -> None:
@@ -475,3 +482,179 @@ async def test_conflict_key_on_a_finalised_sheet_changes_nothing(tmp_path: Path,
         await pilot.pause()
         assert isinstance(app.screen, ScoringScreen) and "FINALISED" in screen_text(app)
     assert sheet_in(db, rubric) == sealed and not sealed.conflict
+
+
+# --- issue 13: typing ahead, the status line, voiding, literal text -------------------------
+
+
+def burst(app: PanelApp, *parts: str) -> None:
+    """Queue keys on the app all at once, as a terminal delivers a fast typist's burst.
+
+    ``pilot.press`` waits for each key to be handled before sending the next, which hides
+    exactly the race a real burst runs into; posting every key before any is handled does not.
+    """
+    for part in parts:
+        if part in ("enter", "tab", "escape", "down", "up"):
+            app.post_message(events.Key(part, "\r" if part == "enter" else None))
+            continue
+        for char in part:
+            app.post_message(events.Key("space" if char == " " else char, char))
+
+
+@pytest.mark.parametrize("run", range(5))
+async def test_sign_in_burst_keeps_every_key_in_its_field(tmp_path: Path, rubric: Rubric, run: int) -> None:
+    db = tmp_path / "panel.db"
+    app = new_app(db, rubric)
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "Ann Fast", "enter", "C01", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, ConflictScreen), f"run {run}: no sheet opened"
+        assert "Ann Fast, before you score candidate C01" in screen_text(app)
+        # Typing on after the second enter answers the conflict question, in order.
+        burst(app, "n")
+        await pilot.pause()
+        assert isinstance(app.screen, ScoringScreen)
+        assert "C01 · Ann Fast" in screen_text(app)
+    sheet = sheet_in(db, rubric, candidate="C01", panelist="Ann Fast")
+    assert sheet is not None and sheet.conflict is False
+    conn = store.open_store(str(db))
+    assert [(s.panelist, s.candidate_id) for s in store.list_sheets(conn)] == [("Ann Fast", "C01")]
+    conn.close()
+
+
+async def test_tab_typed_ahead_moves_to_the_id_field(tmp_path: Path, rubric: Rubric) -> None:
+    db = tmp_path / "panel.db"
+    app = new_app(db, rubric)
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "Bo", "tab", "X-9", "enter", "n", "4")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, ScoringScreen)
+    assert dict(sheet_in(db, rubric, candidate="X-9", panelist="Bo").levels) == {"service-excellence-frameworks": 4}
+
+
+async def test_messages_never_cover_the_descriptor(tmp_path: Path, rubric: Rubric) -> None:
+    db = tmp_path / "panel.db"
+    app = new_app(db, rubric)
+    descriptor = rubric.criterion("service-excellence-frameworks").descriptors[4]
+    async with app.run_test(size=SIZE) as pilot:
+        await start_scoring(pilot)
+        await pilot.press("4", "s", "f")  # a level, the timer, and a refused finalise (long error)
+        await pilot.pause()
+        text = screen_text(app)
+        flat = " ".join(text.split())
+        assert "x Cannot finalise: 6 criteria not scored yet" in text
+        # The whole descriptor being read is on screen, word for word, and no toast is up.
+        assert f"4 Strong: {descriptor}" in flat
+        assert "Aligning operational practices with stakeholder expectations, Delivering service" in flat
+        assert not app._notifications
+        status = app.screen.query_one(StatusLine)
+        assert [severity for severity, _ in status.said] == ["information", "error"]
+        assert status.said[0][1] == "Executive presentation timer started."
+        # The status line sits below the descriptor and the notes, above the footer.
+        lines = text.splitlines()
+        row = next(i for i, line in enumerate(lines) if "Cannot finalise" in line)
+        notes = next(i for i, line in enumerate(lines) if "no notes on this criterion" in line)
+        assert notes < row < len(lines) - 1
+
+
+async def test_mistyped_candidate_sheet_can_be_voided(tmp_path: Path, rubric: Rubric) -> None:
+    db = tmp_path / "panel.db"
+    app = new_app(db, rubric)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, candidate="C-0001x")  # a typo; the conflict question comes up
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "in progress 0/7" in screen_text(app)
+        await pilot.press("tab", "v")  # the list: the typo's sheet is the highlighted row
+        await pilot.pause()
+        await pilot.press("enter")  # an empty reason is refused
+        await pilot.pause()
+        assert "Give a reason" in screen_text(app)
+        await pilot.press(*"mistyped id", "enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert app.screen.query_one("#candidates").option_count == 0 and "in progress" not in text
+        assert "Sheet for C-0001x voided" in text
+        # From the scoring screen: declared no conflict, nothing scored, v voids too.
+        app.screen.query_one("#candidate").value = ""
+        app.screen.query_one("#candidate").focus()
+        await pilot.press(*"C-2", "enter", "n", "v", *"wrong candidate", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ScoringScreen) and "Sheet for C-2 voided" in screen_text(app)
+    conn = store.open_store(str(db))
+    try:
+        voided = store.find_sheet(conn, rubric.id, "C-0001x", "Ann")
+        assert voided is not None and voided.voided and voided.void_reason == "mistyped id"
+        assert [c.kind for c in store.changes(conn, voided.sheet_id)] == ["open", "void"]
+        assert store.changes(conn, voided.sheet_id)[-1].text == "mistyped id"
+        assert [c.kind for c in store.changes(conn, sheet_in(db, rubric, "C-2").sheet_id)] == [
+            "open",
+            "conflict",
+            "void",
+        ]
+        # Never deleted, counted nowhere, and a scored sheet cannot be voided.
+        assert aggregate(rubric, store.list_sheets(conn)) == ((), ())
+        scored = store.open_sheet(conn, rubric, "C-3", "Ann", "t")
+        store.declare_conflict(conn, rubric, scored.sheet_id, False, "", "t")
+        store.set_level(conn, rubric, scored.sheet_id, "executive-communication", 3, "t")
+        with pytest.raises(ScoresheetError, match="only an unscored sheet"):
+            store.void_sheet(conn, scored.sheet_id, "oops", "t")
+        # Choosing the voided candidate again brings the sheet back, logged.
+        again = store.open_sheet(conn, rubric, "C-0001x", "Ann", "t2")
+        assert again.sheet_id == voided.sheet_id and not again.voided
+        assert [c.kind for c in store.changes(conn, voided.sheet_id)] == ["open", "void", "reopen"]
+    finally:
+        conn.close()
+
+
+async def test_names_and_notes_are_shown_literally(tmp_path: Path, rubric: Rubric) -> None:
+    db = tmp_path / "panel.db"
+    roster = [("C-7", "[bold red]Eve[/] \x1b[2J")]
+    app = new_app(db, rubric, roster=roster)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "[bold red]Eve[/] <U+001B>[2J" in screen_text(app)
+        await sign_in(pilot, panelist="[i]Mal[/i]", candidate="C-7")
+        assert "[i]Mal[/i], before you score candidate C-7" in " ".join(screen_text(app).split())
+        await pilot.press("n", "n", *"[link=x]click[/link] $x", "enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "C-7 · [i]Mal[/i]" in text and "[link=x]click[/link] $x" in text
+
+
+async def test_note_typed_straight_after_n_goes_into_the_note(tmp_path: Path, rubric: Rubric) -> None:
+    db = tmp_path / "panel.db"
+    app = new_app(db, rubric)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_scoring(pilot)
+        burst(app, "3", "n", "5 of 7 KPIs, 9.5 to 7.0 min", "enter", "down", "4")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, ScoringScreen)
+    sheet = sheet_in(db, rubric)
+    # The digits in the note scored nothing; the keys after the note went back to scoring.
+    assert dict(sheet.levels) == {"service-excellence-frameworks": 3, "process-optimization-strategies": 4}
+    assert [n.text for n in sheet.notes] == ["5 of 7 KPIs, 9.5 to 7.0 min"]
+
+
+async def test_conflict_reason_typed_straight_after_y_is_kept(tmp_path: Path, rubric: Rubric) -> None:
+    db = tmp_path / "panel.db"
+    app = new_app(db, rubric)
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "Cy", "enter", "C-1", "enter", "y", "my ex-boss, 2019", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert "recused (conflict)" in screen_text(app)
+    sheet = sheet_in(db, rubric, candidate="C-1", panelist="Cy")
+    assert sheet.conflict and sheet.conflict_reason == "my ex-boss, 2019"
+
+
+async def test_list_keys_typed_ahead_open_the_row_they_reach(tmp_path: Path, rubric: Rubric) -> None:
+    db = tmp_path / "panel.db"
+    app = new_app(db, rubric, roster=[("C-1", "Ada"), ("C-2", "Bo"), ("C-3", "Cy")])
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "Ann", "tab", "tab", "down", "down", "enter", "n")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, ScoringScreen) and "C-3 · Ann" in screen_text(app)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+import re
 
 import pytest
 
@@ -178,9 +180,111 @@ def test_cli_validate(write, capsys) -> None:
     assert main(["rubric", "validate", str(SAMPLE), good]) == 0
     out = capsys.readouterr().out
     assert "ok, rubric executive-presentation, scale 1-5, 7 criteria, total weight 100" in out
+    assert "pass rule agrees with the labels: level 3 (Competent) everywhere passes; level 2 everywhere fails" in out
     assert main(["rubric", "validate", good, bad, "missing.yaml"]) == 2
     captured = capsys.readouterr()
     assert f"{bad}:23: criterion a 'weight' must be a number, not 'heavy'" in captured.err
     assert "missing.yaml: file not found; check the path" in captured.err
     assert "Traceback" not in captured.err
     assert f"{good}: ok" in captured.out
+
+
+# --- the pass rule agrees with the level labels (issue 13) ------------------------------
+
+
+def _profiles(rubric) -> list[dict[str, int]]:
+    levels = [p.value for p in rubric.scale]
+    ids = [c.id for c in rubric.criteria]
+    return [dict(zip(ids, combo, strict=True)) for combo in itertools.product(levels, repeat=len(ids))]
+
+
+def _phase_mean_level(rubric, profile: dict[str, int], phase_id: str) -> float:
+    # Worked out here from the weights, independently of Rubric.percentage.
+    criteria = [c for c in rubric.criteria if c.phase == phase_id]
+    return sum(c.weight * profile[c.id] for c in criteria) / sum(c.weight for c in criteria)
+
+
+def test_sample_pass_rule_agrees_with_the_labels_over_every_profile() -> None:
+    rubric = load_rubric(SAMPLE)
+    standard = rubric.pass_rule.standard_level
+    assert standard is not None and rubric.label(standard) == "Competent"
+    ids = [c.id for c in rubric.criteria]
+    assert rubric.passes(dict.fromkeys(ids, standard))  # Competent everywhere passes (was 50% < 65%)
+    assert not rubric.passes(dict.fromkeys(ids, standard - 1))  # Developing everywhere fails
+    # The issue's example: Exemplary on the presentation, Developing on all the discussion criteria.
+    carried = {c.id: 5 if c.phase == "presentation" else 2 for c in rubric.criteria}
+    assert not rubric.passes(carried)
+    profiles = _profiles(rubric)
+    assert len(profiles) == 5**7  # exhaustive: every level profile of the sample rubric
+    verdicts = {tuple(p.values()): rubric.passes(p) for p in profiles}
+    passing = 0
+    for profile in profiles:
+        key = tuple(profile.values())
+        if not verdicts[key]:
+            continue
+        passing += 1
+        for phase in rubric.phases:
+            # No profile passes while a phase's criteria as a whole fall short of the standard.
+            assert _phase_mean_level(rubric, profile, phase.id) >= standard, (profile, phase.id)
+        assert min(profile.values()) >= 2 and profile["executive-communication"] >= 3
+        # Monotone: raising any one level of a passing profile never makes it fail.
+        for index, level in enumerate(key):
+            if level < rubric.highest:
+                assert verdicts[(*key[:index], level + 1, *key[index + 1 :])], (profile, ids[index])
+    assert 0 < passing < len(profiles)
+
+
+def test_mini_pass_rule_without_phase_rule(write) -> None:
+    rubric = load_rubric(write("mini.yaml", MINI))
+    assert rubric.pass_rule.phase_percentage is None and rubric.pass_rule.standard_level is None
+    assert rubric.passes({"a": 3, "b": 3}) and not rubric.passes({"a": 3, "b": 2})  # b's own minimum 3
+    assert rubric.shortfalls({"a": 2}) == ("not scored: b",)
+
+
+def test_standard_level_that_fails_is_refused(write) -> None:
+    text = MINI.replace("  minimum_level: 2\n", "  minimum_level: 2\n  standard_level: 2\n", 1)
+    [problem] = problems_of(write, text)
+    assert ":14: 'pass_rule': level 2 (Mid) on every criterion is the standard, but it fails" in problem
+    assert "Criterion B level 2 < minimum 3" in problem
+
+
+def test_level_below_the_standard_that_passes_is_refused(write) -> None:
+    text = MINI.replace(
+        "weighted_percentage: 50\n  minimum_level: 2\n", "weighted_percentage: 0\n  standard_level: 2\n"
+    )
+    text = text.replace("    minimum_level: 3\n", "")
+    [problem] = problems_of(write, text)
+    assert "level 1 (Low) on every criterion is below the standard (Mid) but passes" in problem
+
+
+def test_phase_percentage_must_be_reached_by_each_phase(write) -> None:
+    text = MINI.replace("  minimum_level: 2\n", "  phase_percentage: 50\n", 1).replace("    minimum_level: 3\n", "")
+    rubric = load_rubric(write("mini.yaml", text))
+    # a (weight 2) at High, b (weight 1) at Low: 66.7% overall, but the qa phase has 0%.
+    assert rubric.percentage({"a": 3, "b": 1}) == pytest.approx(200 / 3)
+    assert rubric.shortfalls({"a": 3, "b": 1}) == ("Questions 0.0% < 50%",)
+    assert rubric.passes({"a": 2, "b": 2})
+
+
+NEGATIVE = re.compile(r"\b(no|not|none|never|without|cannot|fails?|only)\b", re.IGNORECASE)
+
+
+def test_sample_descriptors_are_nested_and_positive() -> None:
+    rubric = load_rubric(SAMPLE)
+    for criterion in rubric.criteria:
+        for level, text in criterion.descriptors.items():
+            assert not NEGATIVE.search(text), (criterion.id, level, text)
+            if level > rubric.lowest:
+                # Each level includes the one below and adds something observable after "and".
+                assert text.startswith(f"Does all of level {level - 1}"), (criterion.id, level)
+                added = text[len(f"Does all of level {level - 1}") :]
+                assert len(added.split()) >= 6, (criterion.id, level)
+
+
+def test_sample_evidence_admits_consultants_and_advisers() -> None:
+    source = SAMPLE.read_text(encoding="utf-8")
+    assert "an operation the candidate ran" not in source
+    rubric = load_rubric(SAMPLE)
+    evidence = " ".join(text for c in rubric.criteria for text in (c.guidance, *c.descriptors.values()))
+    assert evidence.count("led or advised") >= 5
+    assert "consultant" in evidence and "adviser" in evidence

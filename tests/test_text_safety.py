@@ -235,11 +235,15 @@ def test_panel_report_prints_a_panelist_name_literally(tmp_path: Path, capsys) -
     db = str(tmp_path / "panel.db")
     conn = scoresheets.open_store(db)
     osc52 = HOSTILE["OSC 52 clipboard write"][0]
-    sheet = scoresheets.open_sheet(conn, rubric, "C-1", f"Ann{osc52}", "t0")
+    with pytest.raises(CcsooError, match="control characters"):  # refused where it is typed in
+        scoresheets.open_sheet(conn, rubric, "C-2", f"Ann{osc52}", "t0")
+    sheet = scoresheets.open_sheet(conn, rubric, "C-1", "Ann", "t0")
     scoresheets.declare_conflict(conn, rubric, sheet.sheet_id, False, "", "t0")
     scoresheets.set_level(conn, rubric, sheet.sheet_id, "a", 3, "t1")
     scoresheets.set_level(conn, rubric, sheet.sheet_id, "b", 3, "t2")
     scoresheets.seal(conn, rubric, sheet.sheet_id, "t3")
+    # A database edited behind the program's back: the report still shows the name as text.
+    conn.execute("UPDATE panel_sheets SET panelist = ?", (f"Ann{osc52}",))
     conn.close()
     assert main(["panel", "report", "--db", db]) == 0
     out = capsys.readouterr().out

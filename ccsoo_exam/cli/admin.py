@@ -16,14 +16,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ccsoo_exam.certification import ExamResult, PanelResult, RosterFacts, decide_all
-from ccsoo_exam.cli import integrity, output
+from ccsoo_exam.certification import CommitteeDecision, ExamResult, PanelResult, RosterFacts, decide_all
+from ccsoo_exam.cli import integrity, layout, output
 from ccsoo_exam.cli.keys import add_key_options, exam_key
 from ccsoo_exam.cli.results import write_output
 from ccsoo_exam.errors import CcsooError, Problem, StoreError
 from ccsoo_exam.exam import ExamDefinition, load_exam
 from ccsoo_exam.inputs import read_input
 from ccsoo_exam.item_analysis import ItemAnalysis, KeyedItem, analyse, histogram, package_keys
+from ccsoo_exam.plaintext import visible
 from ccsoo_exam.rescoring import (
     ACCEPT,
     CREDIT,
@@ -62,7 +63,8 @@ def register(commands: argparse._SubParsersAction) -> None:
             "Merge terminal and panel databases into ADMIN_DB (created if missing). Each sitting's event chain is "
             "verified first; a broken sitting is reported at its event and not imported. Merging a file twice "
             "changes nothing; a sitting already merged with other contents is reported as a conflict and the "
-            "merged copy kept. Exit status 0: all merged; 1: conflicts or broken sittings; 2: unreadable files."
+            "merged copy kept. Exit status 0: all merged; 1: a conflict, a broken sitting or a skipped panel sheet "
+            "(as 'panel import'); 2: a file could not be read."
         ),
     )
     p.add_argument("sources", nargs="+", metavar="DB", help="terminal or panel database files")
@@ -105,6 +107,39 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--db", required=True, metavar="ADMIN_DB", help="admin (or terminal) database")
     p.set_defaults(handler=cmd_roster_show)
+
+    eligibility = sub.add_parser(
+        "eligibility",
+        help="record the committee's case-by-case eligibility decisions",
+        description=(
+            "Candidates with a Bachelor's degree and at least 15 years of senior management are considered case by "
+            "case (source 000). The committee's decision is recorded here, with who decided and why; it is kept "
+            "in the audit log (table eligibility_decisions, never changed; a later decision supersedes an earlier "
+            "one) and applied by 'admin decisions'."
+        ),
+    )
+    esub = eligibility.add_subparsers(dest="eligibility_command", metavar="ACTION", required=True)
+    p = esub.add_parser(
+        "decide",
+        help="record the committee's decision for a candidate under case-by-case review",
+        description=(
+            "Record the committee's decision (eligible or not-eligible) for a candidate whose roster eligibility is "
+            "'case-by-case review'. Audit-logged with --by, --reason and the time; shown by 'admin decisions'."
+        ),
+    )
+    p.add_argument("--db", required=True, metavar="ADMIN_DB", help="admin database holding the roster")
+    p.add_argument("--candidate", required=True, metavar="ID", help="candidate id on the roster")
+    p.add_argument("--decision", required=True, choices=("eligible", "not-eligible"), help="the committee's decision")
+    p.add_argument("--reason", required=True, metavar="TEXT", help="why (kept for audit)")
+    p.add_argument("--by", required=True, metavar="NAME", help="who decided (the committee or its chair)")
+    p.set_defaults(handler=cmd_eligibility_decide)
+    p = esub.add_parser(
+        "log",
+        help="print every committee decision recorded",
+        description="Print the audit log of case-by-case eligibility decisions, oldest first.",
+    )
+    p.add_argument("--db", required=True, metavar="ADMIN_DB", help="admin database")
+    p.set_defaults(handler=cmd_eligibility_log)
 
     p = sub.add_parser(
         "items",
@@ -234,9 +269,9 @@ def utc_now() -> str:
 
 
 def _console() -> Any:
-    # Only the commands that draw tables pay for rich. Piped into a file or a pager, rich would
-    # assume 80 columns and crop the reasons; give it room. Markup off: names are printed as written.
-    return output.console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+    # Every layout fits 80 columns without cutting anything (see layout.py), so a pipe gets 80 too;
+    # markup off: names are printed as written.
+    return output.console(soft_wrap=False, width=None if sys.stdout.isatty() else layout.WIDTH)
 
 
 # --- merge --------------------------------------------------------------------------------
@@ -343,7 +378,6 @@ def cmd_roster_install(args: argparse.Namespace) -> int:
 
 
 def cmd_roster_show(args: argparse.Namespace) -> int:
-    from rich.table import Table
 
     conn = connect(args.db, readonly=True)
     try:
@@ -352,21 +386,41 @@ def cmd_roster_show(args: argparse.Namespace) -> int:
         conn.close()
     if not rows:
         raise CcsooError(Problem(args.db, None, "has no roster; import one with 'admin roster import FILE.csv'"))
-    table = Table(title=f"Roster: {len(rows)} candidates")
-    for column in ("candidate", "name", "degree", "years", "route", "accommodations", "eligibility", "reason"):
-        table.add_column(column, justify="right" if column == "years" else "left")
-    for r in rows:
-        table.add_row(
-            r["candidate_id"],
-            r["name"],
-            r["degree"] or "",
-            str(r["years_senior_management"] or 0),
-            r["route"] or "",
-            r["accommodations"] or "",
-            r["eligibility"] or "",
-            r["eligibility_reason"] or "",
-        )
-    _console().print(table)
+    print(f"Roster: {len(rows)} candidates")
+    print("\n".join(layout.roster_lines(rows)))
+    return 0
+
+
+# --- case-by-case eligibility ----------------------------------------------------------
+
+
+def cmd_eligibility_decide(args: argparse.Namespace) -> int:
+    from ccsoo_exam.eligibility import ELIGIBLE, NOT_ELIGIBLE
+
+    decision = ELIGIBLE if args.decision == "eligible" else NOT_ELIGIBLE
+    conn = store.open_existing(args.db)
+    try:
+        recorded = store.record_eligibility_decision(conn, args.candidate, decision, args.reason, args.by, utc_now())
+    finally:
+        conn.close()
+    message = (
+        f"{recorded.candidate_id}: {recorded.decision} by committee decision #{recorded.decision_id} "
+        f"({recorded.decided_by}, {recorded.decided_at}); run 'admin decisions' to apply it"
+    )
+    print("\n".join(layout.wrapped(message, first="")))
+    return 0
+
+
+def cmd_eligibility_log(args: argparse.Namespace) -> int:
+    conn = store.open_existing(args.db)
+    try:
+        log = store.eligibility_decisions(conn)
+    finally:
+        conn.close()
+    print(f"Case-by-case eligibility decisions: {len(log)}")
+    for d in log:
+        print("\n".join(layout.wrapped(f"#{d.decision_id} {d.decided_at} {d.candidate_id}: {d.decision}", first="")))
+        print("\n".join(layout.wrapped(f"by {d.decided_by}: {d.reason}")))
     return 0
 
 
@@ -572,24 +626,23 @@ def _print_analysis(
     s = analysis.summary
     d = report.distribution
     console.print(f"Sittings: {selection}", markup=False)
-    summary = Table(title=f"{definition.title}: test summary ({analysis.basis})")
-    columns = ("candidates", "items scored", "mean", "median", "SD", "skew", "kurtosis", "KR-20", "SEM", "error ratio")
-    for column in (*columns, "guess score"):
-        summary.add_column(column, justify="right")
-    summary.add_row(
-        str(s.n_candidates),
-        str(s.n_items),
-        f"{s.mean:.2f}",
-        f"{d.median:.1f}",
-        _fixed(d.sd, 2),
-        _fixed(d.skewness, 2),
-        _fixed(d.kurtosis, 2),
-        _fixed(s.kr20),
-        _fixed(s.sem, 2),
-        "n/a" if math.isnan(d.error_ratio) else f"{100 * d.error_ratio:.1f}%",
-        f"{d.random_guess_score:.1f}",
-    )
-    console.print(summary)
+    # Label-value pairs wrapped to 80 columns: a table of eleven figures would crop them.
+    console.print(visible(f"{definition.title}: test summary ({analysis.basis})"), markup=False, highlight=False)
+    figures = [
+        ("candidates", str(s.n_candidates)),
+        ("items scored", str(s.n_items)),
+        ("mean", f"{s.mean:.2f}"),
+        ("median", f"{d.median:.1f}"),
+        ("SD", _fixed(d.sd, 2)),
+        ("skew", _fixed(d.skewness, 2)),
+        ("kurtosis", _fixed(d.kurtosis, 2)),
+        ("KR-20", _fixed(s.kr20)),
+        ("SEM", _fixed(s.sem, 2)),
+        ("error ratio", "n/a" if math.isnan(d.error_ratio) else f"{100 * d.error_ratio:.1f}%"),
+        ("guess score", f"{d.random_guess_score:.1f}"),
+    ]
+    line = "  ".join(f"{name} {value}" for name, value in figures)
+    console.print("\n".join(layout.wrapped(line, layout.WIDTH)), markup=False, highlight=False)
     console.print("(SD, skewness and kurtosis with the n - 1 and k-statistic corrections Moodle uses; KR-20 and SEM")
     console.print(" with population variances; guess score: a blind guesser's expected raw score)")
     cut_basis = "mean form cut of the adopted standard" if by_standard else "cut_score scaled to the scored items"
@@ -608,50 +661,29 @@ def _print_analysis(
             f"{dq.effective_length})",
             markup=False,
         )
-    modules = Table(title="Modules (subscores: reportable when KR-20 >= 0.70 and PRMSE adds value over the total)")
-    for column in ("module", "items", "KR-20", "SEM", "PRMSE sub", "PRMSE total", "report subscore?"):
-        modules.add_column(column, justify="left" if column == "report subscore?" else "right")
+    console.print("Modules (subscores: reportable when KR-20 >= 0.70 and PRMSE adds value over the total)")
     for m in report.modules:
-        modules.add_row(
-            str(m.module),
-            str(m.items),
-            _fixed(m.kr20),
-            _fixed(m.sem, 2),
-            _fixed(m.prmse_subscore),
-            _fixed(m.prmse_total),
-            ("yes: " if m.reportable else "no: ") + m.reason,
+        line = (
+            f"module {m.module}: {m.items} items  KR-20 {_fixed(m.kr20)}  SEM {_fixed(m.sem, 2)}  "
+            f"PRMSE sub {_fixed(m.prmse_subscore)}  total {_fixed(m.prmse_total)}  "
+            + ("report: yes, " if m.reportable else "report: no, ")
+            + m.reason
         )
-    console.print(modules)
-    items = Table(title="Items (shares of the candidates given each item; authored letters)")
-    for column in ("item", "mod", "key", "n", "p", "SD", "r_it", "DE", "D27", "A", "B", "C", "D", "omit"):
-        items.add_column(column, justify="left" if column == "item" else "right", no_wrap=True)
-    items.add_column("flags")
+        console.print("\n".join(layout.wrapped(line, layout.WIDTH)), markup=False, highlight=False)
+    console.print()
+    console.print("Items (shares of the candidates given each item; authored letters; ! flags)")
+    console.print("\n".join(layout.items_lines(analysis.items)), markup=False, highlight=False, soft_wrap=True)
+    console.print()
+    console.print("Item statistics: SD, discriminative efficiency (DE), D27 (p in the top 27% minus the bottom 27%),")
+    console.print("and each option's point-biserial with the rest score")
     for r in analysis.items:
         x = report.extras[r.item]
-        flags = list(r.flags)
+        de = "n/a" if math.isnan(x.discriminative_efficiency) else f"{100 * x.discriminative_efficiency:.0f}%"
+        pbis = " ".join(f"{letter} {_fixed(x.option_pbis[letter], 2)}" for letter in x.option_pbis)
+        line = f"{visible(r.item)}  SD {_fixed(x.sd, 2)}  DE {de}  D27 {_fixed(x.upper_lower, 2)}  {pbis}"
+        console.print("\n".join(layout.wrapped(line, layout.WIDTH)), markup=False, highlight=False)
         if r.n < MIN_ITEM_N:
-            flags.insert(0, f"small n ({r.n} < {MIN_ITEM_N}): unstable")
-        items.add_row(
-            r.item,
-            str(r.module),
-            r.key or "-",
-            str(r.n),
-            f"{r.p_value:.2f}",
-            _fixed(x.sd, 2),
-            _fixed(r.item_total, 2),
-            "n/a" if math.isnan(x.discriminative_efficiency) else f"{100 * x.discriminative_efficiency:.0f}%",
-            _fixed(x.upper_lower, 2),
-            *(
-                f"{100 * r.shares[letter]:.0f}% {_fixed(x.option_pbis[letter], 2)}"
-                for letter in ("A", "B", "C", "D", "-")
-            ),
-            "; ".join(flags) or "ok",
-        )
-    console.print(items)
-    console.print(
-        "(DE: discriminative efficiency; D27: p in the top 27% minus p in the bottom 27%; each option: share "
-        "and point-biserial with the rest score)"
-    )
+            console.print(f"    ! small n ({r.n} < {MIN_ITEM_N}): unstable", markup=False, highlight=False)
     if report.dif_groups:
         dif = Table(title=f"Mantel-Haenszel DIF (groups: {', '.join(report.dif_groups)}; matched on total score)")
         for column in ("item", "reference", "focal", "n ref", "n focal", "MH D-DIF", "chi2", "ETS"):
@@ -799,6 +831,7 @@ def _print_rescore(
     definition: ExamDefinition, result: RescoreResult, applied: list[KeyChange], *, dry_run: bool
 ) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     console = _console()
     mode = "DRY RUN, nothing is stored" if dry_run else "applying"
@@ -814,15 +847,17 @@ def _print_rescore(
     )
 
     def listing(title: str, sittings: tuple) -> None:
-        table = Table(title=f"{title}: {len(sittings)}")
+        table = Table(title=f"{title}: {len(sittings)}", box=None, padding=(0, 1))
         for column in ("candidate", "sitting", "before", "after", "cut", "result"):
-            table.add_column(column, justify="left" if column in ("candidate", "sitting", "result") else "right")
+            table.add_column(
+                column, justify="left" if column in ("candidate", "sitting", "result") else "right", overflow="fold"
+            )
         for s in sorted(sittings, key=lambda s: (s.candidate_id, s.sitting_id)):
             verdict = ("pass" if s.after.passed else "fail") + (
                 f" (was {'pass' if s.before.passed else 'fail'})" if s.changed else ""
             )
             table.add_row(
-                s.candidate_id,
+                Text(visible(s.candidate_id)),
                 s.sitting_id[:8],
                 f"{s.before.raw}/{s.before.total}",
                 f"{s.after.raw}/{s.after.total}",
@@ -876,8 +911,21 @@ def cmd_decisions(args: argparse.Namespace) -> int:
 
 
 def _roster_facts(conn: sqlite3.Connection) -> list[RosterFacts]:
+    committee = store.latest_eligibility_decisions(conn)
+
+    def decided(candidate_id: str) -> CommitteeDecision | None:
+        d = committee.get(candidate_id)
+        return None if d is None else CommitteeDecision(d.decision, d.reason, d.decided_by, d.decided_at)
+
     return [
-        RosterFacts(r["candidate_id"], r["name"], r["route"], r["eligibility"], r["eligibility_reason"])
+        RosterFacts(
+            r["candidate_id"],
+            r["name"],
+            r["route"],
+            r["eligibility"],
+            r["eligibility_reason"],
+            decided(r["candidate_id"]),
+        )
         for r in store.roster_rows(conn)
     ]
 
@@ -897,34 +945,37 @@ def _exam_results(conn: sqlite3.Connection) -> dict[str, ExamResult]:
 
 
 def _panel_results(conn: sqlite3.Connection) -> dict[str, PanelResult]:
+    import json as _json
+
     from ccsoo_exam.aggregation import FAIL, PASS, panel_report
     from ccsoo_exam.store import scoresheets
 
     results: dict[str, PanelResult] = {}
     for rubric in scoresheets.stored_rubrics(conn):
         report = panel_report(
-            rubric, scoresheets.list_sheets(conn, rubric.id), scoresheets.moderations(conn, rubric.id)
+            rubric,
+            scoresheets.list_sheets(conn, rubric.id),
+            scoresheets.moderations(conn, rubric.id),
+            scoresheets.criterion_moderations(conn, rubric.id),
         )
         for r in report.candidates:
+            result = PanelResult(rubric.id, r.final, r.decision)
+            sealed = scoresheets.consolidation(conn, rubric, r.candidate_id)
+            if sealed is not None and sealed.verifies():
+                # The chair's sealed consolidated sheet is the panel's outcome for this candidate.
+                content = _json.loads(sealed.content)
+                result = PanelResult(rubric.id, content["final"], content["decision"])
             known = results.get(r.candidate_id)
             # A decided result (pass/fail) wins over a pending one from another rubric version.
-            if known is None or (known.decision not in (PASS, FAIL) and r.decision in (PASS, FAIL)):
-                results[r.candidate_id] = PanelResult(rubric.id, r.final, r.decision)
+            if known is None or (known.decision not in (PASS, FAIL) and result.decision in (PASS, FAIL)):
+                results[r.candidate_id] = result
     return results
 
 
 def _print_decisions(decisions: list) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"Certification decisions: {len(decisions)} candidates")
-    for column in ("candidate", "name", "route", "eligibility", "exam", "panel", "decision", "reason"):
-        table.add_column(column)
-    for d in decisions:
-        exam = f"{d.exam_raw}/{d.exam_total}" if d.exam_raw is not None else ""
-        panel = f"{d.panel_final:.1f}% {d.panel_decision}" if d.panel_final is not None else (d.panel_decision or "")
-        table.add_row(d.candidate_id, d.name, d.route or "", d.eligibility or "", exam, panel, d.decision, d.reason)
-    _console().print(table)
+    print(f"Certification decisions: {len(decisions)} candidates")
+    print("\n".join(layout.decisions_lines(decisions)))
     counts: dict[str, int] = {}
     for d in decisions:
         counts[d.decision] = counts.get(d.decision, 0) + 1
-    _console().print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))

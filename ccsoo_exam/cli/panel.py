@@ -26,6 +26,8 @@ from ccsoo_exam.store import scoresheets as store
 from ccsoo_exam.store.database import ProcessLock
 
 DEFAULT_RUBRIC = Path("rubrics") / "executive-presentation.yaml"
+# Shared with 'admin merge' (docs/admin.md): 1 = something was reported and left out, 2 = could not run.
+EXIT_PROBLEMS = 1
 MAX_ROSTER_BYTES = 1024 * 1024
 
 
@@ -69,19 +71,36 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "moderate",
-        help="record a moderated final score",
+        help="record a moderated level for a criterion (or, older form, a final score)",
         description=(
-            "Record the moderator's final score for a candidate, with the reason. The latest moderation counts; "
-            "earlier ones stay in the database for the record."
+            "Record the moderator's level for one criterion of a candidate (--criterion ID --level N), with the "
+            "reason: the criterion's final level becomes that level. A candidate with a discrepancy has a decision "
+            "once every flagged criterion is moderated. The older form --score PCT sets the final score itself. "
+            "The latest moderation counts; earlier ones stay in the database for the record."
         ),
     )
     p.add_argument("--db", metavar="PATH", required=True, help="panel database")
     p.add_argument("--candidate", metavar="ID", required=True, help="candidate id")
-    p.add_argument("--score", metavar="PCT", required=True, help="final weighted percentage, 0-100")
+    p.add_argument("--criterion", metavar="ID", help="criterion id to moderate (with --level)")
+    p.add_argument("--level", metavar="N", help="the moderated level of that criterion")
+    p.add_argument("--score", metavar="PCT", help="older form: the final weighted percentage, 0-100")
     p.add_argument("--reason", metavar="TEXT", required=True, help="why this score (kept for audit)")
     p.add_argument("--moderator", metavar="NAME", required=True, help="who moderated")
     p.add_argument("--rubric", metavar="FILE", help="rubric file (default: the one stored with the sheets)")
     p.set_defaults(handler=cmd_moderate)
+
+    p = sub.add_parser(
+        "chair",
+        help="the chair's consolidation: progress, discrepancies, moderation per criterion, sealing",
+        description=(
+            "Open the chair's screen on a merged panel database (see 'panel import'): for each candidate, every "
+            "panelist's progress, the consolidated sheet per criterion with discrepancies marked '!', moderation "
+            "of a criterion (m: a level and a reason) and sealing the consolidated sheet (f)."
+        ),
+    )
+    p.add_argument("--db", metavar="MERGED_DB", required=True, help="merged panel database")
+    p.add_argument("--rubric", metavar="FILE", help="rubric file (default: the one stored with the sheets)")
+    p.set_defaults(handler=cmd_chair)
 
     p = sub.add_parser(
         "import",
@@ -89,7 +108,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         description=(
             "Copy finalised sheets (with their change logs and rubric files) and moderations from each SOURCE "
             "into the --db database by their stable ids. Importing the same file twice changes nothing; a sheet "
-            "that differs from the one already there is reported, never overwritten."
+            "that differs from the one already there is reported, never overwritten. Exit status 0: all imported; "
+            "1: a conflict or a skipped sheet (unfinalised or altered), as 'admin merge'; 2: a file could not be "
+            "read. Voided sheets are not imported and are not a problem."
         ),
     )
     p.add_argument("--db", metavar="PATH", required=True, help="target database (created if missing)")
@@ -203,17 +224,44 @@ def cmd_report(args: argparse.Namespace) -> int:
     conn = store.open_existing(args.db)
     try:
         rubric = _report_rubric(conn, args.rubric, args.db)
-        report = panel_report(rubric, store.list_sheets(conn, rubric.id), store.moderations(conn, rubric.id))
+        sheets = store.list_sheets(conn, rubric.id)
+        report = panel_report(
+            rubric, sheets, store.moderations(conn, rubric.id), store.criterion_moderations(conn, rubric.id)
+        )
+        timers = {s.sheet_id: store.timer_events(conn, s.sheet_id) for s in sheets}
     finally:
         conn.close()
     if args.format == "json":
-        print(json.dumps(report_as_dict(report, rubric), indent=2, ensure_ascii=False))
+        print(json.dumps(report_as_dict(report, rubric, timers), indent=2, ensure_ascii=False))
     else:
-        print(report_as_text(report, rubric))
+        print(report_as_text(report, rubric, timers))
+    return 0
+
+
+def cmd_chair(args: argparse.Namespace) -> int:
+    _require_file(args.db)
+    conn = store.open_existing(args.db)
+    try:
+        rubric = _report_rubric(conn, args.rubric, args.db)
+    except CcsooError:
+        conn.close()
+        raise
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        conn.close()
+        raise CcsooError("the chair's screen needs an interactive terminal; run it in a console, not through a pipe")
+    with ProcessLock(Path(args.db)):
+        from ccsoo_exam.ui.panel import make_chair_app  # Textual only for the screen
+
+        make_chair_app(args.db, rubric, conn=conn).run()
+    print(f"ccsoo-exam panel chair: all changes are saved in {args.db}")
     return 0
 
 
 def cmd_moderate(args: argparse.Namespace) -> int:
+    if args.criterion is not None or args.level is not None:
+        return _moderate_criterion(args)
+    if args.score is None:
+        raise CcsooError(Problem("--criterion", None, "give --criterion ID --level N (or the older --score PCT)"))
     try:
         score = float(args.score)
     except ValueError:
@@ -235,6 +283,29 @@ def cmd_moderate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _moderate_criterion(args: argparse.Namespace) -> int:
+    if args.score is not None:
+        raise CcsooError(Problem("--score", None, "give either --criterion and --level, or --score, not both"))
+    if args.criterion is None or args.level is None:
+        raise CcsooError(Problem("--criterion", None, "a moderated level needs both --criterion ID and --level N"))
+    try:
+        level = int(args.level)
+    except ValueError:
+        raise CcsooError(Problem("--level", None, f"must be a level number, not '{args.level}'")) from None
+    _require_file(args.db)
+    conn = store.open_existing(args.db)
+    try:
+        rubric = _report_rubric(conn, args.rubric, args.db)
+        m = store.record_criterion_moderation(
+            conn, rubric, args.candidate, args.criterion, level, args.reason, args.moderator, utc_now()
+        )
+    finally:
+        conn.close()
+    title = rubric.criterion(m.criterion_id).title
+    print(f"{m.candidate_id}: {title} moderated to {m.level} {rubric.label(m.level)} by {m.moderator}")
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     for source in args.sources:
         _require_file(source)
@@ -243,7 +314,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     failed = False
     for source, report in store.import_files(args.db, args.sources):
         print(f"{source}: {report.summary()}")
-        for problem in (*report.conflicts, *report.skipped):
+        for problem in report.problems:
             print(problem, file=sys.stderr)
-        failed = failed or bool(report.conflicts)
-    return 1 if failed else 0
+        # The same rule as 'admin merge': a skipped sheet is as much a problem as a conflict.
+        failed = failed or bool(report.problems)
+    return EXIT_PROBLEMS if failed else 0

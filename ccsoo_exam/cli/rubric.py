@@ -45,4 +45,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"{path}: ok, rubric {rubric.id}, scale {rubric.lowest}-{rubric.highest}, "
             f"{len(rubric.criteria)} criteria, total weight {weight:g}; {phases}; sha256 {rubric.digest[:12]}"
         )
+        standard = rubric.pass_rule.standard_level
+        if standard is not None:
+            # Checked while loading: the rubric is refused unless both statements hold.
+            below = f"; level {standard - 1} everywhere fails" if standard > rubric.lowest else ""
+            print(
+                f"{path}: pass rule agrees with the labels: level {standard} ({rubric.label(standard)}) "
+                f"everywhere passes{below}"
+            )
     return 2 if failed else 0

@@ -9,7 +9,9 @@ The admin database carries the very same table shapes as a terminal (``sittings`
 * ``rescorings``       -- every applied key challenge: item, drop or accepted letter, who, why, when;
 * ``rescored_scores``  -- each sitting's score before and after each rescoring (originals are never changed);
 * ``current_scores``   -- a view: each submitted sitting's latest score (rescored, else as the terminal scored it);
-* ``decisions``        -- the latest certification decision per candidate.
+* ``decisions``        -- the latest certification decision per candidate;
+* ``eligibility_decisions`` -- the committee's case-by-case eligibility decisions, append-only
+  (the audit log: who decided, why, when; the latest per candidate counts).
 
 Merging never rewrites a sitting: a sitting is copied once, verified first, and a later file
 holding the same sitting id with other contents is reported as a conflict. The answer key is
@@ -27,9 +29,11 @@ from pathlib import Path
 
 from ccsoo_exam.certification import Decision
 from ccsoo_exam.chain import verify_chain
+from ccsoo_exam.eligibility import ELIGIBLE, NOT_ELIGIBLE, REVIEW
 from ccsoo_exam.errors import Problem, StoreError
 from ccsoo_exam.inputs import not_regular
 from ccsoo_exam.item_analysis import SittingAnswers
+from ccsoo_exam.plaintext import has_control
 from ccsoo_exam.replay import ChainProblem, row_conflicts
 from ccsoo_exam.rescoring import KeyChange, RescoreResult
 from ccsoo_exam.roster import RosterEntry
@@ -199,6 +203,21 @@ ADMIN_MIGRATIONS: list[Migration] = [
         )
         """,
     ),
+    (
+        "admin-005-eligibility-decisions",
+        """
+        CREATE TABLE eligibility_decisions (
+            decision_id INTEGER PRIMARY KEY,
+            candidate_id TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('eligible', 'not eligible')),
+            reason TEXT NOT NULL,
+            decided_by TEXT NOT NULL,
+            decided_at TEXT NOT NULL,
+            roster_reason TEXT NOT NULL
+        );
+        CREATE INDEX eligibility_decisions_candidate ON eligibility_decisions (candidate_id, decision_id)
+        """,
+    ),
 ]
 
 # The admin database holds every table a terminal or a panel machine has, so the same SQL works on all.
@@ -283,6 +302,88 @@ def install_roster(admin: sqlite3.Connection, target_path: str) -> int:
     finally:
         target.close()
     return len(rows)
+
+
+# --- case-by-case eligibility ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EligibilityDecision:
+    """The committee's decision on a candidate sent to case-by-case review."""
+
+    decision_id: int
+    candidate_id: str
+    decision: str  # eligibility.ELIGIBLE or eligibility.NOT_ELIGIBLE
+    reason: str
+    decided_by: str
+    decided_at: str
+    roster_reason: str  # why the roster sent the candidate to review, as it stood then
+
+
+def record_eligibility_decision(
+    conn: sqlite3.Connection, candidate_id: str, decision: str, reason: str, by: str, at: str
+) -> EligibilityDecision:
+    """Record the committee's decision for a candidate whose roster eligibility is case-by-case review."""
+    problems = []
+    if decision not in (ELIGIBLE, NOT_ELIGIBLE):
+        problems.append(Problem("--decision", None, "must be eligible or not-eligible"))
+    reason = " ".join(reason.split())
+    by = " ".join(by.split())
+    for flag, value, what in (("--reason", reason, "why the committee decided so"), ("--by", by, "who decided")):
+        if not value:
+            problems.append(Problem(flag, None, f"is empty; give {what} (kept for audit)"))
+        elif has_control(value):
+            problems.append(Problem(flag, None, "contains control characters; type plain text"))
+        elif len(value) > 2000:
+            problems.append(Problem(flag, None, f"is {len(value)} characters; keep it under 2000"))
+    if problems:
+        raise StoreError(problems)
+    with transaction(conn):
+        row = (
+            conn.execute(
+                "SELECT eligibility, eligibility_reason FROM candidates WHERE candidate_id = ?", (candidate_id,)
+            ).fetchone()
+            if has_table(conn, "candidates")
+            else None
+        )
+        if row is None:
+            raise StoreError(Problem("--candidate", None, f"'{candidate_id}' is not on the roster; import it first"))
+        if row[0] != REVIEW:
+            raise StoreError(
+                Problem(
+                    "--candidate",
+                    None,
+                    f"{candidate_id} is '{row[0]}' under the rules ({row[1]}); only a candidate sent to "
+                    f"'{REVIEW}' is decided by the committee",
+                )
+            )
+        cursor = conn.execute(
+            "INSERT INTO eligibility_decisions (candidate_id, decision, reason, decided_by, decided_at, roster_reason) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (candidate_id, decision, reason, by, at, row[1] or ""),
+        )
+        decision_id = int(cursor.lastrowid or 0)
+    return EligibilityDecision(decision_id, candidate_id, decision, reason, by, at, row[1] or "")
+
+
+def eligibility_decisions(conn: sqlite3.Connection) -> list[EligibilityDecision]:
+    """Every committee decision, oldest first (later ones for a candidate supersede earlier ones)."""
+    if not has_table(conn, "eligibility_decisions"):
+        return []
+    return [
+        EligibilityDecision(*row)
+        for row in conn.execute(
+            "SELECT decision_id, candidate_id, decision, reason, decided_by, decided_at, roster_reason "
+            "FROM eligibility_decisions ORDER BY decision_id"
+        )
+    ]
+
+
+def latest_eligibility_decisions(conn: sqlite3.Connection) -> dict[str, EligibilityDecision]:
+    latest: dict[str, EligibilityDecision] = {}
+    for decision in eligibility_decisions(conn):
+        latest[decision.candidate_id] = decision
+    return latest
 
 
 # --- merging ------------------------------------------------------------------------------

@@ -69,6 +69,44 @@ TABLES: dict[str, Described] = {
             "answered_at": "When the answer was last changed (UTC)",
         },
     ),
+    "panel_criterion_moderations": (
+        "The chair's moderated level for one criterion of one candidate, with the reason",
+        {
+            "moderation_id": "Moderation id",
+            "rubric_id": "Rubric",
+            "candidate_id": "Candidate",
+            "criterion_id": "The moderated criterion",
+            "level": "The moderated level",
+            "reason": "Why, as recorded",
+            "moderator": "Who moderated (the chair)",
+            "moderated_at": "When (UTC)",
+        },
+    ),
+    "panel_consolidated": (
+        "The chair's sealed consolidated sheet: every criterion's final level for one candidate",
+        {
+            "consolidation_id": "Consolidated sheet id",
+            "rubric_id": "Rubric",
+            "rubric_digest": "SHA-256 of the rubric file scored against",
+            "candidate_id": "Candidate",
+            "chair": "The chair who sealed it",
+            "content": "The consolidated levels, notes of moderation and decision (JSON)",
+            "seal_hash": "SHA-256 over the content (changes to it are detected)",
+            "sealed_at": "When sealed (UTC)",
+        },
+    ),
+    "eligibility_decisions": (
+        "Admin only: the committee's case-by-case eligibility decisions (append-only; the latest applies)",
+        {
+            "decision_id": "Decision number, in order recorded",
+            "candidate_id": "Candidate",
+            "decision": "eligible or not eligible",
+            "reason": "The committee's reason",
+            "decided_by": "Who decided",
+            "decided_at": "When recorded (UTC)",
+            "roster_reason": "The roster's case-by-case reason at the time",
+        },
+    ),
     "signatures": (
         "Ed25519 signatures of the chain head by the terminal's enrolled key, one per signed event",
         {
@@ -288,6 +326,8 @@ TABLES: dict[str, Described] = {
             "conflict_reason": "The panelist's reason for a conflict",
             "seal_hash": "Hash sealing the finalised sheet; empty until sealed",
             "sealed_at": "When finalised (UTC)",
+            "voided_at": "When the sheet was voided (opened by mistake, never scored); empty otherwise",
+            "void_reason": "Why it was voided, as typed",
         },
     ),
     "panel_scores": (

@@ -164,6 +164,26 @@ _DECISION_COLUMNS = (
 _EVENT_COLUMNS = ("sitting_id", "seq", "kind", "payload", "wall_time", "consumed_seconds", "prev_hash", "hash")
 _MODERATION_COLUMNS = ("rubric_id", "candidate_id", "score", "reason", "moderator", "moderated_at", "moderation_id")
 
+_CRITERION_MODERATION_COLUMNS = (
+    "rubric_id",
+    "candidate_id",
+    "criterion_id",
+    "level",
+    "reason",
+    "moderator",
+    "moderated_at",
+    "moderation_id",
+)
+_ELIGIBILITY_COLUMNS = (
+    "decision_id",
+    "candidate_id",
+    "decision",
+    "reason",
+    "decided_by",
+    "decided_at",
+    "roster_reason",
+)
+
 TABLES: dict[str, Table] = {
     table.name: table
     for table in (
@@ -195,6 +215,19 @@ TABLES: dict[str, Table] = {
             _MODERATION_COLUMNS,
             f"SELECT {', '.join(_MODERATION_COLUMNS)} FROM panel_moderations ORDER BY moderated_at, moderation_id",
             ("panel_moderations",),
+        ),
+        Table(
+            "criterion_moderations",
+            _CRITERION_MODERATION_COLUMNS,
+            f"SELECT {', '.join(_CRITERION_MODERATION_COLUMNS)} FROM panel_criterion_moderations "
+            "ORDER BY moderated_at, moderation_id",
+            ("panel_criterion_moderations",),
+        ),
+        Table(
+            "eligibility_decisions",
+            _ELIGIBILITY_COLUMNS,
+            f"SELECT {', '.join(_ELIGIBILITY_COLUMNS)} FROM eligibility_decisions ORDER BY decision_id",
+            ("eligibility_decisions",),
         ),
         Table(
             "decisions",

@@ -13,7 +13,12 @@ administrator's ``candidates`` roster in one file):
   (open, conflict, level, note, undo, seal), for undo and for audit;
 * ``panel_timer_events`` -- append-only starts and stops of the phase timers, so a
   reopened sheet shows the right elapsed time (kept beside the sheet, not sealed with it);
-* ``panel_moderations`` -- moderated final scores with the moderator's reason.
+* ``panel_moderations`` -- moderated final scores with the moderator's reason (older form);
+* ``panel_criterion_moderations`` -- the chair's moderated level per criterion, with the reason;
+* ``panel_consolidated`` -- the chair's sealed consolidated sheet per candidate.
+
+A sheet opened by mistake and never scored is voided (``voided_at``, ``void_reason``), never
+deleted: it stays with its log and counts nowhere.
 
 Each public function that changes a sheet reads the sheet, checks the change with the
 domain rules and writes the log entry and the current state in ONE transaction, so the
@@ -31,8 +36,16 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Protocol
 
-from ccsoo_exam.aggregation import Moderation, check_moderation
+from ccsoo_exam.aggregation import (
+    CriterionModeration,
+    Moderation,
+    aggregate,
+    check_criterion_moderation,
+    check_moderation,
+)
+from ccsoo_exam.consolidation import Consolidation, consolidated_content, consolidation_problems, seal_content
 from ccsoo_exam.errors import Problem, StoreError
+from ccsoo_exam.plaintext import has_control
 from ccsoo_exam.replay import sheet_conflicts
 from ccsoo_exam.rubric import Rubric, rubric_from_bytes
 from ccsoo_exam.scoresheet import (
@@ -40,10 +53,12 @@ from ccsoo_exam.scoresheet import (
     LEVEL,
     NOTE,
     OPEN,
+    REOPEN,
     SEAL,
     TIMER_START,
     TIMER_STOP,
     UNDO,
+    VOID,
     Change,
     Note,
     Scoresheet,
@@ -55,6 +70,7 @@ from ccsoo_exam.scoresheet import (
     check_note,
     check_person,
     check_rubric,
+    check_void,
     running_since,
     seal_hash,
     seal_message,
@@ -152,6 +168,34 @@ MIGRATIONS: list[Migration] = [
         )
         """,
     ),
+    (
+        "panel-004-void-and-chair",
+        """
+        ALTER TABLE panel_sheets ADD COLUMN voided_at TEXT;
+        ALTER TABLE panel_sheets ADD COLUMN void_reason TEXT NOT NULL DEFAULT '';
+        CREATE TABLE panel_criterion_moderations (
+            moderation_id TEXT PRIMARY KEY,
+            rubric_id TEXT NOT NULL,
+            candidate_id TEXT NOT NULL,
+            criterion_id TEXT NOT NULL,
+            level INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            moderator TEXT NOT NULL,
+            moderated_at TEXT NOT NULL
+        );
+        CREATE TABLE panel_consolidated (
+            consolidation_id TEXT PRIMARY KEY,
+            rubric_id TEXT NOT NULL,
+            rubric_digest TEXT NOT NULL,
+            candidate_id TEXT NOT NULL,
+            chair TEXT NOT NULL,
+            content TEXT NOT NULL,
+            seal_hash TEXT NOT NULL,
+            sealed_at TEXT NOT NULL,
+            UNIQUE (rubric_id, rubric_digest, candidate_id)
+        )
+        """,
+    ),
 ]
 
 _SHEET_COLUMNS = (
@@ -203,6 +247,7 @@ def _sheet_from(conn: sqlite3.Connection, row: sqlite3.Row) -> Scoresheet:
         )
     )
     conflict = row["conflict"]
+    columns = row.keys()  # a panel file from before voiding has no void columns
     return Scoresheet(
         sheet_id=sheet_id,
         rubric_id=row["rubric_id"],
@@ -216,11 +261,19 @@ def _sheet_from(conn: sqlite3.Connection, row: sqlite3.Row) -> Scoresheet:
         notes=notes,
         seal_hash=row["seal_hash"],
         sealed_at=row["sealed_at"],
+        voided_at=row["voided_at"] if "voided_at" in columns else None,
+        void_reason=row["void_reason"] if "void_reason" in columns else "",
     )
 
 
+def _columns(conn: sqlite3.Connection) -> str:
+    # A panel file from before sheets could be voided has no void columns; read what it has.
+    names = {r[1] for r in conn.execute("PRAGMA table_info(panel_sheets)")}
+    return _SHEET_COLUMNS + (", voided_at, void_reason" if "voided_at" in names else "")
+
+
 def load_sheet(conn: sqlite3.Connection, sheet_id: str) -> Scoresheet:
-    row = conn.execute(f"SELECT {_SHEET_COLUMNS} FROM panel_sheets WHERE sheet_id = ?", (sheet_id,)).fetchone()
+    row = conn.execute(f"SELECT {_columns(conn)} FROM panel_sheets WHERE sheet_id = ?", (sheet_id,)).fetchone()
     if row is None:
         raise StoreError(Problem(_db_name(conn), None, f"no scoresheet with id {sheet_id}"))
     return _sheet_from(conn, row)
@@ -228,7 +281,7 @@ def load_sheet(conn: sqlite3.Connection, sheet_id: str) -> Scoresheet:
 
 def find_sheet(conn: sqlite3.Connection, rubric_id: str, candidate_id: str, panelist: str) -> Scoresheet | None:
     row = conn.execute(
-        f"SELECT {_SHEET_COLUMNS} FROM panel_sheets WHERE rubric_id = ? AND candidate_id = ? AND panelist = ?",
+        f"SELECT {_columns(conn)} FROM panel_sheets WHERE rubric_id = ? AND candidate_id = ? AND panelist = ?",
         (rubric_id, candidate_id, panelist),
     ).fetchone()
     return None if row is None else _sheet_from(conn, row)
@@ -238,7 +291,7 @@ def list_sheets(
     conn: sqlite3.Connection, rubric_id: str | None = None, panelist: str | None = None
 ) -> list[Scoresheet]:
     """Sheets in a stable order (candidate, panelist), optionally for one rubric or panelist."""
-    sql = f"SELECT {_SHEET_COLUMNS} FROM panel_sheets WHERE 1 = 1"
+    sql = f"SELECT {_columns(conn)} FROM panel_sheets WHERE 1 = 1"
     params: list[str] = []
     if rubric_id is not None:
         sql += " AND rubric_id = ?"
@@ -297,6 +350,11 @@ def open_sheet(conn: sqlite3.Connection, rubric: Rubric, candidate_id: str, pane
             (rubric.digest, rubric.id, rubric.title, rubric.source),
         )
         existing = find_sheet(conn, rubric.id, candidate_id, panelist)
+        if existing is not None and existing.voided:
+            # The same candidate chosen again after a void: the sheet comes back, and the log says so.
+            conn.execute("UPDATE panel_sheets SET voided_at = NULL WHERE sheet_id = ?", (existing.sheet_id,))
+            _log(conn, Change(_next_seq(conn, existing.sheet_id), REOPEN, at), existing.sheet_id)
+            return load_sheet(conn, existing.sheet_id)
         if existing is not None:
             return existing
         # A random id, not one derived from names: two machines opening "the same" sheet
@@ -327,6 +385,10 @@ def declare_conflict(
     left out of every aggregate.
     """
     reason = " ".join(reason.split())
+    if has_control(reason):
+        raise ScoresheetError(
+            Problem(f"sheet {sheet_id[:8]}", None, "the description contains control characters; type plain text")
+        )
     with transaction(conn):
         sheet = load_sheet(conn, sheet_id)
         if sheet.conflict is not None:
@@ -372,6 +434,18 @@ def declare_late_conflict(
         conn.execute("DELETE FROM panel_notes WHERE sheet_id = ?", (sheet_id,))
         recusal = replace(sheet, conflict=True, conflict_reason=reason, levels=MappingProxyType({}), notes=())
         return _seal(conn, rubric, recusal, at, closing, signer)
+
+
+def void_sheet(conn: sqlite3.Connection, sheet_id: str, reason: str, at: str) -> Scoresheet:
+    """Void an unscored, unsealed sheet (opened by mistake): kept with its log, counted nowhere."""
+    with transaction(conn):
+        sheet = load_sheet(conn, sheet_id)
+        reason = check_void(sheet, reason)
+        conn.execute(
+            "UPDATE panel_sheets SET voided_at = ?, void_reason = ? WHERE sheet_id = ?", (at, reason, sheet_id)
+        )
+        _log(conn, Change(_next_seq(conn, sheet_id), VOID, at, text=reason), sheet_id)
+        return replace(sheet, voided_at=at, void_reason=reason)
 
 
 def set_level(
@@ -627,11 +701,18 @@ class ImportReport:
     conflicts: tuple[Problem, ...] = ()
     skipped: tuple[Problem, ...] = ()
     moderations_added: int = 0
+    voided: tuple[str, ...] = ()  # sheets voided by their panelist: nothing to import, not a problem
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Conflicts and skipped sheets: what makes ``panel import`` and ``admin merge`` exit 1."""
+        return (*self.conflicts, *self.skipped)
 
     def summary(self) -> str:
         return (
             f"{len(self.added)} sheets added, {len(self.unchanged)} already present, "
             f"{len(self.conflicts)} conflicts, {len(self.skipped)} skipped, {self.moderations_added} moderations added"
+            + (f", {len(self.voided)} voided (not imported)" if self.voided else "")
         )
 
 
@@ -655,9 +736,13 @@ def import_scoresheets(source: sqlite3.Connection, target: sqlite3.Connection) -
     from ccsoo_exam.signing import seal_fault  # cryptography: only when importing
 
     enrolled = enrolled_keys(target)
+    voided: list[str] = []
     with transaction(target):
         for sheet in list_sheets(source):
             label = f"sheet {sheet.sheet_id} ({sheet.panelist} on {sheet.candidate_id})"
+            if sheet.voided and not sheet.sealed:
+                voided.append(sheet.sheet_id)
+                continue
             if not sheet.sealed:
                 skipped.append(Problem(name, None, f"{label} is not finalised; skipped"))
                 continue
@@ -713,7 +798,10 @@ def import_scoresheets(source: sqlite3.Connection, target: sqlite3.Connection) -
                     conflicts.append(
                         Problem(name, None, f"moderation {m.moderation_id} differs in the target; kept the target's")
                     )
-    return ImportReport(tuple(added), tuple(unchanged), tuple(conflicts), tuple(skipped), moderations_added)
+        moderations_added += _import_chair_records(source, target, name, conflicts)
+    return ImportReport(
+        tuple(added), tuple(unchanged), tuple(conflicts), tuple(skipped), moderations_added, tuple(voided)
+    )
 
 
 def _copy_sheet(source: sqlite3.Connection, target: sqlite3.Connection, sheet_id: str, digest: str) -> None:
@@ -761,3 +849,148 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
 def _db_name(conn: sqlite3.Connection) -> str:
     row = conn.execute("PRAGMA database_list").fetchone()
     return (row[2] if row and row[2] else ":memory:") if row else ":memory:"
+
+
+# --- the chair: moderation per criterion, the consolidated sheet ------------------------
+
+_CM_COLUMNS = "moderation_id, rubric_id, candidate_id, criterion_id, level, reason, moderator, moderated_at"
+_CONSOLIDATED_COLUMNS = "consolidation_id, rubric_id, rubric_digest, candidate_id, chair, content, seal_hash, sealed_at"
+
+
+def record_criterion_moderation(
+    conn: sqlite3.Connection,
+    rubric: Rubric,
+    candidate_id: str,
+    criterion_id: str,
+    level: int,
+    reason: str,
+    moderator: str,
+    at: str,
+) -> CriterionModeration:
+    """Record the chair's level for one criterion; earlier ones stay, the latest counts."""
+    moderation = check_criterion_moderation(
+        rubric,
+        CriterionModeration(uuid.uuid4().hex, rubric.id, candidate_id, criterion_id, level, reason, moderator, at),
+    )
+    with transaction(conn):
+        if not conn.execute(
+            "SELECT 1 FROM panel_sheets WHERE rubric_id = ? AND candidate_id = ? LIMIT 1", (rubric.id, candidate_id)
+        ).fetchone():
+            raise StoreError(
+                Problem(_db_name(conn), None, f"no scoresheet for candidate '{candidate_id}' on rubric {rubric.id}")
+            )
+        sealed = consolidation(conn, rubric, candidate_id)
+        if sealed is not None:
+            raise StoreError(
+                Problem(
+                    _db_name(conn),
+                    None,
+                    f"the consolidated sheet for {candidate_id} was sealed by {sealed.chair} at {sealed.sealed_at}; "
+                    "it can no longer be moderated",
+                )
+            )
+        conn.execute(
+            f"INSERT INTO panel_criterion_moderations ({_CM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                moderation.moderation_id,
+                moderation.rubric_id,
+                moderation.candidate_id,
+                moderation.criterion_id,
+                moderation.level,
+                moderation.reason,
+                moderation.moderator,
+                moderation.moderated_at,
+            ),
+        )
+    return moderation
+
+
+def criterion_moderations(conn: sqlite3.Connection, rubric_id: str | None = None) -> list[CriterionModeration]:
+    """Every moderated level recorded (the latest per criterion counts), oldest first."""
+    if not _has_table(conn, "panel_criterion_moderations"):
+        return []
+    sql = f"SELECT {_CM_COLUMNS} FROM panel_criterion_moderations"
+    params: tuple[str, ...] = ()
+    if rubric_id is not None:
+        sql += " WHERE rubric_id = ?"
+        params = (rubric_id,)
+    return [CriterionModeration(*row) for row in conn.execute(sql + " ORDER BY moderated_at, moderation_id", params)]
+
+
+def consolidation(conn: sqlite3.Connection, rubric: Rubric, candidate_id: str) -> Consolidation | None:
+    """The sealed consolidated sheet for this candidate under this rubric file, if there is one."""
+    if not _has_table(conn, "panel_consolidated"):
+        return None
+    row = conn.execute(
+        f"SELECT {_CONSOLIDATED_COLUMNS} FROM panel_consolidated WHERE rubric_id = ? AND rubric_digest = ? "
+        "AND candidate_id = ?",
+        (rubric.id, rubric.digest, candidate_id),
+    ).fetchone()
+    return None if row is None else Consolidation(*row)
+
+
+def seal_consolidation(
+    conn: sqlite3.Connection, rubric: Rubric, candidate_id: str, chair: str, at: str
+) -> Consolidation:
+    """Seal the chair's consolidated sheet for a candidate, refusing while anything is open."""
+    chair = check_person(chair, "chair's name")
+    with transaction(conn):
+        if consolidation(conn, rubric, candidate_id) is not None:
+            raise StoreError(
+                Problem(_db_name(conn), None, f"the consolidated sheet for {candidate_id} is already sealed")
+            )
+        sheets = [s for s in list_sheets(conn, rubric.id) if s.candidate_id == candidate_id]
+        results, _ = aggregate(rubric, sheets, moderations(conn, rubric.id), criterion_moderations(conn, rubric.id))
+        if not results:
+            raise StoreError(Problem(_db_name(conn), None, f"no scoresheet for candidate '{candidate_id}'"))
+        problems = consolidation_problems(results[0])
+        if problems:
+            raise StoreError([Problem(f"candidate {candidate_id}", None, p) for p in problems])
+        content = consolidated_content(rubric, results[0], chair, at)
+        sealed = Consolidation(
+            uuid.uuid4().hex, rubric.id, rubric.digest, candidate_id, chair, content, seal_content(content), at
+        )
+        conn.execute(
+            f"INSERT INTO panel_consolidated ({_CONSOLIDATED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                sealed.consolidation_id,
+                sealed.rubric_id,
+                sealed.rubric_digest,
+                sealed.candidate_id,
+                sealed.chair,
+                sealed.content,
+                sealed.seal_hash,
+                sealed.sealed_at,
+            ),
+        )
+    return sealed
+
+
+def _import_chair_records(
+    source: sqlite3.Connection, target: sqlite3.Connection, name: str, conflicts: list[Problem]
+) -> int:
+    """Copy criterion moderations and consolidated sheets by id; a differing copy is a conflict."""
+    added = 0
+    for table, columns in (
+        ("panel_criterion_moderations", _CM_COLUMNS),
+        ("panel_consolidated", _CONSOLIDATED_COLUMNS),
+    ):
+        if not _has_table(source, table):
+            continue
+        key = columns.split(",")[0]
+        marks = ", ".join("?" * len(columns.split(",")))
+        for row in source.execute(f"SELECT {columns} FROM {table}").fetchall():
+            if table == "panel_consolidated" and not Consolidation(*row).verifies():
+                conflicts.append(Problem(name, None, f"consolidated sheet {row[0]} does not match its seal; skipped"))
+                continue
+            here = target.execute(f"SELECT {columns} FROM {table} WHERE {key} = ?", (row[0],)).fetchone()
+            if here is None:
+                try:
+                    target.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row))
+                except sqlite3.IntegrityError:
+                    conflicts.append(Problem(name, None, f"{table} {row[0]}: the target already has one; kept it"))
+                    continue
+                added += 1
+            elif tuple(here) != tuple(row):
+                conflicts.append(Problem(name, None, f"{table} {row[0]} differs in the target; kept the target's"))
+    return added

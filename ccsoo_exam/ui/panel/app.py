@@ -56,3 +56,19 @@ def make_panel_app(
     merged.update({candidate_id: name for candidate_id, name in roster})
     context = PanelContext(conn, rubric, db_path, tuple(sorted(merged.items())), clock, wall, signer)
     return PanelApp(context)
+
+
+def make_chair_app(
+    db_path: str,
+    rubric: Rubric,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    wall: Callable[[], str] = utc_now,
+    conn: sqlite3.Connection | None = None,
+) -> App[None]:
+    """Build the chair's consolidation app over a merged panel database (must exist)."""
+    from ccsoo_exam.ui.panel.chair import ChairApp
+
+    conn = conn or store.open_existing(db_path)
+    context = PanelContext(conn, rubric, db_path, (), clock, wall)
+    return ChairApp(context)

@@ -16,17 +16,26 @@ from textual.widgets.option_list import Option
 
 from ccsoo_exam.rubric import HIGHEST_LEVEL, LOWEST_LEVEL, Criterion, Rubric
 from ccsoo_exam.scoresheet import Scoresheet
-from ccsoo_exam.text import literal, literal_line
-from ccsoo_exam.ui.panel.messages import CriterionHighlighted, LevelBrowsed, LevelChosen
+from ccsoo_exam.text import literal_line
+from ccsoo_exam.ui.panel.messages import CriterionHighlighted, LevelBrowsed, LevelChosen, Said
 
 
 class CriterionList(OptionList):
     """Rows for ``criteria``; ``browsed`` keeps each criterion's level cursor (view state only)."""
 
+    # Priority bindings, OptionList's own keys included: each key is resolved as it is
+    # dispatched, so keys typed ahead of a screen change are applied in order (typeahead.py).
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(str(n), f"choose({n})", show=False) for n in range(LOWEST_LEVEL, HIGHEST_LEVEL + 1)),
-        Binding("left", "browse(-1)", "Lower level", show=False),
-        Binding("right", "browse(1)", "Higher level", show=False),
+        *(Binding(str(n), f"choose({n})", show=False, priority=True) for n in range(LOWEST_LEVEL, HIGHEST_LEVEL + 1)),
+        Binding("left", "browse(-1)", "Lower level", show=False, priority=True),
+        Binding("right", "browse(1)", "Higher level", show=False, priority=True),
+        Binding("down", "cursor_down", "Down", show=False, priority=True),
+        Binding("up", "cursor_up", "Up", show=False, priority=True),
+        Binding("home", "first", "First", show=False, priority=True),
+        Binding("end", "last", "Last", show=False, priority=True),
+        Binding("pagedown", "page_down", "Page Down", show=False, priority=True),
+        Binding("pageup", "page_up", "Page Up", show=False, priority=True),
+        Binding("enter", "select", "Select", show=False, priority=True),
     ]
 
     def __init__(self, rubric: Rubric, *, id: str | None = None) -> None:
@@ -88,9 +97,7 @@ class CriterionList(OptionList):
         if criterion is None:
             return
         if not self.rubric.lowest <= level <= self.rubric.highest:
-            self.notify(
-                literal(f"Levels run {self.rubric.lowest}-{self.rubric.highest}."), severity="warning", markup=False
-            )
+            self.post_message(Said(f"Levels run {self.rubric.lowest}-{self.rubric.highest}.", "warning"))
             return
         self.browsed[criterion.id] = level
         self.post_message(LevelChosen(criterion.id, level))

@@ -41,3 +41,12 @@ class PhaseOverrun(Message):
     def __init__(self, phase_id: str) -> None:
         self.phase_id = phase_id
         super().__init__()
+
+
+class Said(Message):
+    """A widget has something to tell the panelist; the screen shows it on its status line."""
+
+    def __init__(self, text: str, severity: str = "information") -> None:
+        self.text = text
+        self.severity = severity
+        super().__init__()

@@ -6,7 +6,9 @@ to the discussion phase; finalise when every criterion is scored. Each change is
 store call that commits before the screen shows it, so a crash loses nothing shown:
 timer starts and stops too, so a reopened sheet shows each phase's time where it was
 (a timer left running has kept running, by the wall clock, while the program was down).
-A conflict of interest found halfway (``c``) seals the sheet as a recusal.
+A conflict of interest found halfway (``c``) seals the sheet as a recusal; a sheet opened
+by mistake and never scored is voided (``v``) with a reason. Messages go to a status line
+of their own under the notes, never over the descriptor being read.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Static
 
 from ccsoo_exam.errors import CcsooError
 from ccsoo_exam.rubric import Phase
@@ -43,24 +45,31 @@ from ccsoo_exam.text import literal, literal_line
 from ccsoo_exam.ui.panel.context import PanelContext
 from ccsoo_exam.ui.panel.criteria import CriterionList
 from ccsoo_exam.ui.panel.descriptor import LevelDescriptor
-from ccsoo_exam.ui.panel.messages import CriterionHighlighted, LevelBrowsed, LevelChosen, PhaseOverrun
-from ccsoo_exam.ui.panel.modals import ConfirmScreen, LateConflictScreen, NoteScreen
+from ccsoo_exam.ui.panel.messages import CriterionHighlighted, LevelBrowsed, LevelChosen, PhaseOverrun, Said
+from ccsoo_exam.ui.panel.modals import ConfirmScreen, LateConflictScreen, NoteScreen, ReasonScreen
+from ccsoo_exam.ui.panel.status import StatusLine
 from ccsoo_exam.ui.panel.timer import PhaseTimer
+from ccsoo_exam.ui.panel.typeahead import settled
 
 
-class ScoringScreen(Screen[None]):
+class ScoringScreen(Screen[str | None]):
     """Scores, notes, the phase timer and finalising for one sheet."""
 
     CSS_PATH = "scoring.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab,right_square_bracket", "phase(1)", "Next phase"),
-        Binding("shift+tab,left_square_bracket", "phase(-1)", "Prev phase", show=False),
-        Binding("s", "timer", "Timer"),
-        Binding("n", "note", "Note"),
-        Binding("u", "undo", "Undo"),
-        Binding("f", "finalise", "Finalise"),
-        Binding("c", "conflict", "Conflict"),
-        Binding("escape", "leave", "Candidates"),
+        # Every key of this screen is a priority binding (the screen has no text box of its
+        # own): resolved as dispatched, so keys typed ahead apply in order (typeahead.py).
+        Binding("tab,right_square_bracket", "phase(1)", "Next phase", priority=True),
+        Binding("shift+tab,left_square_bracket", "phase(-1)", "Prev phase", show=False, priority=True),
+        Binding("s", "timer", "Timer", priority=True),
+        # A key that opens a text box returns once the box has focus, so a note typed straight
+        # after 'n' goes into the note and a digit in it never scores a criterion.
+        Binding("n", "note", "Note", priority=True),
+        Binding("u", "undo", "Undo", priority=True),
+        Binding("f", "finalise", "Finalise", priority=True),
+        Binding("c", "conflict", "Conflict", priority=True),
+        Binding("v", "void", "Void", show=False, priority=True),
+        Binding("escape", "leave", "Candidates", priority=True),
     ]
 
     def __init__(self, context: PanelContext, sheet: Scoresheet) -> None:
@@ -84,12 +93,14 @@ class ScoringScreen(Screen[None]):
         with VerticalScroll(id="descriptor-box"):
             yield LevelDescriptor(id="descriptor")
         yield Static(id="notes")
+        yield StatusLine(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
         self.restore_timers()
         self.show_phase()
-        self.query_one(CriterionList).focus()
+        # Focused now, not after a refresh: keys typed ahead are already on their way here.
+        self.set_focus(self.query_one(CriterionList))
 
     def restore_timers(self) -> None:
         """Put the phase timers back as the store has them, and show the phase whose timer runs."""
@@ -165,14 +176,17 @@ class ScoringScreen(Screen[None]):
             )
         )
 
+    def say(self, message: str, severity: str = "information") -> None:
+        self.query_one(StatusLine).say(message, severity)
+
+    @on(Said)
+    def widget_said(self, event: Said) -> None:
+        self.say(event.text, event.severity)
+
     @on(PhaseOverrun)
     def phase_overrun(self, event: PhaseOverrun) -> None:
         title = self.rubric.phase(event.phase_id).title
-        self.notify(
-            literal(f"{title}: past {self.rubric.phase(event.phase_id).minutes} minutes."),
-            severity="warning",
-            markup=False,
-        )
+        self.say(f"{title}: past {self.rubric.phase(event.phase_id).minutes} minutes.", "warning")
 
     def change(self, write: Callable[[str], Scoresheet]) -> bool:
         """Run one store change; show the new sheet only once it is committed."""
@@ -180,9 +194,7 @@ class ScoringScreen(Screen[None]):
         try:
             self.sheet = write(at)
         except CcsooError as error:
-            self.notify(
-                literal("\n".join(p.message for p in error.problems)), severity="error", timeout=6, markup=False
-            )
+            self.say("; ".join(p.message for p in error.problems), "error")
             return False
         self.saved_at = at
         self.show_sheet()
@@ -196,31 +208,35 @@ class ScoringScreen(Screen[None]):
 
     def action_timer(self) -> None:
         if self.sheet.sealed:
-            self.notify(literal("This sheet is finalised; its timers stopped with it."), severity="error", markup=False)
+            self.say("This sheet is finalised; its timers stopped with it.", "error")
             return
         timer = self.query_one(PhaseTimer)
         laps, events = toggle_timer(timer.laps, self.phase.id, self.context.clock())
         try:
             store.record_timer(self.context.conn, self.rubric, self.sheet.sheet_id, events, self.context.wall())
         except CcsooError as error:
-            self.notify(
-                literal("\n".join(p.message for p in error.problems)), severity="error", timeout=6, markup=False
-            )
+            self.say("; ".join(p.message for p in error.problems), "error")
             return
         timer.show_laps(laps)
         running = laps[self.phase.id].running
-        self.notify(literal(f"{self.phase.title} timer {'started' if running else 'paused'}."), timeout=2, markup=False)
+        self.say(f"{self.phase.title} timer {'started' if running else 'paused'}.")
 
     def closing_timers(self) -> tuple[dict[str, Lap], tuple[TimerEvent, ...]]:
         """The laps and stop events for sealing: the running timer stops with the sheet."""
         return stop_timers(self.query_one(PhaseTimer).laps, self.context.clock())
 
-    def action_note(self) -> None:
+    async def open_box(self, modal: ModalScreen[str | None], callback: Callable[[str | None], None]) -> None:
+        """Push a modal with a text box and return once the box has focus (see BINDINGS)."""
+        await settled(self.query_one(CriterionList))
+        await self.app.push_screen(modal, callback)
+        modal.set_focus(modal.query_one(Input))
+
+    async def action_note(self) -> None:
         criterion = self.query_one(CriterionList).current
         if criterion is None:
             return
         if self.sheet.sealed:
-            self.notify(literal("This sheet is finalised; it cannot be changed."), severity="error", markup=False)
+            self.say("This sheet is finalised; it cannot be changed.", "error")
             return
 
         def written(text: str | None) -> None:
@@ -231,7 +247,7 @@ class ScoringScreen(Screen[None]):
                     )
                 )
 
-        self.app.push_screen(NoteScreen(criterion.title), written)
+        await self.open_box(NoteScreen(criterion.title), written)
 
     def action_undo(self) -> None:
         undone = []
@@ -245,18 +261,18 @@ class ScoringScreen(Screen[None]):
             return
         change = undone[0]
         if change is None:
-            self.notify(literal("Nothing to undo."), timeout=2, markup=False)
+            self.say("Nothing to undo.")
         elif change.kind == LEVEL:
             title = self.rubric.criterion(change.criterion_id or "").title
             back = "not scored" if change.old_level is None else f"level {change.old_level}"
-            self.notify(literal(f"Undone: {title} back to {back}."), timeout=3, markup=False)
+            self.say(f"Undone: {title} back to {back}.")
         elif change.kind == NOTE:
-            self.notify(literal(f"Undone: note “{change.text[:40]}”."), timeout=3, markup=False)
+            self.say(f"Undone: note “{change.text[:40]}”.")
 
     def action_finalise(self) -> None:
         problems = seal_problems(self.rubric, self.sheet)
         if problems:
-            self.notify(literal("Cannot finalise: " + "; ".join(problems)), severity="error", timeout=8, markup=False)
+            self.say("Cannot finalise: " + "; ".join(problems), "error")
             return
         total = weighted_percentage(self.rubric, self.sheet.levels) or 0.0
 
@@ -275,10 +291,7 @@ class ScoringScreen(Screen[None]):
                 )
             ):
                 self.query_one(PhaseTimer).show_laps(laps)
-                self.notify(
-                    literal(f"Finalised and sealed ({self.sheet.seal_hash[:12] if self.sheet.seal_hash else ''})."),
-                    markup=False,
-                )
+                self.say(f"Finalised and sealed ({self.sheet.seal_hash[:12] if self.sheet.seal_hash else ''}).")
 
         self.app.push_screen(
             ConfirmScreen(
@@ -289,10 +302,10 @@ class ScoringScreen(Screen[None]):
             answered,
         )
 
-    def action_conflict(self) -> None:
+    async def action_conflict(self) -> None:
         """A conflict of interest found during scoring: confirm with a description, then recuse."""
         if self.sheet.sealed:
-            self.notify(literal("This sheet is finalised; it cannot be changed."), severity="error", markup=False)
+            self.say("This sheet is finalised; it cannot be changed.", "error")
             return
         scored = len(self.sheet.levels)
 
@@ -311,13 +324,31 @@ class ScoringScreen(Screen[None]):
                     signer=self.context.signer,
                 )
             ):
-                self.notify(
-                    literal(f"Conflict recorded; your sheet for {self.sheet.candidate_id} is sealed as a recusal."),
-                    markup=False,
-                )
-                self.dismiss(None)
+                self.dismiss(f"Conflict recorded; your sheet for {self.sheet.candidate_id} is sealed as a recusal.")
 
-        self.app.push_screen(LateConflictScreen(self.sheet.candidate_id, scored, len(self.sheet.notes)), described)
+        await self.open_box(LateConflictScreen(self.sheet.candidate_id, scored, len(self.sheet.notes)), described)
+
+    async def action_void(self) -> None:
+        """A sheet opened by mistake (a mistyped candidate id): void it, with a reason, if nothing is scored."""
+        if self.sheet.sealed or self.sheet.levels or self.sheet.notes:
+            self.say("Only an unscored sheet can be voided (undo its levels and notes first).", "error")
+            return
+
+        def given(reason: str | None) -> None:
+            if not reason:
+                return
+            if self.change(lambda at: store.void_sheet(self.context.conn, self.sheet.sheet_id, reason, at)):
+                self.dismiss(f"Sheet for {self.sheet.candidate_id} voided; it is kept in the log and counts nowhere.")
+
+        await self.open_box(
+            ReasonScreen(
+                f"Void this sheet for {self.sheet.candidate_id}?",
+                "For a sheet opened by mistake, e.g. a mistyped candidate id. It is kept in the database with "
+                "your reason and counts in no result.",
+                "why, e.g. mistyped candidate id; enter voids, escape goes back",
+            ),
+            given,
+        )
 
     def action_leave(self) -> None:
         self.dismiss(None)
