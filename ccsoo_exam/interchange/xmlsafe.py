@@ -6,6 +6,7 @@ Parsing goes through defusedxml, under the same size cap as YAML. Every refusal 
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET  # types and ParseError only; parsing is defusedxml's
 
 import defusedxml
@@ -26,25 +27,12 @@ def parse(data: bytes, name: str, max_bytes: int = MAX_BYTES) -> ET.Element:
     if not data.strip():
         raise CcsooError(Problem(name, None, "file is empty; expected an XML document"))
     try:
-        root = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-    except defusedxml.EntitiesForbidden as exc:
-        line = _line_of(data, b"<!ENTITY")
-        if exc.sysid or exc.pubid:
-            message = (
-                f"declares an external entity '{exc.name}' (a file or URL the parser would read); "
-                "refused: remove the <!DOCTYPE> block"
-            )
-        else:
-            message = (
-                f"declares an entity '{exc.name}' (entity expansion, as in 'billion laughs'); "
-                "refused: remove the <!DOCTYPE> block and write the text out"
-            )
-        raise CcsooError(Problem(name, line, message)) from None
-    except defusedxml.ExternalReferenceForbidden:
-        line = _line_of(data, b"<!DOCTYPE")
-        raise CcsooError(
-            Problem(name, line, "refers to an external DTD or entity (a file or URL); refused: remove the <!DOCTYPE>")
-        ) from None
+        # No DTD at all: item files need none, and refusing it outright stops entity
+        # expansion, external entities and DTD retrieval before any of them can start.
+        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except defusedxml.DTDForbidden as exc:
+        line = _line_of(data, b"<!ENTITY") or _line_of(data, b"<!DOCTYPE")
+        raise CcsooError(Problem(name, line, _dtd_message(data, exc))) from None
     except defusedxml.DefusedXmlException as exc:
         raise CcsooError(Problem(name, None, f"unsafe XML refused ({exc}); remove the <!DOCTYPE> block")) from None
     except ET.ParseError as exc:
@@ -57,6 +45,26 @@ def parse(data: bytes, name: str, max_bytes: int = MAX_BYTES) -> ET.Element:
         raise CcsooError(Problem(name, None, "XML nested too deeply; this is not an item file")) from None
     _check_depth(root, name)
     return root
+
+
+_ENTITY = re.compile(rb"<!ENTITY\s+(?:%\s*)?([^\s>]+)\s+(SYSTEM|PUBLIC)?")
+
+
+def _dtd_message(data: bytes, exc: defusedxml.DTDForbidden) -> str:
+    entities = _ENTITY.findall(data)
+    external = [n for n, kind in entities if kind]
+    if external:
+        what = external[0].decode("utf-8", "replace")
+        return f"declares an external entity '{what}' (a file or URL the parser would read); refused: remove the <!DOCTYPE> block"
+    if entities:
+        what = entities[0][0].decode("utf-8", "replace")
+        return (
+            f"declares an entity '{what}' (entity expansion, as in 'billion laughs'); "
+            "refused: remove the <!DOCTYPE> block and write the text out"
+        )
+    if exc.sysid or exc.pubid:
+        return "refers to an external DTD (a file or URL the parser would fetch); refused: remove the <!DOCTYPE> line"
+    return "has a DTD (<!DOCTYPE>), which item files never need; refused: remove it"
 
 
 def _line_of(data: bytes, marker: bytes) -> int | None:
