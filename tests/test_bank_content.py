@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ccsoo_exam.audit import run_audit
-from ccsoo_exam.bank import LETTERS, Bank, load_bank
+from ccsoo_exam.bank import Bank, load_bank
 from ccsoo_exam.lint import lint_bank, summarise, uniquely_longest
 from tests import item_arithmetic
 from tests.conftest import ROOT
@@ -40,9 +40,7 @@ def test_at_least_fifty_items(bank: Bank) -> None:
 
 def test_topics_the_sources_name_have_items() -> None:
     text = " ".join(
-        f"{i.topic} {i.stem} {' '.join(i.options.values())}".lower()
-        for p in SOURCES
-        for i in load_bank(str(p)).items
+        f"{i.topic} {i.stem} {' '.join(i.options.values())}".lower() for p in SOURCES for i in load_bank(str(p)).items
     )
     for topic in ("process mining", "low-code", "change freeze", "auto-scal", "mentor", "gdpr", "ccpa", "field"):
         assert topic in text, topic
@@ -79,7 +77,7 @@ def test_sample_banks_pass_the_structural_cue_audit() -> None:
 def test_no_above_options_and_every_rationale_answers_each_distractor(bank: Bank) -> None:
     for item in bank.items:
         assert not any("of the above" in t.lower() for t in item.options.values()), item.id
-        for letter in LETTERS:
+        for letter in item.letters:
             if letter != item.key:
                 assert f"Option {letter}" in item.rationale, f"{item.id} rationale skips {letter}"
 

@@ -390,7 +390,20 @@ def schemas(tmp_path_factory):
             if url.endswith("mathml3/mathml3.xsd"):
                 return self.resolve_string(_stub("http://www.w3.org/1998/Math/MathML", ["math"]), context)
             if url.endswith("ssmlv1p1-core.xsd"):
-                names = "audio break emphasis mark p phoneme prosody s say-as speak sub voice".split()
+                names = [
+                    "audio",
+                    "break",
+                    "emphasis",
+                    "mark",
+                    "p",
+                    "phoneme",
+                    "prosody",
+                    "s",
+                    "say-as",
+                    "speak",
+                    "sub",
+                    "voice",
+                ]
                 return self.resolve_string(_stub("http://www.w3.org/2001/10/synthesis", names), context)
             return None
 

@@ -354,7 +354,9 @@ def _print_analysis(definition: ExamDefinition, analysis: ItemAnalysis) -> None:
     )
     console.print(summary)
     items = Table(title="Items (shares of the candidates given each item; authored letters)")
-    for column in ("item", "mod", "key", "n", "p", "r_it", "A", "B", "C", "D", "omit"):
+    # Items have 3 to 5 options: a column per letter any item uses, blank where an item has no such option.
+    letters = ["A", "B", "C", "D", "E"][: max((len(r.shares) - 1 for r in analysis.items), default=4)]
+    for column in ("item", "mod", "key", "n", "p", "r_it", *letters, "omit"):
         items.add_column(column, justify="left" if column == "item" else "right", no_wrap=True)
     items.add_column("flags")
     for r in analysis.items:
@@ -365,7 +367,7 @@ def _print_analysis(definition: ExamDefinition, analysis: ItemAnalysis) -> None:
             str(r.n),
             f"{r.p_value:.2f}",
             _fixed(r.item_total, 2),
-            *(f"{100 * r.shares[letter]:.0f}%" for letter in ("A", "B", "C", "D", "-")),
+            *(f"{100 * r.shares[letter]:.0f}%" if letter in r.shares else "" for letter in (*letters, "-")),
             "; ".join(r.flags) or "ok",
         )
     console.print(items)
