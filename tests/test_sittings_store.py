@@ -51,6 +51,7 @@ def test_migrations_are_recorded_and_not_rerun(tmp_path: Path) -> None:
     assert [r[0] for r in conn.execute("SELECT name FROM migrations")] == [
         "sittings-001-create",
         "sittings-002-boot-clock",
+        "sittings-003-five-options",
     ]
 
 
