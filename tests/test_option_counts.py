@@ -185,7 +185,8 @@ def test_migration_widens_the_answer_check_and_keeps_every_row(tmp_path: Path) -
     conn.execute(insert, (1, "ABC", None, ""))
     rescoring = (
         "INSERT INTO rescorings (exam_id, bank_id, item_id, action, letter, reason, applied_by, applied_at, "
-        "package_fingerprint, sittings, decisions_changed) VALUES ('e', 'b', 'i', 'accept', ?, 'r', 'me', 't', 'f', 1, 0)"
+        "package_fingerprint, sittings, decisions_changed) "
+        "VALUES ('e', 'b', 'i', 'accept', ?, 'r', 'me', 't', 'f', 1, 0)"
     )
     conn.execute(rescoring, ("C",))
     conn.execute("INSERT INTO rescored_scores VALUES (1, 's1', 0, 1, 0, 1, 1, 100.0, 1, '{}')")

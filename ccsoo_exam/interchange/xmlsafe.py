@@ -55,7 +55,10 @@ def _dtd_message(data: bytes, exc: defusedxml.DTDForbidden) -> str:
     external = [n for n, kind in entities if kind]
     if external:
         what = external[0].decode("utf-8", "replace")
-        return f"declares an external entity '{what}' (a file or URL the parser would read); refused: remove the <!DOCTYPE> block"
+        return (
+            f"declares an external entity '{what}' (a file or URL the parser would read); "
+            "refused: remove the <!DOCTYPE> block"
+        )
     if entities:
         what = entities[0][0].decode("utf-8", "replace")
         return (
