@@ -13,7 +13,9 @@ from __future__ import annotations
 import io
 import os
 import re
+import xml.etree.ElementTree as ET  # the parsed tree's type; parsing is xmlsafe's
 import zipfile
+from collections.abc import Callable
 
 from ccsoo_exam.bank import Bank
 from ccsoo_exam.errors import CcsooError, Problem
@@ -53,7 +55,10 @@ def read_file(path: str) -> Reading:
     return read_bytes(data, path, lambda href: _sibling(path, href))
 
 
-def read_bytes(data: bytes, path: str, open_member=None) -> Reading:  # type: ignore[no-untyped-def]
+Opener = Callable[[str], tuple[bytes, str]]  # a package href -> (its bytes, the name to report it by)
+
+
+def read_bytes(data: bytes, path: str, open_member: Opener | None = None) -> Reading:
     """One file's questions, by what it holds (XML root element, or the shape of the text)."""
     if len(data) > MAX_BYTES:
         raise CcsooError(Problem(path, None, f"file is {len(data):,} bytes, over the {MAX_BYTES:,}-byte limit"))
@@ -106,7 +111,7 @@ def _read_manifest_dir(manifest: str) -> Reading:
     return read_bytes(data, manifest, lambda href: _sibling(manifest, href))
 
 
-def _read_manifest(root, path: str, open_member) -> Reading:  # type: ignore[no-untyped-def]
+def _read_manifest(root: ET.Element, path: str, open_member: Opener) -> Reading:
     reading = Reading()
     problems: list[Problem] = []
     seen: set[str] = set()
