@@ -495,3 +495,17 @@ def test_zip_package_reads_like_the_directory(tmp_path: Path) -> None:
     assert [q.identifier for q in read_files([str(path)]).questions] == [i.id for i in bank.items]
     with pytest.raises(CcsooError):
         read_files([str(tmp_path)])  # a directory without a manifest
+
+
+def test_image_only_options_are_skipped_and_renamed_ids_reported(tmp_path: Path, capsys) -> None:
+    item = (DATA / "qti3_choice.xml").read_bytes().replace(b">Red<", b"><img src='red.png'/><")
+    reading = read_bytes(item, "img.xml")
+    assert reading.questions == []
+    assert "option C has no text (an image or media only)" in reading.notes[-1].message
+    out = tmp_path / "two.yaml"
+    same = DATA / "qti3_choice.xml"
+    copy = tmp_path / "copy.xml"
+    copy.write_bytes(same.read_bytes())
+    assert main(["bank", "import", str(same), str(copy), "-o", str(out)]) == 0
+    assert f"{copy}: question 'choice-single': note: its item id is choice-single-2" in capsys.readouterr().err
+    assert '- id: "choice-single-2"' in out.read_text()

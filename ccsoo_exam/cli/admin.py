@@ -130,7 +130,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     action = p.add_mutually_exclusive_group(required=True)
     action.add_argument("--drop", action="store_true", help="drop the item from every score")
-    action.add_argument("--accept", metavar="LETTER", help="also count this authored letter (one of the item's A-C/A-D/A-E) as correct")
+    action.add_argument(
+        "--accept", metavar="LETTER", help="also count this authored letter (one of the item's A-C/A-D/A-E) as correct"
+    )
     p.add_argument("--reason", metavar="TEXT", help="why (required with --apply; kept for audit)")
     p.add_argument("--by", metavar="NAME", help="who decided (required with --apply)")
     p.add_argument("--apply", action="store_true", help="record the rescoring (default: dry run)")

@@ -308,9 +308,13 @@ def cmd_import(args: argparse.Namespace) -> int:
                 args.output, None, f"nothing to import: no single-answer question with 3-5 options ({skipped} skipped)"
             )
         )
-    text, _ids = bank_source(
+    text, ids = bank_source(
         reading, bank_id=bank_id, module=args.module, title=args.title, origins=[Path(f).name for f in args.files]
     )
+    for question, item_id in zip(reading.questions, ids, strict=True):
+        if question.identifier and question.identifier != item_id:
+            # Not a valid item id, or already taken by an earlier question.
+            print(f"{question.path}: question '{question.identifier}': note: its item id is {item_id}", file=sys.stderr)
     _write_atomically(target, text.encode("utf-8"))
     print(
         f"{args.output}: {len(reading.questions)} items imported, {skipped} questions skipped; "

@@ -80,15 +80,24 @@ class Reading:
         if not question.stem.strip():
             self.skip(question.path, question.identifier, "has no question text")
             return
-        empty = [LETTERS[i] for i, text in enumerate(question.options) if not text.strip()]
+        empty = [LETTERS[i] for i, text in enumerate(question.options) if not _words(text)]
         if empty:
-            self.skip(question.path, question.identifier, f"option {', '.join(empty)} has no text (image-only?)")
+            self.skip(
+                question.path,
+                question.identifier,
+                f"option {', '.join(empty)} has no text (an image or media only); the bank holds text options",
+            )
             return
         seen = [" ".join(t.lower().split()) for t in question.options]
         if len(set(seen)) < len(seen):
             self.skip(question.path, question.identifier, "two options have the same text")
             return
         self.questions.append(question)
+
+
+def _words(text: str) -> str:
+    """The text without the placeholders that stand for images, media and formulas."""
+    return re.sub(r"\[(image|media|formula)\]", "", text).strip()
 
 
 def item_ids(questions: Sequence[Question], prefix: str) -> list[str]:
