@@ -13,8 +13,11 @@ import re
 import subprocess
 import zipfile
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from ccsoo_exam.bank import Bank, load_bank
 from ccsoo_exam.cli import main
@@ -509,3 +512,43 @@ def test_image_only_options_are_skipped_and_renamed_ids_reported(tmp_path: Path,
     assert main(["bank", "import", str(same), str(copy), "-o", str(out)]) == 0
     assert f"{copy}: question 'choice-single': note: its item id is choice-single-2" in capsys.readouterr().err
     assert '- id: "choice-single-2"' in out.read_text()
+
+
+_TEXT = (
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Zl", "Zp", "Co", "Cn")),
+        min_size=1,
+        max_size=40,
+    )
+    .map(lambda t: " ".join(t.split()))
+    .filter(lambda t: bool(t) and "->" not in t and not re.match(r"%-?\d", t))
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    stem=_TEXT, options=st.lists(_TEXT, min_size=3, max_size=5, unique_by=lambda t: t.lower()), key=st.integers(0, 4)
+)
+def test_any_text_survives_every_export_and_import(stem: str, options: list[str], key: int) -> None:
+    """Whatever an author writes (markup characters, GIFT's specials, quotes, non-Latin script) comes back."""
+    from ccsoo_exam.bank import Item
+
+    normalised = [" ".join(o.lower().split()) for o in options]
+    assume(len(set(normalised)) == len(options))
+    letters = "ABCDE"[: len(options)]
+    item = Item(
+        "P-1",
+        stem,
+        MappingProxyType(dict(zip(letters, options, strict=True))),
+        letters[key % len(options)],
+        f"Because {stem}",
+        "t",
+        "easy",
+        "s",
+    )
+    bank = Bank("prop", 1, "Property", (item,))
+    for fmt in FORMATS:
+        reading = _read_export(export(bank, fmt), fmt)
+        assert [n for n in reading.notes if n.skipped] == [], (fmt, reading.notes)
+        (q,) = reading.questions
+        assert (q.identifier, q.stem, q.options, "ABCDE"[q.key], q.feedback) == _as_authored(bank)[0], fmt
