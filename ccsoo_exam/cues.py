@@ -136,7 +136,7 @@ class OptionShape:
     overlap: int  # content words shared with the stem
     misfit: bool  # does not read on from the stem (a/an, plural agreement, double 'to')
     period: bool  # ends with a full stop
-    oddness: float = 0.0  # distance from the other three options' shape
+    oddness: float = 0.0  # distance from the shape of the item's other options
 
     @property
     def has_list(self) -> bool:
