@@ -326,7 +326,9 @@ def test_html_conversion() -> None:
         [],
     )
     text, lost = html_to_text("<p>See <img src='a.png'> and <video><source src='v.mp4'>fallback</video></p>")
-    assert text == "See [image] and [media]" and lost == ["1 image", "1 media element"]
+    assert text == "See [image] and [media]" and lost == ["image", "media element"]
+    text, lost = html_to_text('<p><a href="@@PLUGINFILE@@/hello.mp3">Listen:</a> then <a href="x.html">read</a></p>')
+    assert text == "[media] Listen: then read" and lost == ["media element"]
 
 
 def test_not_an_interchange_file_is_one_clear_line(tmp_path: Path, capsys) -> None:
@@ -552,3 +554,31 @@ def test_any_text_survives_every_export_and_import(stem: str, options: list[str]
         assert [n for n in reading.notes if n.skipped] == [], (fmt, reading.notes)
         (q,) = reading.questions
         assert (q.identifier, q.stem, q.options, "ABCDE"[q.key], q.feedback) == _as_authored(bank)[0], fmt
+
+
+MOODLE_FIXTURES = Path(os.environ.get("CCSOO_MOODLE_FIXTURES", "/tmp/moodle-fixtures"))
+
+
+def test_moodles_own_import_fixtures() -> None:
+    """Moodle's own test fixtures (moodle/moodle question/format/{gift,aiken,xml}/tests/fixtures), where a copy
+    is on this machine: GPL-3 files, so not committed here (see tests/data/interchange/README.md)."""
+    names = ("questions.gift.txt", "questions.aiken.txt", "multichoice.xml")
+    if not all((MOODLE_FIXTURES / n).is_file() for n in names):
+        pytest.skip("Moodle's question format fixtures are not on this machine (set CCSOO_MOODLE_FIXTURES)")
+    gift = read_files([str(MOODLE_FIXTURES / "questions.gift.txt")])
+    (q2,) = gift.questions
+    assert (q2.identifier, q2.options, q2.key) == ("Q2", ("yellow", "red", "blue"), 0)
+    assert q2.feedback == "Option A: right; good!\n\nOption B: wrong, it's yellow\n\nOption C: wrong, it's yellow"
+    skipped = [(n.identifier, n.message.split(";")[0]) for n in gift.notes if n.skipped]
+    assert [name for name, _ in skipped] == ["Q8", "Moodle activities", "colours", "Q5", "Shortanswer", "Q1"] + [
+        "2-08 TSL"
+    ] * 2
+    aiken = read_files([str(MOODLE_FIXTURES / "questions.aiken.txt")])
+    assert [(q.options[q.key], len(q.options)) for q in aiken.questions] == [("Martin Dougiamas", 4)]
+    assert [n.message for n in aiken.notes] == ["has 2 options; the bank format takes 3 to 5"]
+    moodle = read_files([str(MOODLE_FIXTURES / "multichoice.xml")])
+    (greeting,) = moodle.questions
+    assert greeting.stem == "[media] Listen to this greeting:\n\nWhat language is being spoken?"
+    assert greeting.options == ("[image] English", "[image] French", "[image] German", "[image] Danish")
+    assert greeting.key == 1 and greeting.feedback.startswith("Option A: Sorry, listen again.\n\nOption B: Yes")
+    assert "4 images, 1 media element shown as" in moodle.notes[0].message

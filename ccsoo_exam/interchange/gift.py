@@ -142,7 +142,13 @@ def read_gift(source: str, path: str) -> Reading:
 
 
 def _convert(raw: str, *, fmt: str, clean: Cleaner) -> str:
-    """GIFT text as plain text: ``[html]``/``[moodle]`` text is HTML, ``[plain]``/``[markdown]`` is not."""
+    """GIFT text as plain text: ``[html]``/``[moodle]`` text is HTML, ``[plain]``/``[markdown]`` is not.
+
+    An answer or a feedback may carry its own format marker, as Moodle writes them.
+    """
+    own = _FORMAT.match(raw)
+    if own:
+        fmt, raw = own.group(1).lower(), raw[own.end() :]
     value = _unescape(raw.strip())
     if fmt in {"html", "moodle"}:
         converted, lost = html_to_text(value)
@@ -166,6 +172,8 @@ def _answers(block: str) -> tuple[list[str], int, list[str], str] | str:
     pieces = [(lead, piece) for lead, piece in _split_unescaped(body, "=~") if lead]
     if not pieces:
         return "has an answer block the reader does not understand; mark answers with = and ~"
+    if all(lead == "=" for lead, _ in pieces) and not any("->" in piece for _, piece in pieces):
+        return "is a short-answer question (every answer marked =)"
     options, feedback, key = [], [], -1
     for index, (lead, piece) in enumerate(pieces):
         if "->" in piece:
@@ -182,8 +190,6 @@ def _answers(block: str) -> tuple[list[str], int, list[str], str] | str:
         feedback.append(said)
     if key < 0:
         return "has no '=' answer; mark the correct option with ="
-    if len(options) == 1 or all(lead == "=" for lead, _ in pieces):
-        return "is a short-answer question"
     return options, key, feedback, general
 
 

@@ -9,6 +9,7 @@ with marked placeholders where the source had nothing to say.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -188,10 +189,12 @@ class Cleaner:
 
     def report(self) -> None:
         if self.lost:
+            counts = Counter(self.lost)
+            what = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in counts.items())
             self.reading.note(
                 self.path,
                 self.identifier,
-                f"{', '.join(self.lost)} shown as [image]/[media]/[formula] placeholders; "
+                f"{what} shown as [image]/[media]/[formula] placeholders; "
                 "describe them in words or the candidate will not see them",
             )
         if self.removed:

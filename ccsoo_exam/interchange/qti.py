@@ -169,7 +169,7 @@ def _text(element: ET.Element, skip: Callable[[ET.Element], bool] = lambda e: Fa
                 if node.tail:
                     builder.data(node.tail)
                 return
-            builder.start(name, {})
+            builder.start(name, {k.rsplit("}", 1)[-1]: v for k, v in node.attrib.items()})
         if node.text:
             builder.data(node.text)
         for child in node:

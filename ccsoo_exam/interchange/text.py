@@ -60,6 +60,8 @@ MEDIA = frozenset({"audio", "video", "object", "embed", "iframe", "applet", "can
 FORMULAS = frozenset({"math"})
 HIDDEN = frozenset({"script", "style", "head", "title", "template", "noscript"})
 CELLS = frozenset({"td", "th"})
+# A link to a sound or video file is media the candidate would have to play.
+_MEDIA_LINK = re.compile(r"\.(mp3|wav|ogg|oga|m4a|aac|flac|mp4|m4v|webm|ogv|mov|avi)([?#].*)?$", re.I)
 _BREAK = "\ue000"  # a <br>, held apart from newlines in the source, which are only spaces
 
 
@@ -91,6 +93,9 @@ class TextBuilder:
             self.buffer.append(_BREAK)
         elif tag in CELLS:
             self.buffer.append(" ")
+        elif tag == "a" and _MEDIA_LINK.search(attrs.get("href", "")):
+            self.media += 1
+            self.buffer.append(" [media] ")
         elif tag in IMAGES:
             self.images += 1
             self.buffer.append(" [image] ")
@@ -135,12 +140,8 @@ class TextBuilder:
         return "\n\n".join(self.paragraphs)
 
     def lost(self) -> list[str]:
-        """What the candidate would not see, for the import report."""
-        out = []
-        for count, what in ((self.images, "image"), (self.media, "media element"), (self.formulas, "formula")):
-            if count:
-                out.append(f"{count} {what}{'s' if count > 1 else ''}")
-        return out
+        """What the candidate would not see, one entry per image, media element or formula."""
+        return ["image"] * self.images + ["media element"] * self.media + ["formula"] * self.formulas
 
 
 class _Html(HTMLParser):
