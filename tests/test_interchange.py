@@ -582,3 +582,29 @@ def test_moodles_own_import_fixtures() -> None:
     assert greeting.options == ("[image] English", "[image] French", "[image] German", "[image] Danish")
     assert greeting.key == 1 and greeting.feedback.startswith("Option A: Sorry, listen again.\n\nOption B: Yes")
     assert "4 images, 1 media element shown as" in moodle.notes[0].message
+
+
+def test_names_and_hrefs_from_a_file_never_reach_the_terminal_as_control(tmp_path: Path, capsys) -> None:
+    moodle = (
+        b"<quiz><question type='category'><category><text>$course$/Top&#x9b;31m</text></category></question>"
+        b"<question type='truefalse\xe2\x80\xae'><name><text>Evil&#x202e;name&#x9b;2J</text></name></question>"
+        b"<question type='multichoice'><name><text>M</text></name><questiontext><text>Stem</text></questiontext>"
+        b"<answer fraction='100'><text>a</text></answer><answer fraction='0'><text>b</text></answer>"
+        b"<answer fraction='0'><text>c</text></answer></question></quiz>"
+    )
+    path = tmp_path / "evil.xml"
+    path.write_bytes(moodle)
+    out = tmp_path / "o.yaml"
+    assert main(["bank", "import", str(path), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "question 'Evilname2J': skipped: is a Moodle 'truefalse' question" in err
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", err)
+    assert "(the source files it as: Top31m)" in out.read_text(encoding="utf-8")
+    manifest = (
+        (DATA / "package" / "imsmanifest.xml").read_bytes().replace(b"items/capital.xml", b"items/\xc2\x9b2J.xml")
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("imsmanifest.xml", manifest)
+    err = _cli_error(tmp_path, "p.zip", buffer.getvalue(), capsys)
+    assert err and all(not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", line) for line in err)

@@ -21,7 +21,7 @@ from ccsoo_exam.bank import Bank
 from ccsoo_exam.errors import CcsooError, Problem
 from ccsoo_exam.inputs import read_input
 from ccsoo_exam.interchange import aiken, gift, moodle, qti, xmlsafe
-from ccsoo_exam.interchange.model import Reading
+from ccsoo_exam.interchange.model import Reading, inert
 from ccsoo_exam.safeyaml import MAX_BYTES
 
 FORMATS = ("qti3", "qti21", "moodle", "gift")
@@ -37,7 +37,8 @@ def read_files(paths: list[str]) -> Reading:
         try:
             reading.extend(read_file(path))
         except CcsooError as error:
-            problems.extend(error.problems)
+            # Names inside a package (hrefs, zip members) come from the file: keep them inert.
+            problems.extend(Problem(inert(p.path), p.line, inert(p.message)) for p in error.problems)
     if problems:
         raise CcsooError(problems)
     return reading
@@ -115,14 +116,18 @@ def _read_manifest(root: ET.Element, path: str, open_member: Opener) -> Reading:
     reading = Reading()
     problems: list[Problem] = []
     seen: set[str] = set()
+    hrefs: set[str] = set()
     for _identifier, href in qti.manifest_items(root):
+        if href in hrefs:
+            continue  # listed twice: read once
+        hrefs.add(href)
         try:
             data, shown = open_member(href)
         except CcsooError as error:
             problems.extend(error.problems)
             continue
         if shown in seen:
-            continue
+            continue  # two hrefs naming one file
         seen.add(shown)
         try:
             member = read_bytes(data, shown)
@@ -149,6 +154,7 @@ def _read_zip(data: bytes, path: str) -> Reading:
     if not manifests:
         raise CcsooError(Problem(path, None, "zip has no imsmanifest.xml; it is not a QTI content package"))
     base = manifests[0].rsplit("/", 1)[0] if "/" in manifests[0] else ""
+    unpacked = [0]  # bytes unpacked so far: the package as a whole obeys the zip's own cap
 
     def member(href: str) -> tuple[bytes, str]:
         name = qti.safe_member(base, href)
@@ -171,6 +177,11 @@ def _read_zip(data: bytes, path: str) -> Reading:
             raise CcsooError(Problem(f"{path}!{name}", None, f"cannot be unpacked ({exc}); refused")) from None
         if len(content) > MAX_BYTES:
             raise CcsooError(Problem(f"{path}!{name}", None, f"is over the {MAX_BYTES:,}-byte limit unpacked"))
+        unpacked[0] += len(content)
+        if unpacked[0] > MAX_PACKAGE_BYTES:
+            raise CcsooError(
+                Problem(path, None, f"unpacks to over {MAX_PACKAGE_BYTES:,} bytes; split the package or check it")
+            )
         return content, f"{path}!{name}"
 
     manifest_data, shown = member(manifests[0].rsplit("/", 1)[-1])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ccsoo_exam.bank import ITEM_ID, LETTERS, MAX_OPTIONS, MIN_OPTIONS, PLACEHOLDER
 
@@ -48,7 +48,8 @@ class Note:
     def __str__(self) -> str:
         what = f"question '{self.identifier}'" if self.identifier else "a question"
         verb = "skipped" if self.skipped else "note"
-        return f"{self.path}: {what}: {verb}: {self.message}"
+        # Identifiers, paths inside packages and messages quoting the source are outside text.
+        return inert(f"{self.path}: {what}: {verb}: {self.message}")
 
 
 @dataclass
@@ -63,13 +64,14 @@ class Reading:
         self.notes.extend(other.notes)
 
     def skip(self, path: str, identifier: str, message: str) -> None:
-        self.notes.append(Note(path, identifier, message, skipped=True))
+        self.notes.append(Note(path, inert(identifier), message, skipped=True))
 
     def note(self, path: str, identifier: str, message: str) -> None:
-        self.notes.append(Note(path, identifier, message))
+        self.notes.append(Note(path, inert(identifier), message))
 
     def offer(self, question: Question) -> None:
         """Keep a question if it fits the bank format, or say why not."""
+        question = replace(question, identifier=inert(question.identifier), category=inert(question.category))
         count = len(question.options)
         if not MIN_OPTIONS <= count <= MAX_OPTIONS:
             self.skip(
@@ -94,6 +96,13 @@ class Reading:
             self.skip(question.path, question.identifier, "two options have the same text")
             return
         self.questions.append(question)
+
+
+def inert(text: str) -> str:
+    """Outside text with control characters and bidi overrides removed (for names and messages)."""
+    from ccsoo_exam.interchange.text import make_inert
+
+    return make_inert(text)[0]
 
 
 def _words(text: str) -> str:
