@@ -608,3 +608,14 @@ def test_names_and_hrefs_from_a_file_never_reach_the_terminal_as_control(tmp_pat
         archive.writestr("imsmanifest.xml", manifest)
     err = _cli_error(tmp_path, "p.zip", buffer.getvalue(), capsys)
     assert err and all(not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", line) for line in err)
+
+
+def test_zip_bomb_member_is_refused_before_it_is_unpacked(tmp_path: Path, capsys) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("imsmanifest.xml", (DATA / "package" / "imsmanifest.xml").read_bytes())
+        archive.writestr("items/capital.xml", b"<a>" + b" " * (MAX_BYTES + 10) + b"</a>")
+    data = buffer.getvalue()
+    assert len(data) < 100_000  # small on disk, over the cap unpacked
+    err = _cli_error(tmp_path, "bomb.zip", data, capsys)
+    assert any("items/capital.xml: is 4,194,321 bytes unpacked, over the 4,194,304-byte limit" in line for line in err)
