@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
 
-from ccsoo_exam.safeyaml import Mapping, Node, load_bytes, load_path
+from ccsoo_exam.safeyaml import Mapping, Node, Scalar, load_bytes, load_path
 from ccsoo_exam.schema import Checker
 
-LETTERS = ("A", "B", "C", "D")
+LETTERS = ("A", "B", "C", "D", "E")  # every letter an item may use, in order
+MIN_OPTIONS, MAX_OPTIONS = 3, 5  # the CCSOO banks keep four; imported banks often have three
+# A value `bank import` writes where the source had nothing: validation refuses it until an author fills it in.
+PLACEHOLDER = "TODO:"
 DIFFICULTIES = ("easy", "medium", "hard")
 KINDS = ("scenario", "recall")
 BANK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
@@ -44,6 +47,11 @@ class Item:
     line: int = 0
     # Items (in any bank) that test the same point: form assembly never puts two on one form.
     enemies: tuple[str, ...] = ()
+
+    @property
+    def letters(self) -> tuple[str, ...]:
+        """This item's option letters, A to the last one it has (3 to 5 of them)."""
+        return LETTERS[: len(self.options)]
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,8 @@ def parse_bank(root: Node, path: str) -> Bank:
         check.raise_if_any()
         raise AssertionError("unreachable")
     check.fields(top, "the bank", BANK_FIELDS, BANK_OPTIONAL)
+    for field in ("module", "title"):
+        _refuse_placeholder(check, top, field, "the bank")
     bank_id = check.text(top.get("bank"), "'bank' (the bank id)")
     if bank_id is not None and not BANK_ID.fullmatch(bank_id):
         check.error(top.keys["bank"], "'bank' must be lowercase letters, digits and '-', e.g. ccsoo-m1")
@@ -122,9 +132,11 @@ def _parse_item(check: Checker, node: Node, number: int) -> Item | None:
         if not ITEM_ID.fullmatch(item_id):
             check.error(item.keys["id"], f"{where} id '{item_id}' may use only letters, digits, '-', '_', '.'")
         where = f"item {item_id}"
+    for field in ITEM_FIELDS:
+        _refuse_placeholder(check, item, field, where)
     stem = check.text(item.get("stem"), f"{where} 'stem'")
     options = _parse_options(check, item.get("options"), where)
-    key = check.choice(item.get("key"), f"{where} 'key'", LETTERS)
+    key = check.choice(item.get("key"), f"{where} 'key'", LETTERS[: len(options)] if options else LETTERS)
     rationale = check.text(item.get("rationale"), f"{where} 'rationale'", max_len=6000)
     topic = check.text(item.get("topic"), f"{where} 'topic'", max_len=80)
     difficulty = check.choice(item.get("difficulty"), f"{where} 'difficulty'", DIFFICULTIES)
@@ -160,6 +172,14 @@ def _parse_item(check: Checker, node: Node, number: int) -> Item | None:
     )
 
 
+def _refuse_placeholder(check: Checker, node: Mapping, field: str, where: str) -> None:
+    value = node.get(field)
+    if isinstance(value, Scalar) and value.value.strip().startswith(PLACEHOLDER):
+        check.error(value.line, f"{where} '{field}' is a placeholder from import; fill it in")
+        # Drop it so the field's own check does not report the same line a second time.
+        del node.entries[field]
+
+
 def _parse_options(check: Checker, node: Node | None, where: str) -> MappingProxyType[str, str] | None:
     if node is None:
         return None
@@ -167,18 +187,24 @@ def _parse_options(check: Checker, node: Node | None, where: str) -> MappingProx
     if not isinstance(options, Mapping):
         return None
     found = list(options.entries)
-    if sorted(found) != list(LETTERS):
-        extra = [k for k in found if k not in LETTERS]
-        missing = [k for k in LETTERS if k not in found]
+    count = max(MIN_OPTIONS, min(MAX_OPTIONS, len(found)))
+    expected = list(LETTERS[:count])
+    if sorted(found) != expected:
+        extra = [k for k in found if k not in expected]
+        missing = [k for k in expected if k not in found]
         detail = []
         if missing:
             detail.append(f"missing {', '.join(missing)}")
         if extra:
             detail.append(f"unexpected {', '.join(repr(k) for k in extra)}")
-        check.error(options.line, f"{where} 'options' must have exactly A, B, C, D ({'; '.join(detail)})")
+        check.error(
+            options.line,
+            f"{where} 'options' must have {MIN_OPTIONS} to {MAX_OPTIONS} letters from A with none skipped "
+            f"(A-C, A-D or A-E; {'; '.join(detail)})",
+        )
         return None
     texts = {
-        letter: check.text(options.entries[letter], f"{where} option {letter}", max_len=1000) for letter in LETTERS
+        letter: check.text(options.entries[letter], f"{where} option {letter}", max_len=1000) for letter in expected
     }
     if any(v is None for v in texts.values()):
         return None

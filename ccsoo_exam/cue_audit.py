@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ccsoo_exam.bank import LETTERS, Bank, Item
-from ccsoo_exam.cues import OptionShape, item_shapes
+from ccsoo_exam.cues import CHANCE, OptionShape, adjusted, item_shapes
 from ccsoo_exam.duplicates import THRESHOLD, Pair, similar_pairs
 from ccsoo_exam.errors import Problem
 from ccsoo_exam.testwise import RULES, CrossValidation, Rule, credit, cross_validate, picked
@@ -52,12 +52,16 @@ class Audit:
     rules: dict[str, Figure]
     model: Figure | None
     model_method: str
-    ranks: tuple[Figure, Figure, Figure, Figure]  # share of keys at length rank 1-4
+    ranks: tuple[Figure, ...]  # share of keys at length rank 1, 2, ... (as many ranks as the most options)
     features: dict[str, tuple[FeatureShare, ...]]  # bank id (or ALL) -> shares
     duplicates: tuple[Pair, ...]  # pairs at or above THRESHOLD
     failures: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     guidance: list[Problem] = field(default_factory=list)
+    # Chance over the items: the mean of 1/k for k options (0.25 when every item has four),
+    # and for each length rank the share of keys that guessing alone would put there.
+    chance: float = CHANCE
+    rank_chance: tuple[float, ...] = (CHANCE,) * 4
 
     @property
     def whole(self) -> bool:
@@ -66,11 +70,17 @@ class Audit:
 
     @property
     def hit_max(self) -> float:
-        return HIT_MAX if self.whole else BANK_WARN
+        return adjusted(HIT_MAX if self.whole else BANK_WARN, self.chance)
 
     @property
     def rank_band(self) -> tuple[float, float]:
-        return (RANK_LOW, RANK_HIGH) if self.whole else (BANK_RANK_LOW, BANK_RANK_HIGH)
+        """The band for a rank that guessing fills at the items' chance level (15-35% at four options)."""
+        return self.band_for(self.chance)
+
+    def band_for(self, expected: float, *, whole: bool | None = None) -> tuple[float, float]:
+        judged_whole = self.whole if whole is None else whole
+        low, high = (RANK_LOW, RANK_HIGH) if judged_whole else (BANK_RANK_LOW, BANK_RANK_HIGH)
+        return max(0.0, adjusted(low, expected)), adjusted(high, expected)
 
     @property
     def failing_rules(self) -> list[str]:
@@ -82,7 +92,7 @@ _SHARES: tuple[tuple[str, object], ...] = (
     ("longest (rank 1)", lambda s: s.rank_share[0]),
     ("second-longest (rank 2)", lambda s: s.rank_share[1]),
     ("third-longest (rank 3)", lambda s: s.rank_share[2]),
-    ("shortest (rank 4)", lambda s: s.rank_share[3]),
+    ("shortest (last rank)", lambda s: s.rank_share[-1]),
     ("mean relative length", lambda s: s.relative_length),
     ("mean parts", lambda s: s.parts),
     ("list (3+ parts)", lambda s: float(s.has_list)),
@@ -128,9 +138,14 @@ def run_audit(banks: Sequence[Bank]) -> Audit:
         for rule in RULES
     }
     rules = {name: figure(per_bank) for name, per_bank in credits.items()}
+    width = max((len(item.options) for item, _ in every), default=4)
     ranks = tuple(
-        figure({b.path: [_key_shape(item, shapes).rank_share[r] for item, shapes in shaped[b.path]] for b in banks})
-        for r in range(4)
+        figure({b.path: [_share(_key_shape(item, shapes), r) for item, shapes in shaped[b.path]] for b in banks})
+        for r in range(width)
+    )
+    chance = _mean([1 / len(item.options) for item, _ in every]) if every else CHANCE
+    rank_chance = tuple(
+        _mean([1 / len(item.options) if r < len(item.options) else 0.0 for item, _ in every]) for r in range(width)
     )
     cv: CrossValidation | None = None
     if len(every) >= MIN_ITEMS:
@@ -142,15 +157,21 @@ def run_audit(banks: Sequence[Bank]) -> Audit:
         rules=rules,
         model=figure(cv.credit) if cv else None,
         model_method=cv.method if cv else "not run: too few items",
-        ranks=(ranks[0], ranks[1], ranks[2], ranks[3]),
+        ranks=ranks,
         features=features,
         duplicates=tuple(similar_pairs(banks, THRESHOLD)),
+        chance=chance,
+        rank_chance=rank_chance if every else (CHANCE,) * 4,
     )
     if len(every) >= MIN_ITEMS:
         _judge(audit, shaped)
     else:
         _judge_duplicates(audit)
     return audit
+
+
+def _share(shape: OptionShape, rank: int) -> float:
+    return shape.rank_share[rank] if rank < len(shape.rank_share) else 0.0
 
 
 def _key_shape(item: Item, shapes: Sequence[OptionShape]) -> OptionShape:
@@ -165,9 +186,9 @@ def _judge(audit: Audit, shaped: dict[str, list[tuple[Item, tuple[OptionShape, .
     where = _where(audit)
     n = sum(len(b.items) for b in audit.banks)
     limit = audit.hit_max
-    low, high = audit.rank_band
+    whole_max = adjusted(HIT_MAX, audit.chance)
     alone = (
-        "" if audit.whole else f" (one bank alone fails above {limit:.0%}; over all banks the limit is {HIT_MAX:.0%})"
+        "" if audit.whole else f" (one bank alone fails above {limit:.0%}; over all banks the limit is {whole_max:.0%})"
     )
 
     def judge(value: float, what: str, fix: str) -> None:
@@ -179,13 +200,13 @@ def _judge(audit: Audit, shaped: dict[str, list[tuple[Item, tuple[OptionShape, .
                     f"{what} finds the key in {value:.1%} of {n} items{alone}; keep it at or under {limit:.0%}: {fix}",
                 )
             )
-        elif value > HIT_MAX + 1e-9:
+        elif value > whole_max + 1e-9:
             audit.warnings.append(
                 Problem(
                     where,
                     None,
                     f"warning: {what} finds the key in {value:.1%} of {n} items; over all banks "
-                    f"it must be at or under {HIT_MAX:.0%}: {fix}",
+                    f"it must be at or under {whole_max:.0%}: {fix}",
                 )
             )
 
@@ -201,6 +222,8 @@ def _judge(audit: Audit, shaped: dict[str, list[tuple[Item, tuple[OptionShape, .
         )
         _warn_banks(audit, audit.model, "the test-wise model")
     for r, fig in enumerate(audit.ranks, start=1):
+        low, high = audit.band_for(audit.rank_chance[r - 1])
+        whole_low, whole_high = audit.band_for(audit.rank_chance[r - 1], whole=True)
         if not low - 1e-9 <= fig.overall <= high + 1e-9:
             audit.failures.append(
                 Problem(
@@ -210,13 +233,13 @@ def _judge(audit: Audit, shaped: dict[str, list[tuple[Item, tuple[OptionShape, .
                     f"keep each rank between {low:.0%} and {high:.0%} by varying where keys fall in length",
                 )
             )
-        elif not RANK_LOW - 1e-9 <= fig.overall <= RANK_HIGH + 1e-9:
+        elif not whole_low - 1e-9 <= fig.overall <= whole_high + 1e-9:
             audit.warnings.append(
                 Problem(
                     where,
                     None,
                     f"warning: the key is the option of length rank {r} in {fig.overall:.1%} of {n} items; over all "
-                    f"banks each rank must hold {RANK_LOW:.0%}-{RANK_HIGH:.0%}",
+                    f"banks each rank must hold {whole_low:.0%}-{whole_high:.0%}",
                 )
             )
     _judge_duplicates(audit)
@@ -227,13 +250,13 @@ def _warn_banks(audit: Audit, fig: Figure, what: str) -> None:
     if len(audit.banks) < 2:
         return
     for bank in audit.banks:
-        if fig.per_bank[bank.path] > BANK_WARN + 1e-9:
+        if fig.per_bank[bank.path] > adjusted(BANK_WARN, audit.chance) + 1e-9:
             audit.warnings.append(
                 Problem(
                     bank.path,
                     None,
                     f"warning: {what} finds the key in {fig.per_bank[bank.path]:.1%} of this bank's items "
-                    f"(over {BANK_WARN:.0%})",
+                    f"(over {adjusted(BANK_WARN, audit.chance):.0%})",
                 )
             )
 
@@ -272,7 +295,7 @@ def _guide(audit: Audit, shaped: dict[str, list[tuple[Item, tuple[OptionShape, .
     Over 30% rather than over the failing level: an author linting one module needs to
     see what would fail once all banks are judged together.
     """
-    failing = [rule for rule in RULES if audit.rules[rule.name].overall > HIT_MAX + 1e-9]
+    failing = [rule for rule in RULES if audit.rules[rule.name].overall > adjusted(HIT_MAX, audit.chance) + 1e-9]
     if not failing:
         return
     for bank in audit.banks:
@@ -373,7 +396,8 @@ def as_dict(audit: Audit) -> dict[str, object]:
         "banks": [{"path": b.path, "bank": b.id, "module": b.module, "items": len(b.items)} for b in audit.banks],
         "thresholds": {
             "hit_max": audit.hit_max,
-            "hit_max_all_banks": HIT_MAX,
+            "chance": round(audit.chance, 4),
+            "hit_max_all_banks": round(adjusted(HIT_MAX, audit.chance), 4),
             "bank_warn": BANK_WARN,
             "rank_low": audit.rank_band[0],
             "rank_high": audit.rank_band[1],

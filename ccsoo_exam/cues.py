@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from ccsoo_exam.bank import LETTERS, Item
+from ccsoo_exam.bank import Item
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 
@@ -103,6 +103,20 @@ def content_words(text: str) -> list[str]:
     return [stem_word(w) for w in bare if len(w) > 1 and w.lower() not in STOPWORDS]
 
 
+CHANCE = 0.25  # guessing among four options; thresholds written for it move with adjusted()
+
+
+def adjusted(limit: float, chance: float) -> float:
+    """A threshold written for chance 25% (four options), moved to another chance level.
+
+    The margin over chance is kept at the same number of standard deviations of a guessing
+    rule's hit rate, so items with 3 or 5 options (chance 1/3, 1/5) are held to the same
+    evidence of a cue. At chance 25% it is the threshold itself.
+    """
+    spread = math.sqrt(chance * (1 - chance)) / math.sqrt(CHANCE * (1 - CHANCE))
+    return chance + (limit - CHANCE) * spread
+
+
 @dataclass(frozen=True)
 class OptionShape:
     """The structural features of one option, read against its item."""
@@ -111,7 +125,7 @@ class OptionShape:
     chars: int
     words: int
     rank: float  # 1 = longest; tied options share the mean of their ranks
-    rank_share: tuple[float, float, float, float]  # how much of each rank 1-4 this option holds
+    rank_share: tuple[float, ...]  # how much of each rank 1..k this option holds (k = the item's 3-5 options)
     relative_length: float  # chars / the item's mean chars
     parts: int  # ideas joined by conjunctions, commas, semicolons or numbering
     numbered: int
@@ -122,7 +136,7 @@ class OptionShape:
     overlap: int  # content words shared with the stem
     misfit: bool  # does not read on from the stem (a/an, plural agreement, double 'to')
     period: bool  # ends with a full stop
-    oddness: float = 0.0  # distance from the other three options' shape
+    oddness: float = 0.0  # distance from the shape of the item's other options
 
     @property
     def has_list(self) -> bool:
@@ -171,12 +185,12 @@ def misfit(stem: str, option: str) -> bool:
     return last in _PLURAL_VERB and first in {"a", "an", "one", "this"}
 
 
-def _rank_shares(lengths: list[int]) -> list[tuple[float, float, float, float, float]]:
+def _rank_shares(lengths: list[int]) -> list[tuple[float, ...]]:
     out = []
     for n in lengths:
         longer = sum(m > n for m in lengths)
         tied = sum(m == n for m in lengths)  # includes this option
-        share = [0.0] * 4
+        share = [0.0] * len(lengths)
         for r in range(longer, longer + tied):
             share[r] = 1 / tied
         out.append((longer + (tied + 1) / 2, *share))
@@ -185,13 +199,13 @@ def _rank_shares(lengths: list[int]) -> list[tuple[float, float, float, float, f
 
 def item_shapes(item: Item) -> tuple[OptionShape, ...]:
     """Each option's shape in letter order, read against the stem and its sibling options."""
-    texts = [item.options[letter].strip() for letter in LETTERS]
+    texts = [item.options[letter].strip() for letter in item.letters]
     lengths = [len(t) for t in texts]
     mean = sum(lengths) / len(lengths) or 1.0
     stem_words = set(content_words(item.stem))
     ranks = _rank_shares(lengths)
     shapes = []
-    for letter, text, length, (rank, *share) in zip(LETTERS, texts, lengths, ranks, strict=True):
+    for letter, text, length, (rank, *share) in zip(item.letters, texts, lengths, ranks, strict=True):
         tail = _TAIL.search(text)
         n_parts, numbered = parts(text)
         shapes.append(
@@ -200,7 +214,7 @@ def item_shapes(item: Item) -> tuple[OptionShape, ...]:
                 chars=length,
                 words=len(words(text)),
                 rank=rank,
-                rank_share=(share[0], share[1], share[2], share[3]),
+                rank_share=tuple(share),
                 relative_length=length / mean,
                 parts=n_parts,
                 numbered=numbered,

@@ -28,7 +28,7 @@ class FormItem:
     bank: str
     module: int
     item_id: str
-    option_order: tuple[str, ...]  # authored letters, in the order shown as A, B, C, D
+    option_order: tuple[str, ...]  # the item's own authored letters (3-5), in the order shown as A, B, C, ...
 
     def authored(self, shown: str) -> str:
         """The authored letter behind the letter the candidate saw."""
@@ -87,9 +87,10 @@ def assemble_form(
         drawn.sort(key=lambda d: _rank(seed, "order", d[0], d[2]))
     items = []
     for position, (bank_id, module, item_id) in enumerate(drawn):
-        order: tuple[str, ...] = LETTERS
+        own = banks[bank_id].item(item_id).letters  # an item has 3 to 5 options; shuffle only its own
+        order: tuple[str, ...] = own
         if definition.shuffle_options:
-            order = tuple(sorted(LETTERS, key=lambda letter: _rank(seed, "option", bank_id, item_id, letter)))
+            order = tuple(sorted(own, key=lambda letter: _rank(seed, "option", bank_id, item_id, letter)))
         items.append(FormItem(position, bank_id, module, item_id, tuple(order)))
     return Form(seed, tuple(items))
 

@@ -5,7 +5,8 @@ Per item (identified as ``bank/item``, over the candidates whose form included i
 * ``p_value``     -- the proportion who chose the key;
 * ``item_total``  -- the corrected item-total (point-biserial) correlation: the item's 0/1 score
   against the candidate's total *without* this item (Henrysson 1963);
-* ``shares``      -- the proportion choosing each authored option A-D, and omitting it;
+* ``shares``      -- the proportion choosing each of the item's authored options (A-C, A-D or
+  A-E: items have 3 to 5), and omitting it;
 * ``flags``       -- in words: p below 0.20 (too hard or miskeyed) or above 0.95 (too easy to
   inform), negative or low (< 0.20) discrimination, a distractor nobody chose, a distractor
   chosen more often than the key (a miskey or a second defensible answer).
@@ -58,6 +59,7 @@ class KeyedItem:
 
     module: int
     key: str
+    options: int = 4  # how many options (3-5) the item has: its distractors are the other letters
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class ItemResult:
     n: int  # candidates whose form included the item
     p_value: float
     item_total: float  # NaN when the item or the rest score does not vary
-    shares: dict[str, float]  # "A".."D" and "-" (omitted) -> proportion of n
+    shares: dict[str, float]  # each of the item's letters ("A".."C"/"D"/"E") and "-" (omitted) -> proportion of n
     flags: tuple[str, ...]
 
 
@@ -96,7 +98,11 @@ class ScoredRows:
 
 def package_keys(banks: Mapping[str, Bank]) -> dict[str, KeyedItem]:
     """``bank/item`` -> module and key for every item of the opened package."""
-    return {f"{bank.id}/{item.id}": KeyedItem(bank.module, item.key) for bank in banks.values() for item in bank.items}
+    return {
+        f"{bank.id}/{item.id}": KeyedItem(bank.module, item.key, len(item.options))
+        for bank in banks.values()
+        for item in bank.items
+    }
 
 
 def score_rows(rows: Iterable[SittingAnswers], accepted: Mapping[str, str]) -> ScoredRows:
@@ -174,7 +180,8 @@ def analyse(
     for column, name in enumerate(scored.columns):
         p_value, item_total = item_stats[column]
         n = counts[column]
-        shares = {letter: scored.choices.get((column, letter), 0) / n for letter in (*LETTERS, OMIT)}
+        own = LETTERS[: keys[name].options]
+        shares = {letter: scored.choices.get((column, letter), 0) / n for letter in (*own, OMIT)}
         key = letters[name]
         items.append(
             ItemResult(
@@ -267,7 +274,7 @@ def flags(p_value: float, item_total: float, shares: Mapping[str, float], key: s
     elif item_total < LOW_DISCRIMINATION:
         found.append(f"low discrimination ({item_total:.2f})")
     key_share = max(shares.get(letter, 0.0) for letter in key)
-    for letter in LETTERS:
+    for letter in (x for x in shares if x != OMIT):
         if letter in key:
             continue
         if shares.get(letter, 0.0) == 0:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ccsoo_exam.bank import LETTERS, Bank, Item
+from ccsoo_exam.cues import adjusted
 from ccsoo_exam.errors import Problem
 
 if TYPE_CHECKING:
@@ -57,6 +58,11 @@ def uniquely_longest(item: Item) -> str | None:
     return None
 
 
+def _letters(bank: Bank) -> tuple[str, ...]:
+    """Every letter some item of the bank uses (A-D for the four-option CCSOO banks)."""
+    return LETTERS[: max((len(i.options) for i in bank.items), default=4)]
+
+
 def summarise(bank: Bank) -> Summary:
     return Summary(
         bank=bank.id,
@@ -65,7 +71,7 @@ def summarise(bank: Bank) -> Summary:
         by_topic=dict(Counter(i.topic for i in bank.items).most_common()),
         by_difficulty={d: sum(i.difficulty == d for i in bank.items) for d in ("easy", "medium", "hard")},
         by_kind=dict(Counter(i.kind for i in bank.items).most_common()),
-        keys={letter: sum(i.key == letter for i in bank.items) for letter in LETTERS},
+        keys={letter: sum(i.key == letter for i in bank.items) for letter in _letters(bank)},
         key_longest=sum(uniquely_longest(i) == i.key for i in bank.items),
     )
 
@@ -112,7 +118,7 @@ def item_flaws(bank: Bank) -> list[Problem]:
             )
         else:
             stems[normal] = item
-        missing = [letter for letter in LETTERS if letter != item.key and f"Option {letter}" not in item.rationale]
+        missing = [letter for letter in item.letters if letter != item.key and f"Option {letter}" not in item.rationale]
         if missing:
             flag(
                 item.line,
@@ -126,16 +132,19 @@ def item_flaws(bank: Bank) -> list[Problem]:
         summary = summarise(bank)
         for letter, count in summary.keys.items():
             share = count / n
-            if not KEY_SHARE_LOW <= share <= KEY_SHARE_HIGH:
+            # Guessing puts a letter on 1/k of the items that have it (a quarter with four options).
+            expected = sum(1 / len(i.options) for i in bank.items if letter in i.options) / n
+            low, high = adjusted(KEY_SHARE_LOW, expected), adjusted(KEY_SHARE_HIGH, expected)
+            if not low - 1e-9 <= share <= high + 1e-9:
                 flag(
                     None,
                     f"key {letter} is the answer to {count} of {n} items ({share:.0%}); "
-                    f"keep each letter between {KEY_SHARE_LOW:.0%} and {KEY_SHARE_HIGH:.0%}",
+                    f"keep each letter between {low:.0%} and {high:.0%}",
                 )
         keys_absolute = sum(bool(_ABSOLUTE.search(i.options[i.key])) for i in bank.items) / n
         distractors_absolute = sum(
             bool(_ABSOLUTE.search(text)) for i in bank.items for letter, text in i.options.items() if letter != i.key
-        ) / (3 * n)
+        ) / sum(len(i.options) - 1 for i in bank.items)
         if distractors_absolute - keys_absolute > ABSOLUTE_GAP and distractors_absolute > 2 * keys_absolute:
             flag(
                 None,

@@ -152,9 +152,10 @@ def check_change(change: KeyChange, keys: Mapping[str, KeyedItem], applied: Sequ
     if current == CREDITED:
         raise CcsooError(Problem("--item", None, f"{change.item} is already credited to everyone"))
     if change.action == ACCEPT:
-        if change.letter not in LETTERS:
+        own = LETTERS[: keys[change.item].options]
+        if change.letter not in own:
             raise CcsooError(
-                Problem("--accept", None, f"the accepted key must be one of A, B, C, D, not {change.letter!r}")
+                Problem("--accept", None, f"the accepted key must be one of {', '.join(own)}, not {change.letter!r}")
             )
         if change.letter in current:
             raise CcsooError(Problem("--accept", None, f"{change.letter} already counts as correct for {change.item}"))

@@ -1,8 +1,9 @@
 """Test-wise guessing: rules and a model that pick an option from its shape alone.
 
-Each rule scores the four options of an item from their structural features (see
-`cues`) and picks the highest; a tie among k options that includes the key counts 1/k,
-so a rule that cannot tell options apart scores exactly chance (25%). The model is a
+Each rule scores the options of an item (3 to 5 of them) from their structural features
+(see `cues`) and picks the highest; a tie among t options that includes the key counts
+1/t, so a rule that cannot tell options apart scores exactly chance (1/k for k options:
+25% for the four-option CCSOO banks). The model is a
 conditional logit over the same features, scored only on banks it was not fitted on.
 """
 
@@ -51,7 +52,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "shortest",
         "the shortest option",
-        lambda s: s.rank_share[3],
+        lambda s: s.rank_share[-1],
         "shorten a distractor below the key",
     ),
     Rule(
@@ -181,10 +182,23 @@ def feature_row(s: OptionShape) -> list[float]:
 
 
 def design(items: Sequence[Item]) -> tuple[np.ndarray, np.ndarray]:
-    """Features as an (items, 4, features) array and each item's key as an index 0-3."""
-    x = np.array([[feature_row(s) for s in item_shapes(item)] for item in items], dtype=float)
+    """Features as an (items, options, features) array and each item's key as an option index.
+
+    Items have 3 to 5 options; an item with fewer than the most has NaN rows for the options
+    it lacks, which the model treats as options nobody can pick.
+    """
+    width = max((len(item.options) for item in items), default=len(LETTERS) - 1)
+    x = np.full((len(items), width, len(FEATURES)), np.nan)
+    for i, item in enumerate(items):
+        for j, shape in enumerate(item_shapes(item)):
+            x[i, j] = feature_row(shape)
     y = np.array([LETTERS.index(item.key) for item in items], dtype=int)
-    return x.reshape(len(items), len(LETTERS), len(FEATURES)), y
+    return x, y
+
+
+def _present(x: np.ndarray) -> np.ndarray:
+    """Which (item, option) cells are real options rather than padding."""
+    return ~np.isnan(x[..., 0])
 
 
 @dataclass(frozen=True)
@@ -196,7 +210,8 @@ class Model:
     weights: np.ndarray
 
     def utilities(self, x: np.ndarray) -> np.ndarray:
-        return ((x - self.mean) / self.scale) @ self.weights
+        u = (np.nan_to_num((x - self.mean) / self.scale)) @ self.weights
+        return np.where(_present(x), u, -np.inf)
 
 
 RIDGE = 1.0  # an L2 penalty keeps 14 weights sane on ~200 training items
@@ -204,15 +219,17 @@ RIDGE = 1.0  # an L2 penalty keeps 14 weights sane on ~200 training items
 
 def fit(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE) -> Model:
     """Maximum penalised likelihood by damped Newton steps; the objective is strictly concave."""
-    flat = x.reshape(-1, x.shape[-1])
+    present = _present(x)
+    flat = x[present]
     mean = flat.mean(axis=0)
     scale = flat.std(axis=0)
     scale[scale < 1e-9] = 1.0  # a constant feature carries nothing; keep it at zero weight
-    z = (x - mean) / scale
+    z = np.nan_to_num((x - mean) / scale)  # padding: zero features, and -inf utility below
     rows = np.arange(len(y))
+    absent = np.where(present, 0.0, -np.inf)
 
     def objective(w: np.ndarray) -> float:
-        u = z @ w
+        u = z @ w + absent
         top = u.max(axis=1)
         log_sum = top + np.log(np.exp(u - top[:, None]).sum(axis=1))
         return float((u[rows, y] - log_sum).sum() - 0.5 * ridge * w @ w)
@@ -220,7 +237,7 @@ def fit(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE) -> Model:
     w = np.zeros(x.shape[-1])
     current = objective(w)
     for _ in range(100):
-        u = z @ w
+        u = z @ w + absent
         p = np.exp(u - u.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
         expected = np.einsum("io,iof->if", p, z)

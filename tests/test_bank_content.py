@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ccsoo_exam.bank import LETTERS, Bank, load_bank
+from ccsoo_exam.bank import Bank, load_bank
 from ccsoo_exam.cue_audit import run_audit
 from ccsoo_exam.lint import lint_bank, summarise, uniquely_longest
 from tests import item_arithmetic
@@ -77,7 +77,7 @@ def test_sample_banks_pass_the_structural_cue_audit() -> None:
 def test_no_above_options_and_every_rationale_answers_each_distractor(bank: Bank) -> None:
     for item in bank.items:
         assert not any("of the above" in t.lower() for t in item.options.values()), item.id
-        for letter in LETTERS:
+        for letter in item.letters:
             if letter != item.key:
                 assert f"Option {letter}" in item.rationale, f"{item.id} rationale skips {letter}"
 

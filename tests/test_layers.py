@@ -7,17 +7,22 @@ import subprocess
 import sys
 
 import ccsoo_exam
+import ccsoo_exam.interchange
 import ccsoo_exam.psychometrics
 
 DOMAIN = sorted(
     [f"ccsoo_exam.{m.name}" for m in pkgutil.iter_modules(ccsoo_exam.__path__) if not m.ispkg and m.name != "__main__"]
     + [f"ccsoo_exam.psychometrics.{m.name}" for m in pkgutil.iter_modules(ccsoo_exam.psychometrics.__path__)]
+    # Domain packages grouped by concept (DESIGN: interchange/, ...): every module in them too.
+    + ["ccsoo_exam.interchange"]
+    + [f"ccsoo_exam.interchange.{m.name}" for m in pkgutil.iter_modules(ccsoo_exam.interchange.__path__)]
 )
 
 
 def test_domain_modules_do_not_load_textual_or_sqlite() -> None:
     assert "ccsoo_exam.vault" in DOMAIN and "ccsoo_exam.bank" in DOMAIN
     assert "ccsoo_exam.psychometrics.angoff" in DOMAIN and "ccsoo_exam.psychometrics.report" in DOMAIN
+    assert "ccsoo_exam.interchange.qti" in DOMAIN
     code = (
         "import sys\n"
         + "".join(f"import {m}\n" for m in DOMAIN)

@@ -191,7 +191,7 @@ def test_an_older_admin_database_gains_the_credit_policy_with_its_rescorings_kep
     terminal = connect(str(tmp_path / "t.db"), MIGRATIONS)
     sitting = add_sitting(terminal, definition, banks, "C-1", all_correct, seed=7)
     terminal.close()
-    new = {"admin-005-rescoring-policies", "admin-006-roster-group"}
+    new = {"admin-005-rescoring-policies", "admin-006-roster-group", "admin-007-five-options"}
     old = open_db(str(tmp_path / "old.db"), [m for m in admin.MIGRATIONS if m[0] not in new])
     enrolled(old)
     admin.merge_file(old, str(tmp_path / "t.db"), AT)

@@ -55,6 +55,7 @@ def test_migrations_are_recorded_and_not_rerun(tmp_path: Path) -> None:
         "sittings-002-boot-clock",
         "sittings-002-scaled-score",
         "sittings-002-signatures",
+        "sittings-003-five-options",
     ]
 
 

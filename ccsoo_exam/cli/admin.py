@@ -232,7 +232,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     action = p.add_mutually_exclusive_group(required=True)
     action.add_argument("--drop", action="store_true", help="drop the item from every score")
-    action.add_argument("--accept", metavar="LETTER", help="also count this authored letter (A-D) as correct")
+    action.add_argument(
+        "--accept", metavar="LETTER", help="also count this authored letter (one of the item's A-C/A-D/A-E) as correct"
+    )
     action.add_argument(
         "--credit-all", action="store_true", help="count the item correct for everyone whose form held it"
     )

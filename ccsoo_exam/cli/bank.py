@@ -1,10 +1,11 @@
-"""``ccsoo-exam bank``: validate, lint, inspect, encrypt and decrypt question banks."""
+"""``ccsoo-exam bank``: validate, lint, inspect, encrypt, decrypt, import and export question banks."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import sys
 from collections import Counter
 from datetime import UTC, datetime
@@ -104,6 +105,40 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="DEST")
     add_key_options(p)
     p.set_defaults(handler=cmd_decrypt)
+
+    p = sub.add_parser(
+        "import",
+        help="bring items in from QTI, Moodle XML, GIFT or Aiken",
+        description=(
+            "Read QTI 2.1/2.2/3.0 items, QTI content packages (imsmanifest.xml, its directory or a .zip), "
+            "Moodle XML, GIFT and Aiken files and write their single-answer multiple-choice questions with "
+            "3 to 5 options as one bank source. Every other question is reported (file and identifier) and "
+            "skipped. Fields the sources lack are written as 'TODO:' placeholders, which 'bank validate' "
+            "refuses until an author fills them in. See docs/formats.md."
+        ),
+    )
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("-o", "--output", required=True, metavar="BANK.yaml", help="the bank source to write")
+    p.add_argument("--bank", metavar="ID", help="bank id (default: from the output file name)")
+    p.add_argument("--module", type=int, metavar="N", help="module number 1-5 (default: a placeholder)")
+    p.add_argument("--title", metavar="TEXT", help="module title (default: a placeholder)")
+    p.add_argument("--force", action="store_true", help="replace BANK.yaml if it exists")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser(
+        "export",
+        help="write a bank as QTI 3.0, QTI 2.1, Moodle XML or GIFT",
+        description=(
+            "Validate a bank source and write it for another system: qti3 or qti21 (a content package: "
+            "a directory, or a .zip when OUT ends in .zip), moodle (one Moodle XML file) or gift (one file). "
+            "'bank import' reads every one of them back to the same ids, stems, options, keys and rationales."
+        ),
+    )
+    p.add_argument("bank_file", metavar="BANK.yaml")
+    p.add_argument("--format", required=True, choices=("qti3", "qti21", "moodle", "gift"))
+    p.add_argument("-o", "--output", required=True, metavar="OUT")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.set_defaults(handler=cmd_export)
 
 
 def _add_format(p: argparse.ArgumentParser) -> None:
@@ -286,6 +321,67 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
     else:
         sys.stdout.buffer.write(plaintext)
         sys.stdout.flush()
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from ccsoo_exam.bank import BANK_ID
+    from ccsoo_exam.interchange import bank_source, read_files
+
+    target = Path(args.output)
+    bank_id = args.bank or re.sub(r"[^a-z0-9-]+", "-", target.stem.lower()).strip("-")[:40] or "imported"
+    if not BANK_ID.fullmatch(bank_id):
+        raise CcsooError(Problem(args.output, None, f"bank id '{bank_id}' is not valid; give --bank, e.g. ccsoo-m6"))
+    if args.module is not None and not 1 <= args.module <= 5:
+        raise CcsooError(Problem(args.output, None, f"--module must be 1-5, not {args.module}"))
+    if target.exists() and not args.force:
+        raise CcsooError(Problem(args.output, None, "exists; give another -o, or --force to replace it"))
+    reading = read_files(args.files)
+    for note in reading.notes:
+        print(note, file=sys.stderr)
+    skipped = sum(n.skipped for n in reading.notes)
+    if not reading.questions:
+        raise CcsooError(
+            Problem(
+                args.output, None, f"nothing to import: no single-answer question with 3-5 options ({skipped} skipped)"
+            )
+        )
+    text, ids = bank_source(
+        reading, bank_id=bank_id, module=args.module, title=args.title, origins=[Path(f).name for f in args.files]
+    )
+    for question, item_id in zip(reading.questions, ids, strict=True):
+        if question.identifier and question.identifier != item_id:
+            # Not a valid item id, or already taken by an earlier question.
+            print(f"{question.path}: question '{question.identifier}': note: its item id is {item_id}", file=sys.stderr)
+    _write_atomically(target, text.encode("utf-8"))
+    print(
+        f"{args.output}: {len(reading.questions)} items imported, {skipped} questions skipped; "
+        "fill in the 'TODO:' placeholders, then run 'ccsoo-exam bank validate'"
+    )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ccsoo_exam.interchange import export, zip_package
+
+    bank = load_bank(args.bank_file)
+    files = export(bank, args.format)
+    target = Path(args.output)
+    if target.exists() and not args.force and not (target.is_dir() and not any(target.iterdir())):
+        raise CcsooError(Problem(args.output, None, "exists; give another -o, or --force to replace it"))
+    if "" in files:
+        _write_atomically(target, files[""])
+    elif target.suffix.lower() == ".zip":
+        _write_atomically(target, zip_package(files))
+    else:
+        try:
+            (target / "items").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CcsooError(Problem(args.output, None, f"cannot create the directory: {exc.strerror}")) from None
+        for name, data in files.items():
+            _write_atomically(target / name, data)
+    count = len(bank.items)
+    print(f"{args.bank_file} -> {args.output}: {count} items as {args.format}")
     return 0
 
 

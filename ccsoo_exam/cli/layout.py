@@ -38,9 +38,12 @@ def _fixed(value: float, digits: int) -> str:
 
 def items_lines(rows: Sequence, width: int = WIDTH) -> list[str]:
     """Item analysis: one line of figures per item, then its flags on lines of their own."""
-    letters = ("A", "B", "C", "D", "-")
-    numbers = "{mod:>3} {key:>3} {n:>5} {p:>5} {r:>5} " + " ".join(f"{{s{i}:>4}}" for i in range(5))
-    figures_width = len(numbers.format(mod="", key="", n="", p="", r="", **{f"s{i}": "" for i in range(5)}))
+    # Items have 3 to 5 options: a column per letter any item uses, blank where an item lacks it.
+    most = max((len(r.shares) - 1 for r in rows), default=4)
+    letters = (*("A", "B", "C", "D", "E")[: max(most, 3)], "-")
+    numbers = "{mod:>3} {key:>3} {n:>5} {p:>5} {r:>5} " + " ".join(f"{{s{i}:>4}}" for i in range(len(letters)))
+    blank = {f"s{i}": "" for i in range(len(letters))}
+    figures_width = len(numbers.format(mod="", key="", n="", p="", r="", **blank))
     item_width = max([4, *(len(visible(r.item)) for r in rows)])
     item_width = min(item_width, max(4, width - figures_width - 1))
     header = f"{'item':<{item_width}} " + numbers.format(
@@ -60,7 +63,7 @@ def items_lines(rows: Sequence, width: int = WIDTH) -> list[str]:
             n=r.n,
             p=_fixed(r.p_value, 2),
             r=_fixed(r.item_total, 2),
-            **{f"s{i}": f"{100 * r.shares[x]:.0f}%" for i, x in enumerate(letters)},
+            **{f"s{i}": f"{100 * r.shares[x]:.0f}%" if x in r.shares else "" for i, x in enumerate(letters)},
         )
         if len(item) > item_width:
             lines.append(item[:width])

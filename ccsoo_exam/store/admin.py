@@ -218,6 +218,42 @@ ADMIN_MIGRATIONS: list[Migration] = [
         CREATE INDEX eligibility_decisions_candidate ON eligibility_decisions (candidate_id, decision_id)
         """,
     ),
+    (
+        # An accepted key may be E now that items have 3 to 5 options. The CHECK cannot be
+        # altered in place, so the table is rebuilt and its rows copied. rescored_scores refers
+        # to it, so its rows are set aside first and put back once the new table holds every
+        # rescoring: no foreign key is broken at any step.
+        "admin-007-five-options",
+        """
+        CREATE TABLE rescored_scores_keep AS SELECT * FROM rescored_scores;
+        DELETE FROM rescored_scores;
+        CREATE TABLE rescorings_new (
+            rescoring_id INTEGER PRIMARY KEY,
+            exam_id TEXT NOT NULL,
+            bank_id TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('drop', 'accept', 'credit')),
+            letter TEXT CHECK (letter IN ('A', 'B', 'C', 'D', 'E')),
+            reason TEXT NOT NULL,
+            applied_by TEXT NOT NULL,
+            applied_at TEXT NOT NULL,
+            package_fingerprint TEXT NOT NULL,
+            sittings INTEGER NOT NULL,
+            decisions_changed INTEGER NOT NULL,
+            sem REAL,
+            protect_passes INTEGER NOT NULL DEFAULT 0,
+            protected INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO rescorings_new SELECT
+            rescoring_id, exam_id, bank_id, item_id, action, letter, reason, applied_by, applied_at,
+            package_fingerprint, sittings, decisions_changed, sem, protect_passes, protected
+        FROM rescorings;
+        DROP TABLE rescorings;
+        ALTER TABLE rescorings_new RENAME TO rescorings;
+        INSERT INTO rescored_scores SELECT * FROM rescored_scores_keep;
+        DROP TABLE rescored_scores_keep
+        """,
+    ),
 ]
 
 # The admin database holds every table a terminal or a panel machine has, so the same SQL works on all.

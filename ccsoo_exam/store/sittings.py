@@ -110,6 +110,33 @@ MIGRATIONS: list[Migration] = [
         )
         """,
     ),
+    (
+        # Items have 3 to 5 options, so an answer may be E. SQLite cannot alter a CHECK in
+        # place: build the table anew with the wider check, copy every row, swap it in.
+        "sittings-003-five-options",
+        """
+        CREATE TABLE responses_new (
+            sitting_id TEXT NOT NULL REFERENCES sittings (sitting_id),
+            position INTEGER NOT NULL,
+            bank_id TEXT NOT NULL,
+            module INTEGER NOT NULL,
+            item_id TEXT NOT NULL,
+            option_order TEXT NOT NULL,
+            answer TEXT CHECK (answer IN ('A', 'B', 'C', 'D', 'E')),
+            flagged INTEGER NOT NULL DEFAULT 0,
+            struck TEXT NOT NULL DEFAULT '',
+            answered_at TEXT,
+            PRIMARY KEY (sitting_id, position)
+        );
+        INSERT INTO responses_new (
+            sitting_id, position, bank_id, module, item_id, option_order, answer, flagged, struck, answered_at
+        )
+        SELECT sitting_id, position, bank_id, module, item_id, option_order, answer, flagged, struck, answered_at
+        FROM responses;
+        DROP TABLE responses;
+        ALTER TABLE responses_new RENAME TO responses
+        """,
+    ),
 ]
 
 

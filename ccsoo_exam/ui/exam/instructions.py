@@ -48,7 +48,8 @@ class InstructionsScreen(Screen[bool]):
                     markup=False,
                 )
                 yield Static(
-                    "Keys: A-D or 1-4 answer; Up/Down and Enter also choose; Left/Right or P/N move; "
+                    "Keys: A-D or 1-4 answer (A-C/1-3 or A-E/1-5 where a question has 3 or 5 options); "
+                    "Up/Down and Enter also choose; Left/Right or P/N move; "
                     "F flag; X rules out the highlighted option; G go to a question; R review; "
                     "T hides or shows the timer; "
                     "S submit. Raise your hand if you need the proctor.",

@@ -32,6 +32,11 @@ KEYS_HELP = (
 )
 
 
+def keys_help(count: int) -> str:
+    """The key line for a question with ``count`` options (3 to 5): only the keys that answer it."""
+    return KEYS_HELP.replace("A-D/1-4", f"A-{LETTERS[count - 1]}/1-{count}", 1)
+
+
 class QuestionScreen(Screen[None]):
     CSS_PATH = "question.tcss"
     BINDINGS = [
@@ -68,9 +73,9 @@ class QuestionScreen(Screen[None]):
         body.can_focus = False  # arrows belong to the options; the body scrolls to the highlight
         with body:
             yield Static(id="stem", markup=False)
-            for index in range(4):
+            for index in range(len(LETTERS)):  # rows past the item's own options are hidden
                 yield OptionRow(index)
-        yield Static(KEYS_HELP, id="keys")
+        yield Static(KEYS_HELP, id="keys", markup=False)
 
     def on_mount(self) -> None:
         self.redraw()
@@ -91,7 +96,14 @@ class QuestionScreen(Screen[None]):
             self.query_one("#stem", Static).update(
                 literal(f"Question {live.position + 1}: {module}{flag}\n\n{item.stem}")
             )
-        for index, shown in enumerate(LETTERS):
+        count = len(state.item.option_order)
+        if self._drawn.get("count") != count:
+            # Only when the option count changes (never within the 4-option CCSOO banks).
+            self._drawn["count"] = count
+            for index in range(len(LETTERS)):
+                self.query_one(f"#option-{index}", OptionRow).display = index < count
+            self.query_one("#keys", Static).update(keys_help(count))
+        for index, shown in enumerate(LETTERS[:count]):
             authored = state.item.authored(shown)
             row = (
                 shown,
@@ -136,7 +148,12 @@ class QuestionScreen(Screen[None]):
 
     # -- actions ---------------------------------------------------------------------
 
+    def _count(self) -> int:
+        return len(self.live.current().item.option_order)
+
     def action_choose(self, shown: str) -> None:
+        if LETTERS.index(shown) >= self._count():
+            return  # E or 5 on a four-option question: not an option, so nothing happens
         position = self.live.position
         self.highlight = LETTERS.index(shown)
         self._save(lambda: self.live.answer(position, shown))
@@ -154,7 +171,7 @@ class QuestionScreen(Screen[None]):
             self._save(lambda: self.live.answer(position, None))
 
     def action_highlight(self, step: int) -> None:
-        self.highlight = (self.highlight + step) % 4
+        self.highlight = (self.highlight + step) % self._count()
         self.redraw()
         self.query_one("#body", VerticalScroll).scroll_to_widget(
             self.query_one(f"#option-{self.highlight}"), animate=False

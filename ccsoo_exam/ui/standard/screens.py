@@ -20,7 +20,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
-from ccsoo_exam.bank import LETTERS, Item
+from ccsoo_exam.bank import Item
 from ccsoo_exam.errors import CcsooError
 from ccsoo_exam.psychometrics.angoff import HofsteeJudgement, Rating
 from ccsoo_exam.store import standard as store
@@ -160,7 +160,7 @@ class RatingScreen(Screen[None]):
         )
         self.query_one("#stem", Static).update(Text(item.stem))
         options = Text()
-        for letter in LETTERS:
+        for letter in item.options:
             style = "bold" if letter == item.key else ""
             options.append(f"{letter}{' (key)' if letter == item.key else ''}  ", style=style)
             options.append(item.options[letter] + "\n", style=style)
