@@ -12,9 +12,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 import pytest
-from ccsoo_exam.cue_audit import run_audit
 
 from ccsoo_exam.bank import LETTERS, Bank, Item, load_bank
+from ccsoo_exam.cue_audit import run_audit
 from ccsoo_exam.cues import adjusted, item_shapes
 from ccsoo_exam.errors import CcsooError
 from ccsoo_exam.exam import load_exam
