@@ -24,9 +24,10 @@ EXAM_FIELDS = (
     "shuffle_options",
     "show_score",
 )
-EXAM_OPTIONAL = ("cut_score_basis", "item_order", "instructions", "agreement")
+EXAM_OPTIONAL = ("cut_score_basis", "item_order", "instructions", "agreement", "calculator")
 NAVIGATION = ("free", "forward-only")
 ITEM_ORDER = ("by-module", "mixed")
+CALCULATOR = ("basic", "none")  # the on-screen calculator the candidate may open
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class ExamDefinition:
     instructions: str = ""
     agreement: str = ""
     path: str = ""
+    calculator: str = "none"
 
     @property
     def directory(self) -> Path:
@@ -84,6 +86,9 @@ def load_exam(path: str) -> ExamDefinition:
     order = "by-module"
     if top.get("item_order") is not None:
         order = check.choice(top.get("item_order"), "'item_order'", ITEM_ORDER) or order
+    calculator = "none"
+    if top.get("calculator") is not None:
+        calculator = check.choice(top.get("calculator"), "'calculator'", CALCULATOR) or calculator
     warnings: list[int] = []
     warn_node = top.get("time_warnings")
     if warn_node is not None and (seq := check.sequence(warn_node, "'time_warnings'")):
@@ -146,4 +151,5 @@ def load_exam(path: str) -> ExamDefinition:
         instructions,
         agreement,
         path,
+        calculator=calculator,
     )
