@@ -95,7 +95,18 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE sittings ADD COLUMN boot_seconds REAL
         """,
     ),
+    (
+        # The accessibility accommodations chosen at check-in (comma-separated names, see
+        # ACCESSIBILITY): the screens are laid out for them again after a crash and resume.
+        "sittings-003-accessibility",
+        """
+        ALTER TABLE sittings ADD COLUMN accessibility TEXT NOT NULL DEFAULT ''
+        """,
+    ),
 ]
+
+# Accommodations a sitting may be checked in with, beside extra time (see docs/delivery.md).
+ACCESSIBILITY = ("high-contrast", "large-print", "screen-reader", "read-aloud", "reduced-motion")
 
 WallClock = Callable[[], datetime]
 
@@ -144,6 +155,7 @@ class SittingRecord:
     module_scores: dict[int, tuple[int, int]] | None
     boot_id: str = ""
     boot_seconds: float | None = None
+    accessibility: frozenset[str] = frozenset()
 
 
 def create_sitting(
@@ -160,8 +172,13 @@ def create_sitting(
     multiplier: float,
     proctor_pin: str,
     wall_clock: WallClock = utc_now,
+    accessibility: frozenset[str] = frozenset(),
 ) -> str:
     """Check a candidate in: the sitting, its 80 empty responses and the first event, at once."""
+    unknown = accessibility - set(ACCESSIBILITY)
+    if unknown:
+        raise ValueError(f"unknown accessibility accommodation {sorted(unknown)}")
+    modes = ",".join(m for m in ACCESSIBILITY if m in accessibility)
     sitting_id = str(uuid.uuid4())
     now = iso(wall_clock())
     payload = {
@@ -171,13 +188,15 @@ def create_sitting(
         "multiplier": multiplier,
         "package": package_fingerprint,
     }
+    if modes:
+        payload["accessibility"] = modes  # in the chain, so the accommodation is tamper-evident
     event = make_event(GENESIS, 1, "check-in", payload, now, 0.0)
     with _writing(), transaction(conn):
         conn.execute(
             """INSERT INTO sittings (sitting_id, exam_id, exam_title, package_fingerprint, candidate_id, candidate_name,
                form_seed, form_digest, item_count, cut_score, base_seconds, multiplier, status, proctor_pin,
-               created_at, chain_head, event_count, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'checked-in', ?, ?, ?, 1, ?)""",
+               created_at, chain_head, event_count, updated_at, accessibility)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'checked-in', ?, ?, ?, 1, ?, ?)""",
             (
                 sitting_id,
                 exam_id,
@@ -195,6 +214,7 @@ def create_sitting(
                 now,
                 event.hash,
                 now,
+                modes,
             ),
         )
         conn.executemany(
@@ -247,6 +267,7 @@ def load_sitting(conn: sqlite3.Connection, sitting_id: str) -> SittingRecord:
         module_scores={int(k): (v[0], v[1]) for k, v in modules.items()} if modules else None,
         boot_id=row["boot_id"],
         boot_seconds=row["boot_seconds"],
+        accessibility=frozenset(m for m in row["accessibility"].split(",") if m),
     )
 
 
@@ -459,6 +480,11 @@ class SittingRecorder:
 
     def incident(self, note: str) -> Event:
         return self._commit("incident", {"note": note})
+
+    def tool(self, name: str, action: str) -> Event:
+        """The candidate used a tool (the calculator opened or closed, read-aloud asked for):
+        that it happened is logged, never what was typed or computed."""
+        return self._commit("tool", {"tool": name, "action": action})
 
     def gap(self, seconds: float | None, since: str, wall_seconds: float) -> Event:
         """Log the time the program was not running (the clock stood still meanwhile).

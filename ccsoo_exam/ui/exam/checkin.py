@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,6 +12,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ccsoo_exam.store.checkin_roster import RosterEntry
+from ccsoo_exam.ui.exam.accessibility import LABELS, READ_ALOUD
+from ccsoo_exam.store.sittings import ACCESSIBILITY
+from ccsoo_exam.ui.exam.glyphs import TickBox
 
 CANDIDATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 EXTRA_TIME = [("None", 1.0), ("+25% time", 1.25), ("+50% time", 1.5), ("+100% time (double)", 2.0)]
@@ -22,14 +25,16 @@ class CheckIn:
     candidate_id: str
     name: str
     multiplier: float
+    accessibility: frozenset[str] = field(default_factory=frozenset)
 
 
 class CheckInScreen(Screen[CheckIn]):
     CSS_PATH = "checkin.tcss"
 
-    def __init__(self, roster: dict[str, RosterEntry]) -> None:
+    def __init__(self, roster: dict[str, RosterEntry], read_aloud: bool = False) -> None:
         super().__init__()
         self.roster = roster
+        self.read_aloud = read_aloud  # offered only where a speech engine is installed
 
     def compose(self) -> ComposeResult:
         with Vertical(id="panel"):
@@ -40,6 +45,11 @@ class CheckInScreen(Screen[CheckIn]):
             yield Input(id="name", max_length=120)
             yield Label("Accommodation")
             yield Select(EXTRA_TIME, value=1.0, allow_blank=False, id="extra")
+            yield Label("Accessibility (Space ticks; kept with the sitting)")
+            for mode in ACCESSIBILITY:
+                if mode == READ_ALOUD and not self.read_aloud:
+                    continue
+                yield TickBox(LABELS[mode], id=f"mode-{mode}", classes="mode")
             yield Static("", id="message")
             yield Button("Continue", id="continue", variant="primary")
 
@@ -88,4 +98,5 @@ class CheckInScreen(Screen[CheckIn]):
             )
             return
         multiplier = self.query_one("#extra", Select).value
-        self.dismiss(CheckIn(candidate, name, float(multiplier) if isinstance(multiplier, float) else 1.0))
+        modes = frozenset(str(box.id).removeprefix("mode-") for box in self.query(".mode").results(TickBox) if box.value)
+        self.dismiss(CheckIn(candidate, name, float(multiplier) if isinstance(multiplier, float) else 1.0, modes))

@@ -25,10 +25,9 @@ from ccsoo_exam.ui.exam.modals import ConfirmSubmitModal, GotoModal
 from ccsoo_exam.ui.exam.review import ReviewScreen
 from ccsoo_exam.ui.exam.widgets import Navigator, OptionRow, StatusBar
 
-KEYS_HELP = (
-    "A-D/1-4 answer  Up/Down+Enter choose  P/N or Left/Right move  F flag  X rule out  G go to  R review  S submit  "
-    "T timer"
-)
+KEYS_HELP = "F1 or ? all keys  A-D answer  N/P next/back  F flag  X rule out  R review  S submit"
+MORE_BELOW = "-- more below: J or Shift+Down reads on --  F1 or ? all keys"
+MORE_ABOVE = "-- end of question; K or Shift+Up goes back --  F1 or ? all keys"
 
 
 class QuestionScreen(Screen[None]):
@@ -51,7 +50,10 @@ class QuestionScreen(Screen[None]):
         Binding("r", "review", show=False),
         Binding("s", "submit", show=False),
         Binding("t", "toggle_timer", show=False),
+        Binding("j,shift+down", "read_on(1)", show=False),
+        Binding("k,shift+up", "read_on(-1)", show=False),
     ]
+    keys_help = KEYS_HELP
 
     def __init__(self, live: LiveSitting) -> None:
         super().__init__()
@@ -59,6 +61,7 @@ class QuestionScreen(Screen[None]):
         self.highlight = 0
         self.saved = "Saved"
         self._drawn: dict[object, object] = {}  # what each widget shows now, to skip unchanged updates
+        self._footer = ""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -69,10 +72,39 @@ class QuestionScreen(Screen[None]):
             yield Static(id="stem", markup=False)
             for index in range(4):
                 yield OptionRow(index)
-        yield Static(KEYS_HELP, id="keys")
+        yield Static(self.keys_help, id="keys", markup=False)
 
     def on_mount(self) -> None:
         self.redraw()
+        body = self.query_one("#body", VerticalScroll)
+        # A long item says so: the footer turns into a "more below" marker while text is hidden.
+        self.watch(body, "scroll_y", self._more_changed, init=False)
+        self.watch(body, "virtual_size", self._more_changed, init=False)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.show_more)
+
+    def _more_changed(self, _: object = None) -> None:
+        self.show_more()
+
+    def footer_text(self, below: bool, above: bool, body: VerticalScroll) -> str:
+        """The footer: the keys, or a marker while part of the question is out of sight."""
+        if below:
+            return MORE_BELOW
+        if above:
+            return MORE_ABOVE
+        return self.keys_help
+
+    def show_more(self) -> None:
+        if not self.is_attached:
+            return
+        body = self.query_one("#body", VerticalScroll)
+        below = body.max_scroll_y > 0 and body.scroll_y < body.max_scroll_y
+        above = body.scroll_y > 0
+        text = self.footer_text(below, above, body)
+        if text != self._footer:
+            self._footer = text
+            self.query_one("#keys", Static).update(text)
 
     # -- drawing ---------------------------------------------------------------------
 
@@ -88,6 +120,7 @@ class QuestionScreen(Screen[None]):
             flag = "  [FLAGGED]" if state.flagged else ""
             module = live.package.banks[state.item.bank].title
             self.query_one("#stem", Static).update(f"Question {live.position + 1}: {module}{flag}\n\n{item.stem}")
+            self.call_after_refresh(self.show_more)
         for index, shown in enumerate(LETTERS):
             authored = state.item.authored(shown)
             row = (
@@ -156,6 +189,11 @@ class QuestionScreen(Screen[None]):
         self.query_one("#body", VerticalScroll).scroll_to_widget(
             self.query_one(f"#option-{self.highlight}"), animate=False
         )
+
+    def action_read_on(self, step: int) -> None:
+        """Scroll a long question by a page (less a line, to keep the place)."""
+        body = self.query_one("#body", VerticalScroll)
+        body.scroll_relative(y=step * max(1, body.size.height - 1), animate=False)
 
     def action_move(self, step: int) -> None:
         target = self.live.position + step
