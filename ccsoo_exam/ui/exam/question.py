@@ -25,7 +25,7 @@ from ccsoo_exam.ui.exam.modals import ConfirmSubmitModal, GotoModal
 from ccsoo_exam.ui.exam.review import ReviewScreen
 from ccsoo_exam.ui.exam.widgets import Navigator, OptionRow, StatusBar
 
-KEYS_HELP = "F1 or ? all keys  A-D answer  N/P next/back  F flag  X rule out  R review  S submit"
+KEYS_HELP = "F1 or ? all keys  A-D answer  N/P move  F flag  X rule out  R review  S submit"
 MORE_BELOW = "-- more below: J or Shift+Down reads on --  F1 or ? all keys"
 MORE_ABOVE = "-- end of question; K or Shift+Up goes back --  F1 or ? all keys"
 
