@@ -119,7 +119,7 @@ class QuestionScreen(Screen[None]):
             self._drawn["stem"] = stem
             flag = "  [FLAGGED]" if state.flagged else ""
             module = live.package.banks[state.item.bank].title
-            self.query_one("#stem", Static).update(f"Question {live.position + 1}: {module}{flag}\n\n{item.stem}")
+            self.query_one("#stem", Static).update(f"Question {live.position + 1}: {module}{flag}\n{item.stem}")
             self.call_after_refresh(self.show_more)
         for index, shown in enumerate(LETTERS):
             authored = state.item.authored(shown)

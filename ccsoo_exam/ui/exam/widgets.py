@@ -97,7 +97,7 @@ class OptionRow(Widget):
     """
 
     DEFAULT_CSS = """
-    OptionRow { height: auto; padding: 0 1; }
+    OptionRow { height: auto; padding: 0; }
     """
 
     PREFIX = 8  # ">(*) A. ": the option text wraps under itself, not under the marks
