@@ -141,14 +141,14 @@ class ReaderQuestionScreen(QuestionScreen):
             parts.append("flagged")
         parts.append(self.saved.lower() if self.saved != "NOT SAVED" else "NOT SAVED, call the proctor")
         self._update("#state", ", ".join(parts) + f". {live.answered()} of {live.count} answered.")
-        highlight = (live.position, self.highlight)
-        if self._drawn.get("highlight") != highlight:
-            first = self._drawn.get("highlight") is None or self._drawn["highlight"][0] != live.position
-            self._drawn["highlight"] = highlight
-            if not first:
-                shown = LETTERS[self.highlight]
-                self.announce(f"{shown}: {item.options[state.item.authored(shown)]}")
         self.call_after_refresh(self.show_more)
+
+    def action_highlight(self, step: int) -> None:
+        """Up/Down: the highlighted option is said as one line (the options stay as written)."""
+        super().action_highlight(step)
+        live = self.live
+        shown = LETTERS[self.highlight]
+        self.announce(f"{shown}: {live.item(live.position).options[live.current().item.authored(shown)]}")
 
     def refresh_status(self) -> None:
         """The clock is not redrawn each second: T says it, and warnings are announced."""

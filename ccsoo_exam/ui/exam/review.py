@@ -40,7 +40,12 @@ class ReviewScreen(Screen[int | None]):
         yield StatusBar(id="summary")
         yield Navigator(id="navigator")
         yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
-        yield Static("Enter go to it  Escape or R back  S submit  F1 or ? all keys", id="keys")
+        yield Static(
+            "Enter go  Esc back  S submit  F1 keys"
+            if self.app.has_class("-large-print")
+            else "Enter go to it  Escape or R back  S submit  F1 or ? all keys",
+            id="keys",
+        )
 
     def on_mount(self) -> None:
         self.query_one(Navigator).show(self.live.responses, self.live.position)
@@ -67,6 +72,9 @@ class ReviewScreen(Screen[int | None]):
             return
         self._clock = clock
         unanswered = live.count - live.answered()
+        if self.app.has_class("-large-print"):  # 40 columns: the short form
+            self.query_one(StatusBar).update(f"REVIEW {live.answered()}/{live.count} done  {clock}".rstrip())
+            return
         summary = f"REVIEW  Answered {live.answered()} of {live.count}  Unanswered {unanswered}  Flagged {live.flagged()}"
         self.query_one(StatusBar).show(summary, "", clock)
 
