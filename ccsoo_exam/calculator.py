@@ -88,9 +88,9 @@ class Calculator:
             if self.display != "0":
                 self.display = self.display[1:] if self.display.startswith("-") else "-" + self.display
         elif key in OPERATORS:
-            if self.operator is not None and self.typing and self.accumulator is not None:
-                if not self._show(lambda: apply(self.accumulator, self.operator, self.value())):  # type: ignore[arg-type]
-                    return
+            chained = self.operator is not None and self.typing and self.accumulator is not None
+            if chained and not self._show(lambda: apply(self.accumulator, self.operator, self.value())):  # type: ignore[arg-type]
+                return  # "Error": a chained division by zero
             self.accumulator, self.operator, self.typing = self.value(), key, False
         elif key == "=":
             if self.operator is not None and self.accumulator is not None:

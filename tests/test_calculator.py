@@ -80,8 +80,8 @@ def test_entry_editing_sign_and_limits() -> None:
 
 
 @given(
-    st.decimals(min_value=-10**6, max_value=10**6, places=2, allow_nan=False, allow_infinity=False),
-    st.decimals(min_value=-10**6, max_value=10**6, places=2, allow_nan=False, allow_infinity=False),
+    st.decimals(min_value=-(10**6), max_value=10**6, places=2, allow_nan=False, allow_infinity=False),
+    st.decimals(min_value=-(10**6), max_value=10**6, places=2, allow_nan=False, allow_infinity=False),
     st.sampled_from(["+", "-", "*"]),
 )
 def test_results_match_decimal_arithmetic(left: Decimal, right: Decimal, operator: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -115,7 +114,7 @@ async def test_screen_reader_mode_is_plain_text_and_writes_each_change_once(tmp_
         for widget in screen.query(Static):
             original = widget.update
 
-            def record(content="", *, layout=True, _w=widget, _o=original):  # noqa: ANN001
+            def record(content="", *, layout=True, _w=widget, _o=original):
                 updates.append(str(_w.id))
                 return _o(content, layout=layout)
 
@@ -137,7 +136,7 @@ async def test_screen_reader_mode_is_plain_text_and_writes_each_change_once(tmp_
         updates.clear()
         app.notify("10 minutes remaining.", title="Time")
         assert updates == ["said"] and "10 minutes remaining" in str(screen.query_one("#said", Static).content)
-        assert not app._notifications, "no pop-up that covers and then redraws the text"  # noqa: SLF001
+        assert not app._notifications, "no pop-up that covers and then redraws the text"
         await pilot.press("n")
         assert "Question 2 of 80." in screen_text(app)
         assert conn.execute("SELECT position FROM sittings").fetchone()[0] == 1
@@ -146,7 +145,11 @@ async def test_screen_reader_mode_is_plain_text_and_writes_each_change_once(tmp_
 async def test_read_aloud_speaks_question_and_options_without_blocking(tmp_path: Path) -> None:
     spoken = tmp_path / "spoken.txt"
     # Stands in for espeak-ng: reads the text on stdin, takes its time, writes it down.
-    engine = [sys.executable, "-c", f"import sys, time; t = sys.stdin.read(); time.sleep(0.3); open({str(spoken)!r}, 'w').write(t)"]
+    engine = [
+        sys.executable,
+        "-c",
+        f"import sys, time; t = sys.stdin.read(); time.sleep(0.3); open({str(spoken)!r}, 'w').write(t)",
+    ]
     app, conn = build(tmp_path / "r.db", speech=engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await check_in(app, pilot, modes=("read-aloud",))

@@ -69,7 +69,7 @@ async def check_in(app: ExamApp, pilot, modes: tuple[str, ...] = (), start: bool
 
 
 def screen_text(app: ExamApp) -> str:
-    strips = app.screen._compositor.render_strips()  # noqa: SLF001
+    strips = app.screen._compositor.render_strips()
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
 
 
@@ -200,7 +200,9 @@ async def test_typical_items_fit_80x24_and_a_long_one_says_more_below(tmp_path: 
                 items += 1
                 screen.query_one("#stem", Static).update(f"Question 80: {bank.title}  [FLAGGED]\n{item.stem}")
                 for index, letter in enumerate("ABCD"):
-                    screen.query_one(f"#option-{index}").show(letter, item.options[letter], False, index == 1, index == 0)
+                    screen.query_one(f"#option-{index}").show(
+                        letter, item.options[letter], False, index == 1, index == 0
+                    )
                 await pilot.pause()
                 fitting += body.max_scroll_y == 0
         assert fitting / items >= 0.9, f"only {fitting} of {items} sample items fit at 80x24"

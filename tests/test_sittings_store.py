@@ -123,8 +123,16 @@ def test_accessibility_is_stored_with_the_sitting_and_an_older_database_gains_th
 
     form = assemble_form(package.definition, package.banks, 7)
     common = dict(
-        exam_id="e", exam_title="t", package_fingerprint="f", candidate_id="C1", candidate_name="N", form=form,
-        cut_score=1, base_seconds=60.0, multiplier=1.0, proctor_pin="x",
+        exam_id="e",
+        exam_title="t",
+        package_fingerprint="f",
+        candidate_id="C1",
+        candidate_name="N",
+        form=form,
+        cut_score=1,
+        base_seconds=60.0,
+        multiplier=1.0,
+        proctor_pin="x",
     )
     sitting = create_sitting(conn, accessibility=frozenset({"screen-reader", "high-contrast"}), **common)
     assert load_sitting(conn, sitting).accessibility == {"screen-reader", "high-contrast"}

@@ -87,9 +87,7 @@ class LargePrintQuestionScreen(QuestionScreen):
         status = (left, self.saved, clock)
         if self._drawn.get("status") != status:
             self._drawn["status"] = status
-            self.query_one("#status", Static).update(
-                f"{left}  {self.saved}  {clock or 'T shows time'}".strip()
-            )
+            self.query_one("#status", Static).update(f"{left}  {self.saved}  {clock or 'T shows time'}".strip())
 
     def footer_text(self, below: bool, above: bool, body: VerticalScroll) -> str:
         if not (below or above):

@@ -24,7 +24,6 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Input
 
 from ccsoo_exam.calculator import Calculator
-
 from ccsoo_exam.errors import CcsooError, StoreError
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.form import assemble_form, new_seed
@@ -104,7 +103,7 @@ class ExamApp(LockedDownApp):
         demo_pin: str | None = None,
         database: str = "",
         timers: bool = True,
-        speech: Sequence[str] | None | str = "auto",
+        speech: Sequence[str] | str | None = "auto",
         console: bool | None = None,
     ) -> None:
         super().__init__()
@@ -545,7 +544,9 @@ class ExamApp(LockedDownApp):
 
     def _open_live(self, sitting_id: str) -> LiveSitting:
         assert self.package is not None
-        live = LiveSitting(self.conn, self.package, sitting_id, self.clock, self.wall_clock, self.boot, self.stall_after)
+        live = LiveSitting(
+            self.conn, self.package, sitting_id, self.clock, self.wall_clock, self.boot, self.stall_after
+        )
         self._apply_modes(live.record.accessibility)
         return live
 

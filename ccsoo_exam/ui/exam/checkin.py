@@ -12,8 +12,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ccsoo_exam.store.checkin_roster import RosterEntry
-from ccsoo_exam.ui.exam.accessibility import LABELS, READ_ALOUD
 from ccsoo_exam.store.sittings import ACCESSIBILITY
+from ccsoo_exam.ui.exam.accessibility import LABELS, READ_ALOUD
 from ccsoo_exam.ui.exam.glyphs import TickBox
 
 CANDIDATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
@@ -98,5 +98,7 @@ class CheckInScreen(Screen[CheckIn]):
             )
             return
         multiplier = self.query_one("#extra", Select).value
-        modes = frozenset(str(box.id).removeprefix("mode-") for box in self.query(".mode").results(TickBox) if box.value)
+        modes = frozenset(
+            str(box.id).removeprefix("mode-") for box in self.query(".mode").results(TickBox) if box.value
+        )
         self.dismiss(CheckIn(candidate, name, float(multiplier) if isinstance(multiplier, float) else 1.0, modes))

@@ -75,7 +75,9 @@ class ReviewScreen(Screen[int | None]):
         if self.app.has_class("-large-print"):  # 40 columns: the short form
             self.query_one(StatusBar).update(f"REVIEW {live.answered()}/{live.count} done  {clock}".rstrip())
             return
-        summary = f"REVIEW  Answered {live.answered()} of {live.count}  Unanswered {unanswered}  Flagged {live.flagged()}"
+        summary = (
+            f"REVIEW  Answered {live.answered()} of {live.count}  Unanswered {unanswered}  Flagged {live.flagged()}"
+        )
         self.query_one(StatusBar).show(summary, "", clock)
 
     @on(DataTable.RowSelected)
