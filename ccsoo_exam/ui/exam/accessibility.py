@@ -167,7 +167,9 @@ class ReaderQuestionScreen(QuestionScreen):
     def _update(self, selector: str, text: str) -> None:
         if self._drawn.get(selector) != text:
             self._drawn[selector] = text
-            self.query_one(selector, Static).update(text)
+            # The two changing lines have a fixed height, so a change is one write of that line;
+            # a new layout would paint it a second time.
+            self.query_one(selector, Static).update(text, layout=selector not in ("#state", "#said"))
 
 
 def question_screen_class(modes: Iterable[str]) -> type[QuestionScreen]:

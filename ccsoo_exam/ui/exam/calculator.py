@@ -44,12 +44,20 @@ CHARACTERS = {
 }
 KEYS = {"enter": "=", "backspace": "back", "delete": "C"}
 CLOSE_KEYS = ("escape", "ctrl+k")
+CALCULATOR_TITLE = "CALCULATOR (not an answer; nothing here is saved)"
 KEYPAD = (
     "7 8 9  /     M  M+ add to memory      C  clear (or Delete)\n"
     "4 5 6  *     N  M- subtract memory    Backspace  last digit\n"
     "1 2 3  -     R  MR recall memory      S  change sign\n"
     "0 .  % +     E  MC clear memory       Enter or =  equals\n"
     "Escape or ctrl+k closes; the question stays as you left it."
+)
+NARROW_KEYPAD = (  # large print, 40 columns
+    "7 8 9 /  M M+  N M-  C clear\n"
+    "4 5 6 *  R MR  E MC  S sign\n"
+    "1 2 3 -  Backspace last digit\n"
+    "0 . % +  Enter or = equals\n"
+    "Escape or ctrl+k closes"
 )
 
 
@@ -64,12 +72,13 @@ class CalculatorScreen(ModalScreen[None]):
         self._shown: tuple[str, str, str] | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="panel"):
-            yield Static("CALCULATOR (not an answer; nothing here is saved)", id="title")
+        narrow = self.app.size.width < 70
+        with Vertical(id="panel", classes="narrow" if narrow else ""):
+            yield Static("CALCULATOR (never saved)" if narrow else CALCULATOR_TITLE, id="title")
             yield Static(id="pending", markup=False)
             yield Static(id="display", markup=False)
             yield Static(id="memory", markup=False)
-            yield Static(KEYPAD, id="keypad", markup=False)
+            yield Static(NARROW_KEYPAD if narrow else KEYPAD, id="keypad", markup=False)
 
     def on_mount(self) -> None:
         self.show()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
@@ -30,6 +31,7 @@ class CheckIn:
 
 class CheckInScreen(Screen[CheckIn]):
     CSS_PATH = "checkin.tcss"
+    BINDINGS = [Binding("enter", "continue", show=False)]  # from an accommodation box, as from a field
 
     def __init__(self, roster: dict[str, RosterEntry], read_aloud: bool = False) -> None:
         super().__init__()
@@ -76,6 +78,9 @@ class CheckInScreen(Screen[CheckIn]):
         self.query_one("#message", Static).update(
             ("Check with the administrator: " + "; ".join(notes) + ".") if notes else ""
         )
+
+    def action_continue(self) -> None:
+        self._continue()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#continue")

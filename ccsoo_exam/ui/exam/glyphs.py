@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from textual.binding import Binding
 from textual.content import Content
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Checkbox
@@ -51,12 +52,16 @@ def apply_console_glyphs(css_paths: list) -> None:
     css_paths.append(CONSOLE_TCSS)
 
 
-class TickBox(Checkbox):
-    """A check box whose state is spelled out: "[x]" ticked, "[ ]" not, in any colour or none."""
+class TickBox(Checkbox, inherit_bindings=False):
+    """A check box whose state is spelled out: "[x]" ticked, "[ ]" not, in any colour or none.
 
+    Space ticks it; Enter is left to the form (continue), so a proctor's Enter on a box of
+    accommodations does not silently tick or untick one."""
+
+    BINDINGS = [Binding("space", "toggle_button", show=False)]
     DEFAULT_CSS = """
     TickBox { border: none; padding: 0; height: auto; background: transparent; }
-    TickBox:focus { text-style: bold reverse; }
+    TickBox:focus { border: none; text-style: bold reverse; }
     TickBox > .toggle--button { background: transparent; color: $text; }
     TickBox.-on > .toggle--button { background: transparent; color: $text; text-style: bold; }
     """

@@ -68,7 +68,7 @@ FORM_KEYS = (("Forms", ""), ("Tab, Shift+Tab", "move between fields"), ("Enter",
 CLOSING = "Raise your hand if you need the proctor: they come to you. Every answer you chose is already saved."
 
 
-def help_text(screen: str, *, calculator: bool, read_aloud: bool) -> str:
+def help_text(screen: str, *, calculator: bool, read_aloud: bool, narrow: bool = False) -> str:
     """The keys for the screen the candidate is on first, then the exam's keys, as plain text."""
     rows: list[tuple[str, str]] = []
     rows.extend(SCREEN_KEYS.get(screen, FORM_KEYS if screen in ("CheckInScreen", "UnlockScreen") else ()))
@@ -91,7 +91,7 @@ def help_text(screen: str, *, calculator: bool, read_aloud: bool) -> str:
         if not meaning:
             lines.extend(["", keys.upper()] if lines else [keys.upper()])
         else:
-            lines.append(f"  {keys:<22} {meaning}")
+            lines.extend([f"  {keys}", f"      {meaning}"] if narrow else [f"  {keys:<22} {meaning}"])
     return "\n".join([*lines, "", CLOSING])
 
 
@@ -110,11 +110,15 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, screen: str, *, calculator: bool = False, read_aloud: bool = False) -> None:
         super().__init__()
         self.under = screen
+        self.calculator = calculator
+        self.read_aloud = read_aloud
         self.text = help_text(screen, calculator=calculator, read_aloud=read_aloud)
 
     def compose(self) -> ComposeResult:
+        if self.app.size.width < 80:  # large print: each key on its own line, its meaning below
+            self.text = help_text(self.under, calculator=self.calculator, read_aloud=self.read_aloud, narrow=True)
         with Vertical(id="panel"):
-            yield Static("HELP: the keys   (Escape, F1 or ? closes; Up/Down scroll)", id="title")
+            yield Static("HELP  Escape closes, Up/Down scroll", id="title")
             with VerticalScroll(id="keys"):
                 yield Static(self.text, id="text", markup=False)
 
