@@ -16,7 +16,7 @@ from ccsoo_exam.ui.exam.resume import ResumeScreen
 from ccsoo_exam.ui.exam.speech import Speaker
 from ccsoo_exam.ui.exam.unlock import Unlocked
 from tests.exam_fixtures import PIN, sample_package
-from tests.test_exam_candidate_tools import build, check_in, events, screen_text
+from tests.test_exam_candidate_tools import build, check_in, events, screen_text, settled
 
 BOX_AND_BLOCKS = {chr(c) for c in range(0x2500, 0x25A0)}
 
@@ -78,6 +78,7 @@ async def test_large_print_works_at_40x12_with_paged_questions(tmp_path: Path) -
         await pilot.resize_terminal(40, 12)
         await pilot.pause()
         screen = app.screen
+        await settled(pilot, screen)
         assert isinstance(screen, LargePrintQuestionScreen)
         lines = screen_text(app).splitlines()
         assert len(lines) == 12 and all(len(line) <= 40 for line in lines)
@@ -97,6 +98,9 @@ async def test_large_print_works_at_40x12_with_paged_questions(tmp_path: Path) -
         await pilot.press("r")
         review = screen_text(app).splitlines()
         assert len(review) == 12 and "3:00:00" in review[0] and "1/80" in review[0]
+        await pilot.resize_terminal(30, 10)
+        await pilot.pause()
+        assert isinstance(app.screen, NoticeScreen) and "40x12; this one is 30x10" in screen_text(app)
 
 
 async def test_screen_reader_mode_is_plain_text_and_writes_each_change_once(tmp_path: Path) -> None:
@@ -110,6 +114,7 @@ async def test_screen_reader_mode_is_plain_text_and_writes_each_change_once(tmp_
         item = app.live.item(0)
         assert text.lstrip().startswith("Question 1 of 80.")
         assert "A. " in text and "D. " in text
+        await settled(pilot, screen)
         updates: list[str] = []
         for widget in screen.query(Static):
             original = widget.update

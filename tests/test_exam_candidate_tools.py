@@ -68,6 +68,15 @@ async def check_in(app: ExamApp, pilot, modes: tuple[str, ...] = (), start: bool
     assert isinstance(app.screen, QuestionScreen)
 
 
+async def settled(pilot, screen: QuestionScreen) -> None:
+    """Until the "more" marker has been decided for the new layout (it waits for it to settle)."""
+    for _ in range(100):
+        await pilot.pause(0.02)
+        if screen._more_timer is None:
+            return
+    raise AssertionError("the more marker was never decided")
+
+
 def screen_text(app: ExamApp) -> str:
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
@@ -183,7 +192,7 @@ async def test_typical_items_fit_80x24_and_a_long_one_says_more_below(tmp_path: 
         fits = 0
         for position in range(0, app.live.count, 2):
             screen.go_to(position)
-            await pilot.pause()
+            await settled(pilot, screen)
             lines = screen_text(app).splitlines()
             assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
             footer = lines[-1]
@@ -211,7 +220,7 @@ async def test_typical_items_fit_80x24_and_a_long_one_says_more_below(tmp_path: 
         await pilot.pause()
         screen.query_one("#stem", Static).update("Question 1: a long one\n\n" + "A very long stem. " * 120)
         await pilot.pause()
-        await pilot.pause()
+        await settled(pilot, screen)
         assert body.max_scroll_y > 0 and screen_text(app).splitlines()[-1].strip().startswith("-- more below")
         for _ in range(8):
             await pilot.press("j")

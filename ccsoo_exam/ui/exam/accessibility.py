@@ -110,36 +110,47 @@ class ReaderQuestionScreen(QuestionScreen):
     keys_help = "F1 or ? lists every key. T says the time left. R reviews."
 
     def compose(self) -> ComposeResult:
+        # Composed with its text, so the first paint is the only one: a screen reader reads
+        # whatever is written, and a second paint of the same question would be read twice.
+        texts = self._texts()
+        self._drawn.update(texts)
+        self._drawn["stem-position"] = self.live.position
         body = VerticalScroll(id="body")
         body.can_focus = False
         with body:
-            yield Static(id="stem", markup=False)
+            yield Static(texts["#stem"], id="stem", markup=False)
             for index in range(4):
-                yield Static(id=f"option-{index}", markup=False, classes="option")
-            yield Static(id="state", markup=False)
-            yield Static(id="said", markup=False)
+                yield Static(texts[f"#option-{index}"], id=f"option-{index}", markup=False, classes="option")
+            yield Static(texts["#state"], id="state", markup=False)
+            yield Static("", id="said", markup=False)
         yield Static(self.keys_help, id="keys", markup=False)
 
-    def redraw(self) -> None:
+    def _texts(self) -> dict[str, str]:
+        """The question, its options and the state line, as plain text."""
         live = self.live
         state = live.current()
         item = live.item(live.position)
-        if self._drawn.get("stem") != live.position:
-            self._drawn["stem"] = live.position
-            module = live.package.banks[state.item.bank].title
-            self._update("#stem", f"Question {live.position + 1} of {live.count}. {module}.\n{item.stem}")
-            self._update("#said", "")
+        module = live.package.banks[state.item.bank].title
+        texts = {"#stem": f"Question {live.position + 1} of {live.count}. {module}.\n{item.stem}"}
         for index, shown in enumerate(LETTERS):
             authored = state.item.authored(shown)
             ruled_out = "(ruled out) " if authored in state.struck else ""
-            self._update(f"#option-{index}", f"{shown}. {ruled_out}{item.options[authored]}")
+            texts[f"#option-{index}"] = f"{shown}. {ruled_out}{item.options[authored]}"
         answer = next((s for s in LETTERS if state.answer == state.item.authored(s)), None)
         parts = [f"Question {live.position + 1}: " + (f"your answer is {answer}" if answer else "not answered")]
         if state.flagged:
             parts.append("flagged")
         parts.append(self.saved.lower() if self.saved != "NOT SAVED" else "NOT SAVED, call the proctor")
-        self._update("#state", ", ".join(parts) + f". {live.answered()} of {live.count} answered.")
-        self.call_after_refresh(self.show_more)
+        texts["#state"] = ", ".join(parts) + f". {live.answered()} of {live.count} answered."
+        return texts
+
+    def redraw(self) -> None:
+        if self._drawn.get("stem-position") != self.live.position:
+            self._drawn["stem-position"] = self.live.position
+            self._update("#said", "")
+        for selector, text in self._texts().items():
+            self._update(selector, text)
+        self.settle_more()
 
     def action_highlight(self, step: int) -> None:
         """Up/Down: the highlighted option is said as one line (the options stay as written)."""

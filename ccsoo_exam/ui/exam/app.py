@@ -78,7 +78,11 @@ EXIT_GRACE_SECONDS = 1.5
 
 class ExamApp(LockedDownApp):
     TITLE = "ccsoo-exam"
-    CSS_PATH = ["app.tcss", "accessibility.tcss"]
+    CSS_PATH = [
+        "app.tcss",
+        "question.tcss",
+        "accessibility.tcss",
+    ]  # loaded up front: no restyle when the question opens
     BINDINGS = [
         *(b for b in LockedDownApp.BINDINGS if b.key != HELP_KEY),
         Binding(PROCTOR_KEY, "proctor", show=False, priority=True, system=True),

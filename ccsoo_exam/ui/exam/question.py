@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Static
 
 from ccsoo_exam.bank import LETTERS
@@ -27,6 +28,7 @@ from ccsoo_exam.ui.exam.widgets import Navigator, OptionRow, StatusBar
 
 KEYS_HELP = "F1 or ? all keys  A-D answer  N/P move  F flag  X rule out  R review  S submit"
 MORE_BELOW = "-- more below: J or Shift+Down reads on --  F1 or ? all keys"
+MORE_SETTLE_SECONDS = 0.05
 MORE_ABOVE = "-- end of question; K or Shift+Up goes back --  F1 or ? all keys"
 
 
@@ -62,6 +64,7 @@ class QuestionScreen(Screen[None]):
         self.saved = "Saved"
         self._drawn: dict[object, object] = {}  # what each widget shows now, to skip unchanged updates
         self._footer = ""
+        self._more_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -78,13 +81,25 @@ class QuestionScreen(Screen[None]):
         self.redraw()
         body = self.query_one("#body", VerticalScroll)
         # A long item says so: the footer turns into a "more below" marker while text is hidden.
-        self.watch(body, "scroll_y", self._more_changed, init=False)
-        self.watch(body, "virtual_size", self._more_changed, init=False)
+        self.watch(body, "scroll_y", self._scrolled, init=False)
+        self.watch(body, "virtual_size", self.settle_more, init=False)
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self.show_more)
+        self.settle_more()
 
-    def _more_changed(self, _: object = None) -> None:
+    def _scrolled(self, _: object = None) -> None:
+        self.show_more()  # the candidate scrolled: say so at once
+
+    def settle_more(self, _: object = None) -> None:
+        """Decide the marker once the layout has settled: a new question is laid out in a few
+        passes, and a marker that flickers on and off is text written for nothing."""
+        if self._more_timer is not None:
+            self._more_timer.reset()
+        else:
+            self._more_timer = self.set_timer(MORE_SETTLE_SECONDS, self._settled)
+
+    def _settled(self) -> None:
+        self._more_timer = None
         self.show_more()
 
     def footer_text(self, below: bool, above: bool, body: VerticalScroll) -> str:
@@ -104,7 +119,7 @@ class QuestionScreen(Screen[None]):
         text = self.footer_text(below, above, body)
         if text != self._footer:
             self._footer = text
-            self.query_one("#keys", Static).update(text)
+            self.query_one("#keys", Static).update(text, layout=False)  # one line: no new layout
 
     # -- drawing ---------------------------------------------------------------------
 
@@ -120,7 +135,7 @@ class QuestionScreen(Screen[None]):
             flag = "  [FLAGGED]" if state.flagged else ""
             module = live.package.banks[state.item.bank].title
             self.query_one("#stem", Static).update(f"Question {live.position + 1}: {module}{flag}\n{item.stem}")
-            self.call_after_refresh(self.show_more)
+            self.settle_more()
         for index, shown in enumerate(LETTERS):
             authored = state.item.authored(shown)
             row = (
