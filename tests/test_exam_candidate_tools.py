@@ -244,6 +244,9 @@ async def test_review_counts_down_and_every_state_reads_without_colour(tmp_path:
         review = screen_text(app)
         assert "Time left 3:00:00" in review.splitlines()[0]
         assert "[ ] UNANSWERED" in review and "[?] FLAGGED" in review and "(current)" in review
+        app.screen.query_one("#table").move_cursor(row=79, animate=False)
+        await pilot.pause()
+        assert "[x] answered" in screen_text(app), "answered rows, last in the list, read [x]"
         clock.advance(65)
         app.tick()
         await pilot.pause()

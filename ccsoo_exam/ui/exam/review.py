@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -57,8 +58,9 @@ class ReviewScreen(Screen[int | None]):
             table.add_row(
                 f"{position + 1:>3}",
                 f"{state.item.module}",
-                f"{CHECKED} answered" if state.answer else f"{UNCHECKED} UNANSWERED",
-                ("[?] FLAGGED" if state.flagged else "") + current,
+                # Text, not str: a str cell is read as markup, and "[x]" would vanish as a tag.
+                Text(f"{CHECKED} answered" if state.answer else f"{UNCHECKED} UNANSWERED"),
+                Text(("[?] FLAGGED" if state.flagged else "") + current),
                 key=str(position),
             )
         table.focus()
