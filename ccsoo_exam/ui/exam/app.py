@@ -480,6 +480,7 @@ class ExamApp(LockedDownApp):
                 under,
                 calculator=self.definition.calculator == "basic",
                 read_aloud=READ_ALOUD in self.modes and self.speaker is not None,
+                reader=SCREEN_READER in self.modes,
             )
         )
 

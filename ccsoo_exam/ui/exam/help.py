@@ -68,11 +68,11 @@ FORM_KEYS = (("Forms", ""), ("Tab, Shift+Tab", "move between fields"), ("Enter",
 CLOSING = "Raise your hand if you need the proctor: they come to you. Every answer you chose is already saved."
 
 
-def help_text(screen: str, *, calculator: bool, read_aloud: bool, narrow: bool = False) -> str:
+def help_text(screen: str, *, calculator: bool, read_aloud: bool, narrow: bool = False, reader: bool = False) -> str:
     """The keys for the screen the candidate is on first, then the exam's keys, as plain text."""
     rows: list[tuple[str, str]] = []
     rows.extend(SCREEN_KEYS.get(screen, FORM_KEYS if screen in ("CheckInScreen", "UnlockScreen") else ()))
-    rows.extend(QUESTION_KEYS)
+    rows.extend(QUESTION_KEYS if not reader else [*QUESTION_KEYS[:-1], ("T", "say the time left")])
     if calculator:
         rows.extend(CALCULATOR_KEYS)
     if read_aloud:
@@ -107,16 +107,21 @@ class HelpScreen(ModalScreen[None]):
         Binding("pageup", "page(-1)", show=False),
     ]
 
-    def __init__(self, screen: str, *, calculator: bool = False, read_aloud: bool = False) -> None:
+    def __init__(
+        self, screen: str, *, calculator: bool = False, read_aloud: bool = False, reader: bool = False
+    ) -> None:
         super().__init__()
         self.under = screen
         self.calculator = calculator
         self.read_aloud = read_aloud
-        self.text = help_text(screen, calculator=calculator, read_aloud=read_aloud)
+        self.reader = reader
+        self.text = help_text(screen, calculator=calculator, read_aloud=read_aloud, reader=reader)
 
     def compose(self) -> ComposeResult:
         if self.app.size.width < 80:  # large print: each key on its own line, its meaning below
-            self.text = help_text(self.under, calculator=self.calculator, read_aloud=self.read_aloud, narrow=True)
+            self.text = help_text(
+                self.under, calculator=self.calculator, read_aloud=self.read_aloud, narrow=True, reader=self.reader
+            )
         with Vertical(id="panel"):
             yield Static("HELP  Escape closes, Up/Down scroll", id="title")
             with VerticalScroll(id="keys"):
