@@ -97,3 +97,22 @@ def test_results_match_decimal_arithmetic(left: Decimal, right: Decimal, operato
     calc.press("=")
     expected = {"+": left + right, "-": left - right, "*": left * right}[operator]
     assert Decimal(calc.display) == expected
+
+
+def test_the_exam_definition_says_whether_a_calculator_is_allowed(tmp_path) -> None:  # noqa: ANN001
+    import pytest
+
+    from ccsoo_exam.errors import CcsooError
+    from ccsoo_exam.exam import load_exam
+    from tests.exam_fixtures import EXAM_PATH
+
+    assert load_exam(EXAM_PATH).calculator == "basic", "34 sample items need arithmetic"
+    source = open(EXAM_PATH, encoding="utf-8").read()
+    without = tmp_path / "without.yaml"
+    without.write_text(source.replace("calculator: basic\n", ""), encoding="utf-8")
+    assert load_exam(str(without)).calculator == "none", "no calculator unless the definition allows one"
+    scientific = tmp_path / "scientific.yaml"
+    scientific.write_text(source.replace("calculator: basic", "calculator: scientific"), encoding="utf-8")
+    with pytest.raises(CcsooError) as raised:
+        load_exam(str(scientific))
+    assert "'calculator' must be one of basic, none" in str(raised.value.problems[0].message)
