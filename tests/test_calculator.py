@@ -99,7 +99,7 @@ def test_results_match_decimal_arithmetic(left: Decimal, right: Decimal, operato
     assert Decimal(calc.display) == expected
 
 
-def test_the_exam_definition_says_whether_a_calculator_is_allowed(tmp_path) -> None:  # noqa: ANN001
+def test_the_exam_definition_says_whether_a_calculator_is_allowed(tmp_path) -> None:
     import pytest
 
     from ccsoo_exam.errors import CcsooError
