@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -107,7 +108,7 @@ def test_the_exam_definition_says_whether_a_calculator_is_allowed(tmp_path) -> N
     from tests.exam_fixtures import EXAM_PATH
 
     assert load_exam(EXAM_PATH).calculator == "basic", "34 sample items need arithmetic"
-    source = open(EXAM_PATH, encoding="utf-8").read()
+    source = Path(EXAM_PATH).read_text(encoding="utf-8")
     without = tmp_path / "without.yaml"
     without.write_text(source.replace("calculator: basic\n", ""), encoding="utf-8")
     assert load_exam(str(without)).calculator == "none", "no calculator unless the definition allows one"
