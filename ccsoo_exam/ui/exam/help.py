@@ -7,9 +7,13 @@ exam, no copy or paste, nothing of the key; the proctor's keys are the proctor's
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.events import Resize
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -68,8 +72,8 @@ FORM_KEYS = (("Forms", ""), ("Tab, Shift+Tab", "move between fields"), ("Enter",
 CLOSING = "Raise your hand if you need the proctor: they come to you. Every answer you chose is already saved."
 
 
-def help_text(screen: str, *, calculator: bool, read_aloud: bool, narrow: bool = False, reader: bool = False) -> str:
-    """The keys for the screen the candidate is on first, then the exam's keys, as plain text."""
+def help_rows(screen: str, *, calculator: bool, read_aloud: bool, reader: bool = False) -> list[tuple[str, str]]:
+    """(keys, meaning): the screen underneath first, then the exam's keys; ("Heading", "") opens a group."""
     rows: list[tuple[str, str]] = []
     rows.extend(SCREEN_KEYS.get(screen, FORM_KEYS if screen in ("CheckInScreen", "UnlockScreen") else ()))
     rows.extend(QUESTION_KEYS if not reader else [*QUESTION_KEYS[:-1], ("T", "say the time left")])
@@ -82,17 +86,42 @@ def help_text(screen: str, *, calculator: bool, read_aloud: bool, narrow: bool =
         rows.extend(SCREEN_KEYS["CalculatorScreen"])
     if screen != "ReviewScreen":
         rows.extend(SCREEN_KEYS["ReviewScreen"])
+    unique: list[tuple[str, str]] = []
+    for row in rows:
+        if row not in unique:
+            unique.append(row)
+    return unique
+
+
+def help_text(screen: str, *, calculator: bool, read_aloud: bool, reader: bool = False) -> str:
+    """The help as plain text: what the screen shows, without its columns."""
     lines: list[str] = []
-    seen: set[tuple[str, str]] = set()
-    for keys, meaning in rows:
-        if (keys, meaning) in seen:
-            continue
-        seen.add((keys, meaning))
+    for keys, meaning in help_rows(screen, calculator=calculator, read_aloud=read_aloud, reader=reader):
         if not meaning:
             lines.extend(["", keys.upper()] if lines else [keys.upper()])
         else:
-            lines.extend([f"  {keys}", f"      {meaning}"] if narrow else [f"  {keys:<22} {meaning}"])
+            lines.append(f"  {keys:<22} {meaning}")
     return "\n".join([*lines, "", CLOSING])
+
+
+def help_table(rows: list[tuple[str, str]], *, narrow: bool) -> Group:
+    """Keys in one column and meanings wrapped beside them; at 40 columns each meaning under its keys."""
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(width=2 if narrow else 25, no_wrap=not narrow)
+    grid.add_column(ratio=1)
+    for number, (keys, meaning) in enumerate(rows):
+        if not meaning:
+            if number:
+                grid.add_row(Text(""), Text(""))
+            grid.add_row(Text(keys.upper(), style="bold"), Text("")) if not narrow else grid.add_row(
+                Text(""), Text(keys.upper(), style="bold")
+            )
+        elif narrow:
+            grid.add_row(Text(""), Text(keys, style="bold"))
+            grid.add_row(Text(""), Text("  " + meaning))
+        else:
+            grid.add_row(Text("  " + keys), Text(meaning))
+    return Group(grid, Text("\n" + CLOSING))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -118,14 +147,16 @@ class HelpScreen(ModalScreen[None]):
         self.text = help_text(screen, calculator=calculator, read_aloud=read_aloud, reader=reader)
 
     def compose(self) -> ComposeResult:
-        if self.app.size.width < 80:  # large print: each key on its own line, its meaning below
-            self.text = help_text(
-                self.under, calculator=self.calculator, read_aloud=self.read_aloud, narrow=True, reader=self.reader
-            )
+        rows = help_rows(self.under, calculator=self.calculator, read_aloud=self.read_aloud, reader=self.reader)
         with Vertical(id="panel"):
             yield Static("HELP  Escape closes, Up/Down scroll", id="title")
             with VerticalScroll(id="keys"):
-                yield Static(self.text, id="text", markup=False)
+                # Rich Text cells: rendered literally, never as markup.
+                yield Static(help_table(rows, narrow=self.app.size.width < 80), id="text")
+
+    def on_resize(self, event: Resize) -> None:
+        rows = help_rows(self.under, calculator=self.calculator, read_aloud=self.read_aloud, reader=self.reader)
+        self.query_one("#text", Static).update(help_table(rows, narrow=event.size.width < 80))
 
     def action_close(self) -> None:
         self.dismiss(None)
