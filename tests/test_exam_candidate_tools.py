@@ -288,6 +288,9 @@ async def test_console_glyphs_keep_to_the_linux_console_font(tmp_path: Path) -> 
         await pilot.press("y")
         await pilot.pause()
         seen["receipt"] = screen_text(app)
+        await pilot.press("f1")
+        assert "receipt code" in app.screen.text and "ANSWERING" not in app.screen.text
+        seen["receipt help"] = screen_text(app)
         for name, text in seen.items():
             odd = set(text) - CONSOLE_SAFE - {"\n"}
             assert not odd, f"{name} uses {sorted(odd)}, which the Linux console font lacks"

@@ -68,12 +68,22 @@ SCREEN_KEYS = {
     "ConfirmSubmitModal": (("Submit?", ""), ("Y", "submit now"), ("N or Escape", "keep working")),
     "GotoModal": (("Go to", ""), ("digits, Enter", "go to that question"), ("Escape", "cancel")),
 }
+WAITING = {
+    "ReceiptScreen": ("Submitted", ""),
+    "PausedScreen": ("Paused by the proctor", ""),
+}
+WAITING_NOTES = {
+    "ReceiptScreen": "Your exam is submitted. Write down the receipt code and stay seated.",
+    "PausedScreen": "The clock is stopped and your answers are saved. Please wait for the proctor.",
+}
 FORM_KEYS = (("Forms", ""), ("Tab, Shift+Tab", "move between fields"), ("Enter", "continue"))
 CLOSING = "Raise your hand if you need the proctor: they come to you. Every answer you chose is already saved."
 
 
 def help_rows(screen: str, *, calculator: bool, read_aloud: bool, reader: bool = False) -> list[tuple[str, str]]:
     """(keys, meaning): the screen underneath first, then the exam's keys; ("Heading", "") opens a group."""
+    if screen in WAITING:  # nothing to answer: no keys to list but this help's own
+        return [WAITING[screen], *ALWAYS_KEYS]
     rows: list[tuple[str, str]] = []
     rows.extend(SCREEN_KEYS.get(screen, FORM_KEYS if screen in ("CheckInScreen", "UnlockScreen") else ()))
     rows.extend(QUESTION_KEYS if not reader else [*QUESTION_KEYS[:-1], ("T", "say the time left")])
@@ -101,10 +111,10 @@ def help_text(screen: str, *, calculator: bool, read_aloud: bool, reader: bool =
             lines.extend(["", keys.upper()] if lines else [keys.upper()])
         else:
             lines.append(f"  {keys:<22} {meaning}")
-    return "\n".join([*lines, "", CLOSING])
+    return "\n".join([*lines, "", WAITING_NOTES.get(screen, CLOSING)])
 
 
-def help_table(rows: list[tuple[str, str]], *, narrow: bool) -> Group:
+def help_table(rows: list[tuple[str, str]], *, narrow: bool, closing: str = CLOSING) -> Group:
     """Keys in one column and meanings wrapped beside them; at 40 columns each meaning under its keys."""
     grid = Table.grid(padding=(0, 1), expand=True)
     grid.add_column(width=2 if narrow else 25, no_wrap=not narrow)
@@ -121,7 +131,7 @@ def help_table(rows: list[tuple[str, str]], *, narrow: bool) -> Group:
             grid.add_row(Text(""), Text("  " + meaning))
         else:
             grid.add_row(Text("  " + keys), Text(meaning))
-    return Group(grid, Text("\n" + CLOSING))
+    return Group(grid, Text("\n" + closing))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -152,11 +162,16 @@ class HelpScreen(ModalScreen[None]):
             yield Static("HELP  Escape closes, Up/Down scroll", id="title")
             with VerticalScroll(id="keys"):
                 # Rich Text cells: rendered literally, never as markup.
-                yield Static(help_table(rows, narrow=self.app.size.width < 80), id="text")
+                yield Static(
+                    help_table(rows, narrow=self.app.size.width < 80, closing=WAITING_NOTES.get(self.under, CLOSING)),
+                    id="text",
+                )
 
     def on_resize(self, event: Resize) -> None:
         rows = help_rows(self.under, calculator=self.calculator, read_aloud=self.read_aloud, reader=self.reader)
-        self.query_one("#text", Static).update(help_table(rows, narrow=event.size.width < 80))
+        self.query_one("#text", Static).update(
+            help_table(rows, narrow=event.size.width < 80, closing=WAITING_NOTES.get(self.under, CLOSING))
+        )
 
     def action_close(self) -> None:
         self.dismiss(None)
