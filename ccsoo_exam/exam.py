@@ -27,7 +27,7 @@ EXAM_FIELDS = (
     "shuffle_options",
     "show_score",
 )
-EXAM_OPTIONAL = ("cut_score_basis", "item_order", "instructions", "agreement", "standard", "assembly")
+EXAM_OPTIONAL = ("cut_score_basis", "item_order", "instructions", "agreement", "standard", "assembly", "calculator")
 ASSEMBLY_FIELDS = ("topics", "difficulty", "exposure_cap", "calibration")
 DIFFICULTY_FIELDS = ("target", "tolerance", "labels")
 TOPIC_RULES = ("proportional", "none")
@@ -35,6 +35,7 @@ DEFAULT_LABELS = (("easy", Fraction(-1)), ("medium", Fraction(0)), ("hard", Frac
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 NAVIGATION = ("free", "forward-only")
 ITEM_ORDER = ("by-module", "mixed")
+CALCULATOR = ("basic", "none")  # the on-screen calculator the candidate may open
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class ExamDefinition:
         return self.standard.form_cut(items)
 
     assembly: AssemblyRules = field(default_factory=AssemblyRules)
+    calculator: str = "none"
 
     @property
     def directory(self) -> Path:
@@ -132,6 +134,9 @@ def load_exam(path: str) -> ExamDefinition:
     order = "by-module"
     if top.get("item_order") is not None:
         order = check.choice(top.get("item_order"), "'item_order'", ITEM_ORDER) or order
+    calculator = "none"
+    if top.get("calculator") is not None:
+        calculator = check.choice(top.get("calculator"), "'calculator'", CALCULATOR) or calculator
     warnings: list[int] = []
     warn_node = top.get("time_warnings")
     if warn_node is not None and (seq := check.sequence(warn_node, "'time_warnings'")):
@@ -198,6 +203,7 @@ def load_exam(path: str) -> ExamDefinition:
         path,
         standard,
         assembly,
+        calculator=calculator,
     )
 
 

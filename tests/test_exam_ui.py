@@ -144,13 +144,19 @@ async def test_lockdown_keys_do_nothing(tmp_path: Path) -> None:
             "ctrl+backslash",
             "ctrl+s",
             "escape",
-            "f1",
+            "f2",
             "f10",
             "ctrl+x",
             "ctrl+v",
         ):
             await pilot.press(key)
         assert app.is_running and app.screen is screen
+        await pilot.press("f1")  # F1 is help, and help is locked down too
+        for key in ("ctrl+q", "ctrl+c", "ctrl+p", "ctrl+z", "f10"):
+            await pilot.press(key)
+        assert app.is_running and type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        assert app.screen is screen
         assert not app.ENABLE_COMMAND_PALETTE and not app.ALLOW_SELECT
         app.copy_to_clipboard("secret")
         assert app.clipboard == ""
@@ -320,9 +326,10 @@ async def test_main_screens_fit_80x24_and_show_what_matters(tmp_path: Path) -> N
         assert len(question) == 24 and all(len(line) <= 80 for line in question)
         assert "Module 1  Question 1 of 80  Answered 1" in question[0] and "Saved" in question[0]
         assert "Time left 3:00:00" in question[0]
-        assert "!" in question[1] and "+ answered  - open" in question[1]
+        assert "[!]" in question[1] and "+ answered" in question[1], "the current question is bracketed"
+        assert "- open" in question[2] and "? flagged" in question[3] and "! flag+ans" in question[4]
         assert any("(*) B." in line for line in question), "the chosen answer is visible without scrolling"
-        assert "A-D/1-4 answer" in question[-2]
+        assert "F1 or ? all keys" in question[-1] and "A-D answer" in question[-1]
         await pilot.press("t")
         assert "Time left" not in screen_text(app).splitlines()[0]
         await pilot.press("r")

@@ -248,7 +248,7 @@ async def test_question_screen_shows_and_accepts_only_the_items_letters(tmp_path
         assert [screen.query_one(f"#option-{i}").display for i in range(5)] == [True, True, True, False, False]
         lines = screen_text(app).splitlines()
         assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
-        assert "A-C/1-3 answer" in lines[-2]
+        assert "A-C answer" in screen_text(app)
         await pilot.press("d", "4", "e", "5")
         assert response(conn, 0)["answer"] is None, "letters the item does not have do nothing"
         await pilot.press("up")  # wraps over three options, to C
@@ -259,7 +259,7 @@ async def test_question_screen_shows_and_accepts_only_the_items_letters(tmp_path
         await pilot.pause()
         assert len(app.live.current().item.option_order) == 5
         assert all(screen.query_one(f"#option-{i}").display for i in range(5))
-        assert "A-E/1-5 answer" in screen_text(app).splitlines()[-2]
+        assert "A-E answer" in screen_text(app)
         await pilot.press("5")
         assert response(conn, five)["answer"] == app.live.current().item.authored("E")
         await pilot.press("e")

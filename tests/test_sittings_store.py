@@ -50,12 +50,13 @@ def test_connections_use_wal_and_full_sync(tmp_path: Path) -> None:
 def test_migrations_are_recorded_and_not_rerun(tmp_path: Path) -> None:
     connect(tmp_path / "r.db", MIGRATIONS).close()
     conn = connect(tmp_path / "r.db", MIGRATIONS)
-    assert [r[0] for r in conn.execute("SELECT name FROM migrations")] == [
+    assert [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY rowid")] == [
         "sittings-001-create",
         "sittings-002-boot-clock",
         "sittings-002-scaled-score",
         "sittings-002-signatures",
         "sittings-003-five-options",
+        "sittings-003-accessibility",
     ]
 
 
@@ -115,3 +116,42 @@ def test_unusable_database_location_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(StoreError, match="cannot use this database location"):
         ProcessLock(tmp_path / "file" / "sub" / "r.db").acquire()
+
+
+def test_accessibility_is_stored_with_the_sitting_and_an_older_database_gains_the_column(tmp_path: Path) -> None:
+    import sqlite3 as _sqlite3
+
+    from ccsoo_exam.store.sittings import create_sitting, load_sitting
+    from tests.exam_fixtures import sample_package
+
+    old = tmp_path / "old.db"
+    connect(old, MIGRATIONS[:2]).close()  # a terminal's database from before the accommodations
+    conn = connect(old, MIGRATIONS)
+    package = sample_package()
+    from ccsoo_exam.form import assemble_form
+
+    form = assemble_form(package.definition, package.banks, 7)
+    common = dict(
+        exam_id="e",
+        exam_title="t",
+        package_fingerprint="f",
+        candidate_id="C1",
+        candidate_name="N",
+        form=form,
+        cut_score=1,
+        base_seconds=60.0,
+        multiplier=1.0,
+        proctor_pin="x",
+    )
+    sitting = create_sitting(conn, accessibility=frozenset({"screen-reader", "high-contrast"}), **common)
+    assert load_sitting(conn, sitting).accessibility == {"screen-reader", "high-contrast"}
+    assert conn.execute("SELECT accessibility FROM sittings").fetchone()[0] == "high-contrast,screen-reader"
+    plain = create_sitting(conn, **common)
+    assert load_sitting(conn, plain).accessibility == frozenset()
+    try:
+        create_sitting(conn, accessibility=frozenset({"telepathy"}), **common)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("an unknown accommodation was stored")
+    assert isinstance(conn, _sqlite3.Connection)

@@ -47,6 +47,10 @@ _SITTINGS: dict[str, str] = {
     "chain_head": "Hash of the sitting's last event; the receipt code is derived from it",
     "event_count": "Number of events in the sitting's hash chain",
     "updated_at": "Last change on the terminal (UTC)",
+    "accessibility": (
+        "Accessibility accommodations chosen at check-in (high-contrast, large-print, screen-reader, "
+        "read-aloud, reduced-motion; comma-separated)"
+    ),
     "scaled_score": "Scaled score (100-900, pass at 500) when the package is calibrated; empty before calibration",
     "boot_id": "Identity of the terminal's boot during the last commit (measures outages on the boot clock)",
     "boot_seconds": "The boot clock at the last commit, in seconds",

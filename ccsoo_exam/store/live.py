@@ -156,6 +156,10 @@ class LiveSitting:
         self.recorder.resume(reason)
         self.refresh_record()
 
+    def tool(self, name: str, action: str) -> None:
+        """Log a tool's use (calculator open/close, read-aloud): never its content."""
+        self.recorder.tool(name, action)
+
     def extend(self, minutes: float, reason: str) -> None:
         self.recorder.extend(minutes, reason)
 

@@ -137,7 +137,18 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE responses_new RENAME TO responses
         """,
     ),
+    (
+        # The accessibility accommodations chosen at check-in (comma-separated names, see
+        # ACCESSIBILITY): the screens are laid out for them again after a crash and resume.
+        "sittings-003-accessibility",
+        """
+        ALTER TABLE sittings ADD COLUMN accessibility TEXT NOT NULL DEFAULT ''
+        """,
+    ),
 ]
+
+# Accommodations a sitting may be checked in with, beside extra time (see docs/delivery.md).
+ACCESSIBILITY = ("high-contrast", "large-print", "screen-reader", "read-aloud", "reduced-motion")
 
 
 class HeadSigner(Protocol):
@@ -197,6 +208,7 @@ class SittingRecord:
     boot_seconds: float | None = None
     cut_score: int = 0  # this sitting's raw cut (the form's, once the items are calibrated)
     scaled_score: int | None = None
+    accessibility: frozenset[str] = frozenset()
 
 
 def create_sitting(
@@ -214,8 +226,13 @@ def create_sitting(
     proctor_pin: str,
     wall_clock: WallClock = utc_now,
     signer: HeadSigner | None = None,
+    accessibility: frozenset[str] = frozenset(),
 ) -> str:
     """Check a candidate in: the sitting, its 80 empty responses and the first event, at once."""
+    unknown = accessibility - set(ACCESSIBILITY)
+    if unknown:
+        raise ValueError(f"unknown accessibility accommodation {sorted(unknown)}")
+    modes = ",".join(m for m in ACCESSIBILITY if m in accessibility)
     sitting_id = str(uuid.uuid4())
     now = iso(wall_clock())
     # The check-in event carries everything the row claims, so merge can re-derive the row from the chain.
@@ -230,13 +247,15 @@ def create_sitting(
         cut_score=cut_score,
         base_seconds=base_seconds,
     )
+    if modes:
+        payload["accessibility"] = modes  # in the chain, so the accommodation is tamper-evident
     event = make_event(GENESIS, 1, "check-in", payload, now, 0.0)
     with _writing(), transaction(conn):
         conn.execute(
             """INSERT INTO sittings (sitting_id, exam_id, exam_title, package_fingerprint, candidate_id, candidate_name,
                form_seed, form_digest, item_count, cut_score, base_seconds, multiplier, status, proctor_pin,
-               created_at, chain_head, event_count, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'checked-in', ?, ?, ?, 1, ?)""",
+               created_at, chain_head, event_count, updated_at, accessibility)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'checked-in', ?, ?, ?, 1, ?, ?)""",
             (
                 sitting_id,
                 exam_id,
@@ -254,6 +273,7 @@ def create_sitting(
                 now,
                 event.hash,
                 now,
+                modes,
             ),
         )
         conn.executemany(
@@ -309,6 +329,7 @@ def load_sitting(conn: sqlite3.Connection, sitting_id: str) -> SittingRecord:
         boot_seconds=row["boot_seconds"],
         cut_score=int(row["cut_score"]),
         scaled_score=row["scaled_score"] if "scaled_score" in row.keys() else None,  # noqa: SIM118 (sqlite3.Row),
+        accessibility=frozenset(m for m in row["accessibility"].split(",") if m),
     )
 
 
@@ -553,6 +574,11 @@ class SittingRecorder:
     def replace_pin(self, pin_hash: str, note: str) -> Event:
         """A new proctor PIN after a resume code: the hash and the incident that explains it, together."""
         return self._commit("incident", {"note": note}, [self._sitting("proctor_pin = ?", pin_hash)])
+
+    def tool(self, name: str, action: str) -> Event:
+        """The candidate used a tool (the calculator opened or closed, read-aloud asked for):
+        that it happened is logged, never what was typed or computed."""
+        return self._commit("tool", {"tool": name, "action": action})
 
     def gap(self, seconds: float | None, since: str, wall_seconds: float) -> Event:
         """Log the time the program was not running (the clock stood still meanwhile).

@@ -13,15 +13,18 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
-from textual.events import Resize
+from textual.events import DescendantFocus, Resize
+from textual.notifications import SeverityLevel
+from textual.widgets import Input
 
+from ccsoo_exam.calculator import Calculator
 from ccsoo_exam.crashlog import write_crash
 from ccsoo_exam.errors import CcsooError, StoreError
 from ccsoo_exam.exam import ExamDefinition
@@ -32,7 +35,20 @@ from ccsoo_exam.store.checkin_roster import RosterEntry
 from ccsoo_exam.store.live import LiveSitting
 from ccsoo_exam.store.sittings import create_sitting, open_sittings, utc_now
 from ccsoo_exam.text import literal
+from ccsoo_exam.ui.exam.accessibility import (
+    HIGH_CONTRAST,
+    HIGH_CONTRAST_THEME,
+    READ_ALOUD,
+    REDUCED_MOTION,
+    SCREEN_READER,
+    minimum_size,
+    question_screen_class,
+    screen_classes,
+)
+from ccsoo_exam.ui.exam.calculator import CalculatorScreen
 from ccsoo_exam.ui.exam.checkin import CheckIn, CheckInScreen
+from ccsoo_exam.ui.exam.glyphs import apply_console_glyphs, console_safe
+from ccsoo_exam.ui.exam.help import HelpScreen
 from ccsoo_exam.ui.exam.instructions import InstructionsScreen
 from ccsoo_exam.ui.exam.messages import SaveFailed, SubmitConfirmed
 from ccsoo_exam.ui.exam.modals import (
@@ -48,6 +64,8 @@ from ccsoo_exam.ui.exam.modals import (
 from ccsoo_exam.ui.exam.question import QuestionScreen
 from ccsoo_exam.ui.exam.receipt import ReceiptScreen
 from ccsoo_exam.ui.exam.resume import ResumeScreen
+from ccsoo_exam.ui.exam.review import ReviewScreen
+from ccsoo_exam.ui.exam.speech import Speaker, speech_command, spoken_item
 from ccsoo_exam.ui.exam.unlock import Unlocked, UnlockScreen
 from ccsoo_exam.ui.lockdown import LockedDownApp
 
@@ -55,8 +73,9 @@ if TYPE_CHECKING:  # the package module pulls in cryptography; the first screen 
     from ccsoo_exam.package import ExamPackage
     from ccsoo_exam.signing import Signer
 
-MIN_WIDTH, MIN_HEIGHT = 80, 24
+MIN_WIDTH, MIN_HEIGHT = minimum_size(())
 PROCTOR_KEY = "ctrl+o"
+HELP_KEY = "f1"
 # After SIGTERM or SIGHUP and the final heartbeat, the process ends within this time even if
 # the terminal is gone and the screen cannot be restored: a surviving process would hold
 # the database lock and refuse the relaunch.
@@ -65,8 +84,20 @@ EXIT_GRACE_SECONDS = 1.5
 
 class ExamApp(LockedDownApp):
     TITLE = "ccsoo-exam"
-    CSS_PATH = "app.tcss"
-    BINDINGS = [*LockedDownApp.BINDINGS, Binding(PROCTOR_KEY, "proctor", show=False, priority=True, system=True)]
+    CSS_PATH = [
+        "app.tcss",
+        "question.tcss",
+        "accessibility.tcss",
+    ]  # loaded up front: no restyle when the question opens
+    BINDINGS = [
+        *(b for b in LockedDownApp.BINDINGS if b.key != HELP_KEY),
+        Binding(PROCTOR_KEY, "proctor", show=False, priority=True, system=True),
+        # Help over any screen; ? only where no text field takes it (F1 works everywhere).
+        Binding(HELP_KEY, "help", show=False, priority=True, system=True),
+        Binding("question_mark", "help", show=False, system=True),
+        Binding("ctrl+k,equals_sign", "calculator", show=False, system=True),
+        Binding("l", "read_aloud", show=False, system=True),
+    ]
 
     def __init__(
         self,
@@ -84,8 +115,16 @@ class ExamApp(LockedDownApp):
         timers: bool = True,
         terminal_key: Path | None = None,
         error_log: Path | None = None,
+        speech: Sequence[str] | str | None = "auto",
+        console: bool | None = None,
     ) -> None:
         super().__init__()
+        if console_safe(os.environ) if console is None else console:
+            apply_console_glyphs(self.css_path)
+        command = speech_command() if speech == "auto" else speech
+        self.speaker = Speaker(command) if command else None  # read-aloud only where an engine is installed
+        self.calculator = Calculator()  # kept for the sitting, in memory only
+        self.modes: frozenset[str] = frozenset()
         self.definition = definition
         self.conn = conn
         self.clock = clock
@@ -117,6 +156,7 @@ class ExamApp(LockedDownApp):
     # -- the story --------------------------------------------------------------------
 
     async def on_mount(self) -> None:
+        self.register_theme(HIGH_CONTRAST_THEME)
         if not self.is_headless:
             self._install_signal_handlers()
         await self.push_screen(self._unlock_screen(), self._unlocked)
@@ -145,7 +185,7 @@ class ExamApp(LockedDownApp):
         waiting = open_sittings(self.conn, self.definition.exam)
         if not waiting:
             self.pin_hash = hash_pin(result.pin, self.package.proctor_secret)
-            self.push_screen(CheckInScreen(self.roster), self._checked_in)
+            self.push_screen(CheckInScreen(self.roster, read_aloud=self.speaker is not None), self._checked_in)
             return
         record = waiting[0]
         self.pin_hash = record.proctor_pin  # the proctor can still close the program (ctrl+o)
@@ -227,6 +267,7 @@ class ExamApp(LockedDownApp):
                 proctor_pin=self.pin_hash,  # type: ignore[arg-type]
                 wall_clock=self.wall_clock,
                 signer=self.signer,
+                accessibility=check_in.accessibility,
             )
         )
         if sitting_id:
@@ -249,7 +290,7 @@ class ExamApp(LockedDownApp):
 
     def _show_questions(self) -> None:
         self.outcome = "in progress"
-        self.push_screen(QuestionScreen(self._live()))
+        self.push_screen(question_screen_class(self.modes)(self._live()))
         if self._live().record.status == "paused":
             self.push_screen(PausedScreen())
 
@@ -296,6 +337,8 @@ class ExamApp(LockedDownApp):
         screen = next((s for s in reversed(self.screen_stack) if isinstance(s, QuestionScreen)), None)
         if screen is not None:
             screen.refresh_status()
+        if isinstance(self.screen, ReviewScreen):
+            self.screen.refresh_status()
         self._tell_stalls()
 
     def _tell_stalls(self) -> None:
@@ -490,11 +533,12 @@ class ExamApp(LockedDownApp):
     def _check_size(self, width: int, height: int) -> None:
         if not self._started:
             return
-        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        min_width, min_height = minimum_size(self.modes)
+        small = width < min_width or height < min_height
         if small and self._size_notice is None:
             self._size_notice = NoticeScreen(
                 "The terminal is too small",
-                f"The exam needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this one is {width}x{height}.\n"
+                f"The exam needs at least {min_width}x{min_height}; this one is {width}x{height}.\n"
                 "Enlarge the window. Nothing is lost; call the proctor if unsure.",
             )
             self.push_screen(self._size_notice)
@@ -536,11 +580,91 @@ class ExamApp(LockedDownApp):
         threading.Thread(target=_exit_after, args=(EXIT_GRACE_SECONDS,), daemon=True).start()
         self.exit()
 
+    # -- help, tools and accessibility ---------------------------------------------------
+
+    def action_help(self) -> None:
+        """F1 or ?: every key, over whatever is showing; the same keys close it again."""
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+            return
+        under = type(self.screen).__name__
+        if isinstance(self.screen, QuestionScreen):
+            under = "QuestionScreen"
+        self.push_screen(
+            HelpScreen(
+                under,
+                calculator=self.definition.calculator == "basic",
+                read_aloud=READ_ALOUD in self.modes and self.speaker is not None,
+                reader=SCREEN_READER in self.modes,
+            )
+        )
+
+    def action_calculator(self) -> None:
+        """ctrl+k or =: the calculator over the question or review, where the exam allows one."""
+        if self.definition.calculator != "basic" or self.live is None:
+            return
+        if not isinstance(self.screen, (QuestionScreen, ReviewScreen)):
+            return
+        if self._save(lambda: self._live().tool("calculator", "open")) is False:
+            return
+        self.push_screen(CalculatorScreen(self.calculator), self._calculator_closed)
+
+    def _calculator_closed(self, _: None) -> None:
+        if self.live is not None and self.live.record.status != "submitted":
+            self._save(lambda: self._live().tool("calculator", "close"))
+
+    def action_read_aloud(self) -> None:
+        """L: say the question and its options (L again stops); never blocks the screen."""
+        screen = self.screen
+        if READ_ALOUD not in self.modes or self.speaker is None or not isinstance(screen, QuestionScreen):
+            return
+        if self.speaker.speaking:
+            self.speaker.stop()
+            return
+        live = self._live()
+        state = live.current()
+        item = live.item(live.position)
+        options = [(shown, item.options[state.item.authored(shown)]) for shown in "ABCD"]
+        self._save(lambda: live.tool("read-aloud", f"question {live.position + 1}"))
+        self.speaker.say(spoken_item(live.position + 1, live.count, item.stem, options))
+
+    def _apply_modes(self, modes: frozenset[str]) -> None:
+        """Lay the exam out for the sitting's accommodations (at check-in, and again on resume)."""
+        self.modes = modes
+        for name in screen_classes(modes):
+            self.add_class(name)
+        if HIGH_CONTRAST in modes:
+            self.theme = HIGH_CONTRAST_THEME.name
+        if REDUCED_MOTION in modes:
+            self.animation_level = "none"
+        self._check_size(self.size.width, self.size.height)
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        if REDUCED_MOTION in self.modes and isinstance(event.widget, Input):
+            event.widget.cursor_blink = False
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """With a screen reader, a message is one line on the question screen, not a pop-up."""
+        if SCREEN_READER in self.modes:
+            screen = next((s for s in reversed(self.screen_stack) if hasattr(s, "announce")), None)
+            if screen is not None:
+                screen.announce(f"{title}: {message}" if title else message)  # type: ignore[attr-defined]
+                return
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     # -- small accessors ----------------------------------------------------------------
 
     def _open_live(self, sitting_id: str) -> LiveSitting:
         assert self.package is not None
-        return LiveSitting(
+        live = LiveSitting(
             self.conn,
             self.package,
             sitting_id,
@@ -550,6 +674,8 @@ class ExamApp(LockedDownApp):
             boot=self.boot,
             stall_after=self.stall_after,
         )
+        self._apply_modes(live.record.accessibility)
+        return live
 
     def _live(self) -> LiveSitting:
         assert self.live is not None, "no sitting yet"

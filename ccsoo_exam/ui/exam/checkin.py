@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,7 +14,10 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ccsoo_exam.store.checkin_roster import RosterEntry
+from ccsoo_exam.store.sittings import ACCESSIBILITY
 from ccsoo_exam.text import INPUT_RESTRICT, literal_line
+from ccsoo_exam.ui.exam.accessibility import LABELS, READ_ALOUD
+from ccsoo_exam.ui.exam.glyphs import TickBox
 
 CANDIDATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 EXTRA_TIME = [("None", 1.0), ("+25% time", 1.25), ("+50% time", 1.5), ("+100% time (double)", 2.0)]
@@ -25,6 +28,7 @@ class CheckIn:
     candidate_id: str
     name: str
     multiplier: float
+    accessibility: frozenset[str] = field(default_factory=frozenset)
 
 
 class CheckInScreen(Screen[CheckIn]):
@@ -44,9 +48,10 @@ class CheckInScreen(Screen[CheckIn]):
         Binding("enter", "enter", show=False, priority=True),
     ]
 
-    def __init__(self, roster: dict[str, RosterEntry]) -> None:
+    def __init__(self, roster: dict[str, RosterEntry], read_aloud: bool = False) -> None:
         super().__init__()
         self.roster = roster
+        self.read_aloud = read_aloud  # offered only where a speech engine is installed
 
     def compose(self) -> ComposeResult:
         with Vertical(id="panel"):
@@ -57,6 +62,11 @@ class CheckInScreen(Screen[CheckIn]):
             yield Input(id="name", max_length=120, restrict=INPUT_RESTRICT)
             yield Label("Accommodation")
             yield Select(EXTRA_TIME, value=1.0, allow_blank=False, id="extra")
+            yield Label("Accessibility (Space ticks; kept with the sitting)")
+            for mode in ACCESSIBILITY:
+                if mode == READ_ALOUD and not self.read_aloud:
+                    continue
+                yield TickBox(LABELS[mode], id=f"mode-{mode}", classes="mode")
             yield Static("", id="message", markup=False)
             yield Button("Continue", id="continue", variant="primary")
 
@@ -69,8 +79,8 @@ class CheckInScreen(Screen[CheckIn]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Only the two text fields need keys routed at dispatch; the accommodation list and
         # the button keep Textual's own tab and enter.
-        if action in ("move", "enter"):
-            return self.focused in self._fields()
+        if action == "enter":  # from an accommodation box too, as from a field
+            return self.focused in self._fields() or isinstance(self.focused, TickBox)
         return True
 
     def action_move(self, step: int) -> None:
@@ -79,9 +89,16 @@ class CheckInScreen(Screen[CheckIn]):
             self.set_focus(name if step > 0 else self.query_one("#continue", Button))
         elif self.focused is name:
             self.set_focus(self.query_one("#extra", Select) if step > 0 else candidate)
+        elif step > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
 
     async def action_enter(self) -> None:
         candidate, name = self._fields()
+        if isinstance(self.focused, TickBox):
+            self._continue()
+            return
         if self.focused is candidate and not name.value.strip():
             self.set_focus(name)  # id, enter, name, enter: the name is next
             return
@@ -120,6 +137,9 @@ class CheckInScreen(Screen[CheckIn]):
             literal_line("Check with the administrator: " + "; ".join(notes) + ".") if notes else ""
         )
 
+    def action_continue(self) -> None:
+        self._continue()
+
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:
         candidate = self.query_one("#candidate", Input).value.strip()
@@ -140,4 +160,7 @@ class CheckInScreen(Screen[CheckIn]):
             )
             return
         multiplier = self.query_one("#extra", Select).value
-        self.dismiss(CheckIn(candidate, name, float(multiplier) if isinstance(multiplier, float) else 1.0))
+        modes = frozenset(
+            str(box.id).removeprefix("mode-") for box in self.query(".mode").results(TickBox) if box.value
+        )
+        self.dismiss(CheckIn(candidate, name, float(multiplier) if isinstance(multiplier, float) else 1.0, modes))

@@ -12,6 +12,7 @@ from textual.widgets import Button, Checkbox, Static
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.ledger import format_clock
 from ccsoo_exam.text import literal
+from ccsoo_exam.ui.exam.glyphs import TickBox
 
 
 class InstructionsScreen(Screen[bool]):
@@ -48,20 +49,22 @@ class InstructionsScreen(Screen[bool]):
                     markup=False,
                 )
                 yield Static(
-                    "Keys: A-D or 1-4 answer (A-C/1-3 or A-E/1-5 where a question has 3 or 5 options); "
+                    "Keys: F1 or ? lists every key, on every screen, and Escape closes the list. "
+                    "A-D or 1-4 answer (A-C/1-3 or A-E/1-5 where a question has 3 or 5 options); "
                     "Up/Down and Enter also choose; Left/Right or P/N move; "
                     "F flag; X rules out the highlighted option; G go to a question; R review; "
-                    "T hides or shows the timer; "
-                    "S submit. Raise your hand if you need the proctor.",
+                    "T hides or shows the timer; J and K scroll a long question; "
+                    + ("ctrl+k or = opens the calculator; " if d.calculator == "basic" else "")
+                    + "S submit. Raise your hand if you need the proctor.",
                     id="keys",
                 )
             # The candidate, not only the proctor, confirms who is sitting: a mixed-up check-in
             # is caught before any answer is given under someone else's name.
-            yield Checkbox(
+            yield TickBox(
                 Text(f"I am {self.candidate_name or 'the candidate named above'}, candidate {self.candidate}"),
                 id="identity",
             )
-            yield Checkbox("I have read the instructions and I accept the confidentiality agreement", id="accept")
+            yield TickBox("I have read the instructions and I accept the confidentiality agreement", id="accept")
             yield Button("Start the exam (the clock starts now)", id="start", variant="primary", disabled=True)
 
     def on_mount(self) -> None:

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Static
 
 from ccsoo_exam.bank import LETTERS
@@ -26,15 +27,15 @@ from ccsoo_exam.ui.exam.modals import ConfirmSubmitModal, GotoModal
 from ccsoo_exam.ui.exam.review import ReviewScreen
 from ccsoo_exam.ui.exam.widgets import Navigator, OptionRow, StatusBar
 
-KEYS_HELP = (
-    "A-D/1-4 answer  Up/Down+Enter choose  P/N or Left/Right move  F flag  X rule out  G go to  R review  S submit  "
-    "T timer"
-)
+KEYS_HELP = "F1 or ? all keys  A-D answer  N/P move  F flag  X rule out  R review  S submit"
+MORE_BELOW = "-- more below: J or Shift+Down reads on --  F1 or ? all keys"
+MORE_SETTLE_SECONDS = 0.05
+MORE_ABOVE = "-- end of question; K or Shift+Up goes back --  F1 or ? all keys"
 
 
 def keys_help(count: int) -> str:
     """The key line for a question with ``count`` options (3 to 5): only the keys that answer it."""
-    return KEYS_HELP.replace("A-D/1-4", f"A-{LETTERS[count - 1]}/1-{count}", 1)
+    return KEYS_HELP.replace("A-D answer", f"A-{LETTERS[count - 1]} answer", 1)
 
 
 class QuestionScreen(Screen[None]):
@@ -57,7 +58,10 @@ class QuestionScreen(Screen[None]):
         Binding("r", "review", show=False),
         Binding("s", "submit", show=False),
         Binding("t", "toggle_timer", show=False),
+        Binding("j,shift+down", "read_on(1)", show=False),
+        Binding("k,shift+up", "read_on(-1)", show=False),
     ]
+    keys_help = KEYS_HELP
 
     def __init__(self, live: LiveSitting) -> None:
         super().__init__()
@@ -65,6 +69,8 @@ class QuestionScreen(Screen[None]):
         self.highlight = 0
         self.saved = "Saved"
         self._drawn: dict[object, object] = {}  # what each widget shows now, to skip unchanged updates
+        self._footer = ""
+        self._more_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -75,10 +81,51 @@ class QuestionScreen(Screen[None]):
             yield Static(id="stem", markup=False)
             for index in range(len(LETTERS)):  # rows past the item's own options are hidden
                 yield OptionRow(index)
-        yield Static(KEYS_HELP, id="keys", markup=False)
+        yield Static(self.keys_help, id="keys", markup=False)
 
     def on_mount(self) -> None:
         self.redraw()
+        body = self.query_one("#body", VerticalScroll)
+        # A long item says so: the footer turns into a "more below" marker while text is hidden.
+        self.watch(body, "scroll_y", self._scrolled, init=False)
+        self.watch(body, "virtual_size", self.settle_more, init=False)
+
+    def on_resize(self) -> None:
+        self.settle_more()
+
+    def _scrolled(self, _: object = None) -> None:
+        self.show_more()  # the candidate scrolled: say so at once
+
+    def settle_more(self, _: object = None) -> None:
+        """Decide the marker once the layout has settled: a new question is laid out in a few
+        passes, and a marker that flickers on and off is text written for nothing."""
+        if self._more_timer is not None:
+            self._more_timer.reset()
+        else:
+            self._more_timer = self.set_timer(MORE_SETTLE_SECONDS, self._settled)
+
+    def _settled(self) -> None:
+        self._more_timer = None
+        self.show_more()
+
+    def footer_text(self, below: bool, above: bool, body: VerticalScroll) -> str:
+        """The footer: the keys, or a marker while part of the question is out of sight."""
+        if below:
+            return MORE_BELOW
+        if above:
+            return MORE_ABOVE
+        return self.keys_help
+
+    def show_more(self) -> None:
+        if not self.is_attached:
+            return
+        body = self.query_one("#body", VerticalScroll)
+        below = body.max_scroll_y > 0 and body.scroll_y < body.max_scroll_y
+        above = body.scroll_y > 0
+        text = self.footer_text(below, above, body)
+        if text != self._footer:
+            self._footer = text
+            self.query_one("#keys", Static).update(text, layout=False)  # one line: no new layout
 
     # -- drawing ---------------------------------------------------------------------
 
@@ -94,15 +141,17 @@ class QuestionScreen(Screen[None]):
             flag = "  [FLAGGED]" if state.flagged else ""
             module = live.package.banks[state.item.bank].title
             self.query_one("#stem", Static).update(
-                literal(f"Question {live.position + 1}: {module}{flag}\n\n{item.stem}")
+                literal(f"Question {live.position + 1}: {module}{flag}\n{item.stem}")
             )
+            self.settle_more()
         count = len(state.item.option_order)
         if self._drawn.get("count") != count:
             # Only when the option count changes (never within the 4-option CCSOO banks).
             self._drawn["count"] = count
             for index in range(len(LETTERS)):
                 self.query_one(f"#option-{index}", OptionRow).display = index < count
-            self.query_one("#keys", Static).update(keys_help(count))
+            self.keys_help = keys_help(count) if type(self).keys_help == KEYS_HELP else type(self).keys_help
+            self.show_more()
         for index, shown in enumerate(LETTERS[:count]):
             authored = state.item.authored(shown)
             row = (
@@ -176,6 +225,11 @@ class QuestionScreen(Screen[None]):
         self.query_one("#body", VerticalScroll).scroll_to_widget(
             self.query_one(f"#option-{self.highlight}"), animate=False
         )
+
+    def action_read_on(self, step: int) -> None:
+        """Scroll a long question by a page (less a line, to keep the place)."""
+        body = self.query_one("#body", VerticalScroll)
+        body.scroll_relative(y=step * max(1, body.size.height - 1), animate=False)
 
     def action_move(self, step: int) -> None:
         target = self.live.position + step

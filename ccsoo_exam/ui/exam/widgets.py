@@ -5,6 +5,8 @@ They get values as attributes and render them; they hold no sitting state of the
 
 from __future__ import annotations
 
+from rich.console import RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
@@ -20,9 +22,12 @@ SYMBOL_ANSWERED = "+"
 SYMBOL_FLAGGED = "?"
 SYMBOL_FLAGGED_ANSWERED = "!"
 LEGEND = (
-    f"{SYMBOL_ANSWERED} answered  {SYMBOL_OPEN} open",
-    f"{SYMBOL_FLAGGED} flagged  {SYMBOL_FLAGGED_ANSWERED} flag+answer",
+    f"{SYMBOL_ANSWERED} answered",
+    f"{SYMBOL_OPEN} open",
+    f"{SYMBOL_FLAGGED} flagged",
+    f"{SYMBOL_FLAGGED_ANSWERED} flag+ans",
 )
+PER_ROW = 20  # 4 rows of 20 three-cell marks, a legend beside each: 78 columns in all
 
 
 def symbol(state: ResponseState) -> str:
@@ -55,26 +60,30 @@ class StatusBar(Static):
 
 
 class Navigator(Static):
-    """All questions in two rows of 40: one symbol each, the current one bracketed."""
+    """All questions in rows of 20: one symbol each, the current one in brackets, e.g. "[+]".
+
+    The brackets mark the current question without colour (a monochrome screen, a braille
+    line); reverse video repeats it for the eye."""
 
     DEFAULT_CSS = """
-    Navigator { height: 2; padding: 0 1; color: $text-muted; }
+    Navigator { height: auto; padding: 0 1; color: $text-muted; }
     """
 
     def show(self, states: list[ResponseState], current: int) -> None:
         text = Text()
-        for row_start in range(0, len(states), 40):
-            row = states[row_start : row_start + 40]
-            text.append(f"{row_start + 1:>2}-{row_start + len(row):<2} ")
-            for state in row:
-                if state.position and state.position % 10 == 0 and state.position != row_start:
+        for row, row_start in enumerate(range(0, len(states), PER_ROW)):
+            cells = states[row_start : row_start + PER_ROW]
+            text.append(f"{row_start + 1:>2}-{row_start + len(cells):<2} ")
+            for state in cells:
+                if state.position != row_start and state.position % 10 == 0:
                     text.append(" ")
                 mark = symbol(state)
                 if state.position == current:
-                    text.append(mark, style="bold reverse underline")
+                    text.append(f"[{mark}]", style="bold reverse")
                 else:
-                    text.append(mark, style="bold" if state.answer else "")
-            text.append("   " + LEGEND[min(row_start // 40, 1)])
+                    text.append(f" {mark} ", style="bold" if state.answer else "")
+            if row < len(LEGEND):
+                text.append(" " + LEGEND[row])
             text.append("\n")
         text.rstrip()
         self.update(text)
@@ -89,16 +98,19 @@ class OptionRow(Widget):
     """
 
     DEFAULT_CSS = """
-    OptionRow { height: auto; padding: 0 1; margin: 0 0 1 0; }
+    OptionRow { height: auto; padding: 0; }
     """
+
+    PREFIX = 8  # ">(*) A. ": the option text wraps under itself, not under the marks
 
     def __init__(self, index: int) -> None:
         super().__init__(id=f"option-{index}")
         self.index = index
         self._text = Text()
+        self._grid: RenderableType = self._text
 
-    def render(self) -> Text:
-        return self._text
+    def render(self) -> RenderableType:
+        return self._grid
 
     @property
     def content(self) -> Text:
@@ -116,6 +128,11 @@ class OptionRow(Widget):
             line.append(literal(text), style=base)
         relayout = line.plain != self._text.plain and len(line.plain) != len(self._text.plain)
         self._text = line
+        grid = Table.grid(padding=0, expand=True)
+        grid.add_column(width=self.PREFIX, no_wrap=True)
+        grid.add_column(ratio=1)
+        grid.add_row(line[: self.PREFIX], line[self.PREFIX :])
+        self._grid = grid
         self.refresh(layout=relayout)
 
     def on_click(self) -> None:
