@@ -30,7 +30,6 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from ccsoo_exam.errors import CcsooError, Problem
-from ccsoo_exam.plaintext import has_control, visible
 from ccsoo_exam.rubric import EPSILON, Rubric
 from ccsoo_exam.scoresheet import (
     Note,
@@ -42,6 +41,7 @@ from ccsoo_exam.scoresheet import (
     weighted_percentage,
 )
 from ccsoo_exam.stats import alpha_band, icc, icc_band, krippendorff_alpha
+from ccsoo_exam.text import has_control, visible
 
 PASS, FAIL, MODERATE, NO_SCORES = "pass", "fail", "moderation needed", "no scores"
 MAX_REASON = 2000

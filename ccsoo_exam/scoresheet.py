@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 
 from ccsoo_exam.errors import CcsooError, Problem
-from ccsoo_exam.plaintext import has_control
 from ccsoo_exam.rubric import Rubric
+from ccsoo_exam.text import has_control
 
 # Kinds of entry in a sheet's change log. Only level and note changes can be undone; the
 # rest (opening, declaring a conflict, sealing, undo itself) are facts about the session.

@@ -99,3 +99,14 @@ _CONTROL_NAMES = {
     0x9B: "CSI",
     0x9D: "OSC",
 }
+
+
+def has_control(text: str) -> bool:
+    """True when the text holds a character that must not reach a terminal (newlines and tabs too)."""
+    return unsafe_character(text, newline=False, tab=False) is not None
+
+
+def visible(text: object, keep: str = "") -> str:
+    """``text`` as a string with unsafe characters shown literally; line breaks kept only if in ``keep``."""
+    value = "" if text is None else str(text)
+    return literal(value) if "\n" in keep else literal_line(value)

@@ -24,7 +24,6 @@ from ccsoo_exam.errors import CcsooError, Problem, StoreError
 from ccsoo_exam.exam import ExamDefinition, load_exam
 from ccsoo_exam.inputs import read_input
 from ccsoo_exam.item_analysis import ItemAnalysis, KeyedItem, analyse, histogram, package_keys
-from ccsoo_exam.plaintext import visible
 from ccsoo_exam.rescoring import (
     ACCEPT,
     CREDIT,
@@ -41,6 +40,7 @@ from ccsoo_exam.roster import parse_roster
 from ccsoo_exam.store import admin as store
 from ccsoo_exam.store import export
 from ccsoo_exam.store.database import connect
+from ccsoo_exam.text import visible
 
 DEFAULT_EXAM = "question_banks/exam.yaml"
 MAX_ROSTER_BYTES = 10_000_000

@@ -14,7 +14,7 @@ import math
 import textwrap
 from collections.abc import Iterable, Sequence
 
-from ccsoo_exam.plaintext import visible
+from ccsoo_exam.text import visible
 
 WIDTH = 80
 

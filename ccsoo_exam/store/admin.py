@@ -33,13 +33,13 @@ from ccsoo_exam.eligibility import ELIGIBLE, NOT_ELIGIBLE, REVIEW
 from ccsoo_exam.errors import Problem, StoreError
 from ccsoo_exam.inputs import not_regular
 from ccsoo_exam.item_analysis import SittingAnswers
-from ccsoo_exam.plaintext import has_control
 from ccsoo_exam.replay import ChainProblem, row_conflicts
 from ccsoo_exam.rescoring import KeyChange, RescoreResult
 from ccsoo_exam.roster import RosterEntry
 from ccsoo_exam.store import scoresheets, sittings
 from ccsoo_exam.store import standard as standard_store
 from ccsoo_exam.store.database import Migration, connect, transaction
+from ccsoo_exam.text import has_control
 
 ROSTER_MIGRATIONS: list[Migration] = [
     (

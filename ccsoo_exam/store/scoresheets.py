@@ -45,7 +45,6 @@ from ccsoo_exam.aggregation import (
 )
 from ccsoo_exam.consolidation import Consolidation, consolidated_content, consolidation_problems, seal_content
 from ccsoo_exam.errors import Problem, StoreError
-from ccsoo_exam.plaintext import has_control
 from ccsoo_exam.replay import sheet_conflicts
 from ccsoo_exam.rubric import Rubric, rubric_from_bytes
 from ccsoo_exam.scoresheet import (
@@ -80,6 +79,7 @@ from ccsoo_exam.scoresheet import (
     wall_seconds,
 )
 from ccsoo_exam.store.database import Migration, connect, transaction
+from ccsoo_exam.text import has_control
 
 MIGRATIONS: list[Migration] = [
     (

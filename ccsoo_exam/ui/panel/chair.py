@@ -25,11 +25,10 @@ from textual.widgets.option_list import Option
 from ccsoo_exam.aggregation import CandidateResult, aggregate
 from ccsoo_exam.consolidation import Consolidation, consolidation_problems
 from ccsoo_exam.errors import CcsooError
-from ccsoo_exam.plaintext import visible
 from ccsoo_exam.rubric import Criterion
 from ccsoo_exam.scoresheet import Scoresheet, check_person, unscored
 from ccsoo_exam.store import scoresheets as store
-from ccsoo_exam.text import INPUT_RESTRICT
+from ccsoo_exam.text import INPUT_RESTRICT, visible
 from ccsoo_exam.ui.panel.context import PanelContext
 from ccsoo_exam.ui.panel.modals import ConfirmScreen
 from ccsoo_exam.ui.panel.status import StatusLine

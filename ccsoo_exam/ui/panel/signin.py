@@ -31,10 +31,9 @@ from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ccsoo_exam.errors import CcsooError
-from ccsoo_exam.plaintext import visible
 from ccsoo_exam.scoresheet import Scoresheet, check_rubric, unscored
 from ccsoo_exam.store import scoresheets as store
-from ccsoo_exam.text import INPUT_RESTRICT, literal_line
+from ccsoo_exam.text import INPUT_RESTRICT, literal_line, visible
 from ccsoo_exam.ui.panel.context import PanelContext
 from ccsoo_exam.ui.panel.modals import ConflictScreen, ReasonScreen
 from ccsoo_exam.ui.panel.scoring import ScoringScreen
