@@ -69,20 +69,7 @@ def check_moderation(moderation: Moderation) -> Moderation:
         problems.append(
             Problem("--score", None, f"the moderated score must be from 0 to 100, not {moderation.score:g}")
         )
-    reason = " ".join(moderation.reason.split())
-    if not reason:
-        problems.append(Problem("--reason", None, "a moderation needs the moderator's reason"))
-    elif len(reason) > MAX_REASON:
-        problems.append(
-            Problem("--reason", None, f"the reason is {len(reason)} characters; keep it under {MAX_REASON}")
-        )
-    moderator = moderation.moderator
-    try:
-        moderator = check_person(moderation.moderator, "moderator name")
-    except CcsooError as error:
-        problems.extend(error.problems)
-    if problems:
-        raise CcsooError(problems)
+    reason, moderator = _reason_and_moderator(moderation.reason, moderation.moderator, "a moderation", problems)
     return Moderation(
         moderation.moderation_id,
         moderation.rubric_id,
@@ -120,22 +107,7 @@ def check_criterion_moderation(rubric: Rubric, moderation: CriterionModeration) 
         )
     if not (isinstance(moderation.level, int) and rubric.lowest <= moderation.level <= rubric.highest):
         problems.append(Problem("--level", None, f"the level must be on the scale {rubric.lowest}-{rubric.highest}"))
-    reason = " ".join(moderation.reason.split())
-    if not reason:
-        problems.append(Problem("--reason", None, "a moderated level needs the moderator's reason"))
-    elif has_control(reason):
-        problems.append(Problem("--reason", None, "the reason contains control characters; type plain text"))
-    elif len(reason) > MAX_REASON:
-        problems.append(
-            Problem("--reason", None, f"the reason is {len(reason)} characters; keep it under {MAX_REASON}")
-        )
-    moderator = moderation.moderator
-    try:
-        moderator = check_person(moderation.moderator, "moderator name")
-    except CcsooError as error:
-        problems.extend(error.problems)
-    if problems:
-        raise CcsooError(problems)
+    reason, moderator = _reason_and_moderator(moderation.reason, moderation.moderator, "a moderated level", problems)
     return replace(moderation, reason=reason, moderator=moderator)
 
 
@@ -639,3 +611,26 @@ def report_as_text(
         indent = line[: len(line) - len(line.lstrip())]
         fitted.extend(_wrap(line.strip(), indent) if len(line) > 80 else [line])
     return "\n".join(fitted)
+
+
+def _reason_and_moderator(reason: str, moderator: str, what: str, problems: list[Problem]) -> tuple[str, str]:
+    """The moderator's reason (one line, plain text, bounded) and name, checked alike for every moderation.
+
+    Raises with every problem found so far when any is wrong.
+    """
+    reason = " ".join(reason.split())
+    if not reason:
+        problems.append(Problem("--reason", None, f"{what} needs the moderator's reason"))
+    elif has_control(reason):
+        problems.append(Problem("--reason", None, "the reason contains control characters; type plain text"))
+    elif len(reason) > MAX_REASON:
+        problems.append(
+            Problem("--reason", None, f"the reason is {len(reason)} characters; keep it under {MAX_REASON}")
+        )
+    try:
+        moderator = check_person(moderator, "moderator name")
+    except CcsooError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise CcsooError(problems)
+    return reason, moderator
