@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from ccsoo_exam.store.sittings import ACCESSIBILITY
 from ccsoo_exam.text import INPUT_RESTRICT, literal_line
 from ccsoo_exam.ui.exam.accessibility import LABELS, READ_ALOUD
 from ccsoo_exam.ui.exam.glyphs import TickBox
+from ccsoo_exam.ui.typeahead import settled
 
 CANDIDATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 EXTRA_TIME = [("None", 1.0), ("+25% time", 1.25), ("+50% time", 1.5), ("+100% time (double)", 2.0)]
@@ -102,19 +102,8 @@ class CheckInScreen(Screen[CheckIn]):
         if self.focused is candidate and not name.value.strip():
             self.set_focus(name)  # id, enter, name, enter: the name is next
             return
-        await self._settled(candidate, name)
+        await settled(candidate, name)
         self._continue()
-
-    async def _settled(self, *widgets: Input) -> None:
-        """Wait until each field has handled every key already dispatched to it."""
-        loop = asyncio.get_running_loop()
-        waits = []
-        for widget in widgets:
-            done = loop.create_future()
-            if widget.call_later(done.set_result, None):  # queued behind the keys already sent
-                waits.append(done)
-        if waits:
-            await asyncio.wait(waits, timeout=2.0)
 
     @on(Input.Changed, "#candidate")
     def _look_up(self, event: Input.Changed) -> None:

@@ -13,7 +13,7 @@ from textual.widgets import Input, Static
 
 from ccsoo_exam.text import INPUT_RESTRICT
 from ccsoo_exam.ui.panel.status import StatusLine
-from ccsoo_exam.ui.panel.typeahead import settled
+from ccsoo_exam.ui.typeahead import settled
 
 
 class ConflictScreen(ModalScreen[tuple[bool, str] | None]):

@@ -49,7 +49,7 @@ from ccsoo_exam.ui.panel.messages import CriterionHighlighted, LevelBrowsed, Lev
 from ccsoo_exam.ui.panel.modals import ConfirmScreen, LateConflictScreen, NoteScreen, ReasonScreen
 from ccsoo_exam.ui.panel.status import StatusLine
 from ccsoo_exam.ui.panel.timer import PhaseTimer
-from ccsoo_exam.ui.panel.typeahead import settled
+from ccsoo_exam.ui.typeahead import settled
 
 
 class ScoringScreen(Screen[str | None]):

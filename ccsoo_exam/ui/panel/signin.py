@@ -38,7 +38,7 @@ from ccsoo_exam.ui.panel.context import PanelContext
 from ccsoo_exam.ui.panel.modals import ConflictScreen, ReasonScreen
 from ccsoo_exam.ui.panel.scoring import ScoringScreen
 from ccsoo_exam.ui.panel.status import StatusLine
-from ccsoo_exam.ui.panel.typeahead import settled
+from ccsoo_exam.ui.typeahead import settled
 
 
 class SignInScreen(Screen[None]):

@@ -2,9 +2,9 @@
 
 Textual hands a key to the widget focused when the key is *dispatched*, and resolves an
 ordinary binding only after the key has travelled back up to the app, against whatever
-screen is current by then. A panelist typing quickly ("n", a note, enter, down, "4") gets
+screen is current by then. A proctor or a panelist typing quickly ("n", a note, enter, down, "4") gets
 ahead of both: a key meant for a box not yet open lands elsewhere, a digit in a note can
-score a criterion, a key meant for the list is resolved against a modal. The panel screens
+score a criterion, a key meant for the list is resolved against a modal. Check-in and the panel screens
 therefore bind the keys that change focus or open and close a text box as priority
 bindings, which run at dispatch, before the next key is dispatched, and wait with
 ``settled`` until a text box has taken in the keys already dispatched to it.
