@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from textual import on
 from textual.app import ComposeResult
+from rich.text import Text
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -23,7 +23,7 @@ from ccsoo_exam.store.live import LiveSitting
 from ccsoo_exam.ui.exam.messages import OptionClicked, SaveFailed, SubmitConfirmed
 from ccsoo_exam.ui.exam.modals import ConfirmSubmitModal, GotoModal
 from ccsoo_exam.ui.exam.review import ReviewScreen
-from ccsoo_exam.ui.exam.widgets import Navigator, OptionRow, StatusBar
+from ccsoo_exam.ui.exam.widgets import Navigator, QuestionBody, StatusBar, option_text
 
 KEYS_HELP = (
     "A-D/1-4 answer  Up/Down+Enter choose  P/N or Left/Right move  F flag  X rule out  G go to  R review  S submit  "
@@ -63,12 +63,7 @@ class QuestionScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield Navigator(id="navigator")
-        body = VerticalScroll(id="body")
-        body.can_focus = False  # arrows belong to the options; the body scrolls to the highlight
-        with body:
-            yield Static(id="stem", markup=False)
-            for index in range(4):
-                yield OptionRow(index)
+        yield QuestionBody(id="body")  # arrows belong to the options; the body keeps the highlight in view
         yield Static(KEYS_HELP, id="keys")
 
     def on_mount(self) -> None:
@@ -77,29 +72,30 @@ class QuestionScreen(Screen[None]):
     # -- drawing ---------------------------------------------------------------------
 
     def redraw(self) -> None:
-        """Redraw what changed. A keypress must stay cheap: unchanged widgets are not touched,
-        because every update costs a layout and a render."""
+        """Redraw what changed. A keypress must stay cheap: unchanged widgets are not touched, and
+        none of the widgets drawn here changes size, so no keypress costs a layout of the screen."""
         live = self.live
         state = live.current()
-        item = live.item(live.position)
-        stem = (live.position, state.flagged)
-        if self._drawn.get("stem") != stem:
-            self._drawn["stem"] = stem
+        body = (live.position, state.flagged, state.answer, state.struck, self.highlight)
+        drawn = self._drawn.get("body")
+        if drawn != body:
+            self._drawn["body"] = body
+            item = live.item(live.position)
             flag = "  [FLAGGED]" if state.flagged else ""
             module = live.package.banks[state.item.bank].title
-            self.query_one("#stem", Static).update(f"Question {live.position + 1}: {module}{flag}\n\n{item.stem}")
-        for index, shown in enumerate(LETTERS):
-            authored = state.item.authored(shown)
-            row = (
-                shown,
-                item.options[authored],
-                state.answer == authored,
-                authored in state.struck,
-                index == self.highlight,
+            stem = Text(f"Question {live.position + 1}: {module}{flag}\n\n{item.stem}")  # literal, never markup
+            options = tuple(
+                option_text(
+                    shown,
+                    item.options[state.item.authored(shown)],
+                    state.answer == state.item.authored(shown),
+                    state.item.authored(shown) in state.struck,
+                    index == self.highlight,
+                )
+                for index, shown in enumerate(LETTERS)
             )
-            if self._drawn.get(index) != row:
-                self._drawn[index] = row
-                self.query_one(f"#option-{index}", OptionRow).show(*row)
+            new_question = drawn is None or drawn[0] != live.position  # type: ignore[index]
+            self.query_one(QuestionBody).show(stem, options, self.highlight, top=new_question)
         marks = (live.position, tuple((r.answer is not None, r.flagged) for r in live.responses))
         if self._drawn.get("navigator") != marks:
             self._drawn["navigator"] = marks
@@ -153,9 +149,6 @@ class QuestionScreen(Screen[None]):
     def action_highlight(self, step: int) -> None:
         self.highlight = (self.highlight + step) % 4
         self.redraw()
-        self.query_one("#body", VerticalScroll).scroll_to_widget(
-            self.query_one(f"#option-{self.highlight}"), animate=False
-        )
 
     def action_move(self, step: int) -> None:
         target = self.live.position + step
@@ -170,8 +163,7 @@ class QuestionScreen(Screen[None]):
             self.notify("This exam moves forward only.", timeout=3)
             return
         self.highlight = 0
-        if self._save(lambda: self.live.navigate(position)):
-            self.query_one("#body", VerticalScroll).scroll_home(animate=False)
+        self._save(lambda: self.live.navigate(position))
 
     def action_flag(self) -> None:
         position = self.live.position

@@ -1,11 +1,15 @@
-"""Small exam widgets: status bar, navigator strip and option rows.
+"""Small exam widgets: status bar, navigator strip and the question body.
 
 They get values as attributes and render them; they hold no sitting state of their own.
 """
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.events import Click
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -50,7 +54,7 @@ class StatusBar(Static):
         width = max(0, (self.size.width or 78) - 2 - text.cell_len - right.cell_len)
         text.append(" " * width)
         text.append_text(right)
-        self.update(text)
+        self.update(text, layout=False)  # always one line: a repaint, never a layout
 
 
 class Navigator(Static):
@@ -76,46 +80,142 @@ class Navigator(Static):
             text.append("   " + LEGEND[min(row_start // 40, 1)])
             text.append("\n")
         text.rstrip()
-        self.update(text)
+        self.update(text, layout=False)  # always two lines: a repaint, never a layout
 
 
-class OptionRow(Widget):
-    """One option: its letter, a chosen marker, and a strike-out marker with its style.
+def option_text(letter: str, text: str, chosen: bool, struck: bool, highlighted: bool) -> Text:
+    """One option as drawn: its letter, a chosen marker, and a strike-out marker with its style.
 
-    State is drawn into the text itself, not with CSS classes (a class change restyles the
-    widget), and choosing an option keeps the text the same length, so the row repaints
-    without a new layout. Both keep an answering keypress cheap.
+    State is drawn into the text itself, never with CSS classes (a class change restyles the
+    whole screen), and never by colour alone."""
+    base = "bold" if chosen else ""
+    line = Text(f"{'>' if highlighted else ' '}{'(*)' if chosen else '( )'} ", style=base)
+    line.append(f"{letter}.", style="bold reverse" if highlighted else "bold")
+    line.append(" ")
+    if struck:
+        line.append("[ruled out] ", style="italic")
+        line.append(text, style="strike dim")
+    else:
+        line.append(text, style=base)
+    return line
+
+
+class QuestionBody(Widget):
+    """The stem and the four options, drawn line by line into a region that never changes size.
+
+    A question screen that is a stack of widgets of varying height relays out the whole screen
+    (twice: once for the change, once for the sizes it changed) on every move to another
+    question. This widget fills the space between the navigator and the keys, wraps each
+    text once per width and keeps the lines, and scrolls itself: a move or an answer is one
+    repaint of one region. The rightmost column is a scroll bar when the question is longer
+    than the region.
     """
 
     DEFAULT_CSS = """
-    OptionRow { height: auto; padding: 0 1; margin: 0 0 1 0; }
+    QuestionBody { height: 1fr; padding: 0 1; }
     """
+    MAX_CACHED = 512  # wrapped texts kept; 80 stems and their options in a few states each
 
-    def __init__(self, index: int) -> None:
-        super().__init__(id=f"option-{index}")
-        self.index = index
-        self._text = Text()
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.stem = Text()
+        self.options: tuple[Text, ...] = ()
+        self.top_line = 0  # first content line shown
+        self._lines: list[Strip] = []
+        self._spans: list[tuple[int, int]] = []  # the content lines of each option
+        self._wrapped: dict[tuple[str, str, int], list[Strip]] = {}
+        self._width = -1
 
-    def render(self) -> Text:
-        return self._text
+    def option(self, index: int) -> Text:
+        """The text of one option as drawn (for tests and accessibility readers)."""
+        return self.options[index]
 
-    @property
-    def content(self) -> Text:
-        return self._text
+    def show(self, stem: Text, options: tuple[Text, ...], highlight: int, top: bool = False) -> None:
+        """Draw a question; ``top`` scrolls to its start (a new question), else the highlight stays in view."""
+        self.stem, self.options = stem, options
+        self._arrange()
+        if top:
+            self.top_line = 0
+        self._keep_in_view(highlight)
+        self.refresh()
 
-    def show(self, letter: str, text: str, chosen: bool, struck: bool, highlighted: bool) -> None:
-        base = "bold" if chosen else ""
-        line = Text(f"{'>' if highlighted else ' '}{'(*)' if chosen else '( )'} ", style=base)
-        line.append(f"{letter}.", style="bold reverse" if highlighted else "bold")
-        line.append(" ")
-        if struck:
-            line.append("[ruled out] ", style="italic")
-            line.append(text, style="strike dim")
-        else:
-            line.append(text, style=base)
-        relayout = line.plain != self._text.plain and len(line.plain) != len(self._text.plain)
-        self._text = line
-        self.refresh(layout=relayout)
+    def scroll_by(self, lines: int) -> None:
+        self.top_line = max(0, min(self.top_line + lines, self._max_offset()))
+        self.refresh()
 
-    def on_click(self) -> None:
-        self.post_message(OptionClicked(self.index))
+    # -- drawing ---------------------------------------------------------------------
+
+    def _wrap(self, text: Text, width: int, indent: int) -> list[Strip]:
+        key = (text.plain, repr(text.spans) + str(text.style), width + 1000 * indent)
+        strips = self._wrapped.get(key)
+        if strips is None:
+            console = self.app.console
+            strips = []
+            for line in text.wrap(console, max(1, width - indent)):
+                segments = list(line.render(console))
+                if indent:
+                    segments.insert(0, Segment(" " * indent))
+                strips.append(Strip(segments).adjust_cell_length(width))
+            if len(self._wrapped) >= self.MAX_CACHED:
+                self._wrapped.pop(next(iter(self._wrapped)))
+            self._wrapped[key] = strips
+        return strips
+
+    def _arrange(self) -> None:
+        width = max(1, self.size.width - 1)  # the last column is the scroll bar
+        self._width = self.size.width
+        blank = Strip.blank(width)
+        lines = [*self._wrap(self.stem, width, 0), blank]
+        spans = []
+        for text in self.options:
+            first = len(lines)
+            lines.extend(self._wrap(text, width, 1))
+            spans.append((first, len(lines)))
+            lines.append(blank)
+        self._lines, self._spans = lines, spans
+
+    def _max_offset(self) -> int:
+        return max(0, len(self._lines) - self.size.height)
+
+    def _keep_in_view(self, highlight: int) -> None:
+        if 0 <= highlight < len(self._spans):
+            first, end = self._spans[highlight]
+            height = max(1, self.size.height)
+            if first < self.top_line:
+                self.top_line = first
+            elif end > self.top_line + height:
+                self.top_line = min(first, end - height)
+        self.top_line = max(0, min(self.top_line, self._max_offset()))
+
+    def render_line(self, y: int) -> Strip:
+        if self._width != self.size.width:
+            self._arrange()
+        index = self.top_line + y
+        line = self._lines[index] if index < len(self._lines) else Strip.blank(max(1, self.size.width - 1))
+        return Strip.join([line, Strip([self._bar(y)])]).apply_style(self.rich_style)
+
+    def _bar(self, y: int) -> Segment:
+        height, total = self.size.height, len(self._lines)
+        if total <= height or height <= 0:
+            return Segment(" ")
+        thumb_start = self.top_line * height // total
+        thumb_end = max(thumb_start + 1, (self.top_line + height) * height // total)
+        return Segment("#" if thumb_start <= y < thumb_end else "|", Style(dim=True))
+
+    # -- input -----------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._arrange()
+        self.top_line = min(self.top_line, self._max_offset())
+
+    def on_mouse_scroll_down(self) -> None:
+        self.scroll_by(1)
+
+    def on_mouse_scroll_up(self) -> None:
+        self.scroll_by(-1)
+
+    def on_click(self, event: Click) -> None:
+        line = self.top_line + event.y
+        for index, (first, end) in enumerate(self._spans):
+            if first <= line < end:
+                self.post_message(OptionClicked(index))
