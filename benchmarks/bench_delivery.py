@@ -153,6 +153,7 @@ async def keypress_costs(tmp: Path, presses: int = 300) -> tuple[tuple[float, fl
 
     async def into_sitting(app, pilot) -> None:
         app._unlocked(Unlocked(package, "2468"))
+        await app.workers.wait_for_complete()
         await pilot.pause()
         app.screen.query_one("#candidate", Input).value = "C-1"
         app.screen.query_one("#continue", Button).press()

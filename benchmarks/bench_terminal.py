@@ -218,7 +218,9 @@ def launch(term: ControlTerminal, command: list[str], env: dict[str, str], marke
 
 
 def minimal_round(term: ControlTerminal, plan: Plan, env: dict[str, str], out: Samples) -> None:
-    out.start.append(launch(term, [sys.executable, str(ROOT / "benchmarks" / "minimal_app.py")], env, "quit", plan.start_quiet))
+    out.start.append(
+        launch(term, [sys.executable, str(ROOT / "benchmarks" / "minimal_app.py")], env, "quit", plan.start_quiet)
+    )
     term.settle(0.2)
     presses = 0
     for _ in range(plan.answers):
@@ -312,7 +314,9 @@ def report(verdict: Verdict, minimal: Samples, exam: Samples, limits: dict[str, 
         Figure.of(exam.next).median / Figure.of(minimal.next).median,
     )
     next_p90 = Figure.of(exam.next).p90 / Figure.of(minimal.next).p90
-    verdict.check("start", start, limits["start"], f"{start:.2f}x [<= {limits['start']}x]; {per_round('start', 'start')}")
+    verdict.check(
+        "start", start, limits["start"], f"{start:.2f}x [<= {limits['start']}x]; {per_round('start', 'start')}"
+    )
     verdict.check(
         "answer", answer, limits["answer"], f"{answer:.2f}x [<= {limits['answer']}x]; {per_round('answer', 'answer')}"
     )
@@ -350,8 +354,10 @@ def main(argv: list[str] | None = None) -> int:
         else {"start": 1.8, "answer": 1.5, "next": 2.0, "next_p90": 3.0, "unlock": 0.5}
     )
     verdict = Verdict("bench_terminal", quick=args.quick)
-    print(f"tmux {subprocess.run(['tmux', '-V'], capture_output=True, text=True).stdout.strip()}, 80x24; "
-          f"package KDF: {kdf_description()}; {plan.rounds} rounds + 1 warm-up")
+    print(
+        f"tmux {subprocess.run(['tmux', '-V'], capture_output=True, text=True).stdout.strip()}, 80x24; "
+        f"package KDF: {kdf_description()}; {plan.rounds} rounds + 1 warm-up"
+    )
     minimal, exam = Samples(), Samples()
     with tempfile.TemporaryDirectory(prefix="ccsoo-bench-terminal-") as folder:
         tmp = Path(folder)

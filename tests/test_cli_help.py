@@ -35,7 +35,12 @@ def test_help_lists_every_command_and_imports_no_command_module() -> None:
         "print(json.dumps({'help': out.getvalue(), 'loaded': loaded}))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT)}
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT)},
     )
     result = json.loads(done.stdout)
     assert result["loaded"] == [], f"--help imported {result['loaded']}"

@@ -48,6 +48,7 @@ def build(
 async def start_sitting(app: ExamApp, pilot, candidate: str = "C-001") -> None:
     """Unlock (bypassing the slow KDF), check in, accept, start."""
     app._unlocked(Unlocked(sample_package(), PIN))
+    await app.workers.wait_for_complete()  # the PIN hash runs in a thread
     await pilot.pause()
     app.screen.query_one("#candidate", Input).value = candidate
     app.screen.query_one("#name", Input).value = "Test Candidate"
@@ -251,9 +252,11 @@ async def test_crash_and_resume_keeps_answers_position_and_time(tmp_path: Path) 
     app2, conn2 = build(tmp_path / "r.db", FakeClock(), wall)
     async with app2.run_test(size=SIZE) as pilot:
         app2._unlocked(Unlocked(sample_package(), "1111"))
+        await app2.workers.wait_for_complete()  # the PIN hash runs in a thread
         await pilot.pause()
         assert isinstance(app2.screen, UnlockScreen), "a wrong PIN cannot resume someone's sitting"
         app2._unlocked(Unlocked(sample_package(), PIN))
+        await app2.workers.wait_for_complete()  # the PIN hash runs in a thread
         await pilot.pause()
         assert isinstance(app2.screen, ResumeScreen)
         assert "Question         3 of 80" in str(app2.screen.query_one("#details").content)
@@ -351,6 +354,7 @@ async def test_proctor_can_close_before_any_sitting_but_only_with_the_pin(tmp_pa
         await pilot.press("ctrl+o")
         assert isinstance(app.screen, UnlockScreen), "no PIN exists before unlock: nothing opens"
         app._unlocked(Unlocked(sample_package(), PIN))
+        await app.workers.wait_for_complete()  # the PIN hash runs in a thread
         await pilot.pause()
         await open_proctor_menu(app, pilot)
         assert isinstance(app.screen, ProctorMenu)
@@ -391,6 +395,7 @@ async def test_a_sitting_paused_when_the_terminal_died_comes_back_paused_and_say
     app2, conn2 = build(tmp_path / "r.db", clock2)
     async with app2.run_test(size=SIZE) as pilot:
         app2._unlocked(Unlocked(sample_package(), PIN))
+        await app2.workers.wait_for_complete()  # the PIN hash runs in a thread
         await pilot.pause()
         assert "PAUSED by the proctor when it stopped" in str(app2.screen.query_one("#details").content)
         app2.screen.query_one("#resume", Button).press()
@@ -435,6 +440,7 @@ async def test_check_in_uses_the_roster_name_extra_time_and_warns_on_route(tmp_p
     )
     async with app.run_test(size=SIZE) as pilot:
         app._unlocked(Unlocked(sample_package(), PIN))
+        await app.workers.wait_for_complete()  # the PIN hash runs in a thread
         await pilot.pause()
         app.screen.query_one("#candidate", Input).value = "C-2"
         await pilot.pause()

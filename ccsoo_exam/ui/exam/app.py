@@ -18,6 +18,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.binding import Binding
 from textual.events import Resize
 
@@ -28,7 +29,7 @@ from ccsoo_exam.ledger import HEARTBEAT_SECONDS, STALL_SECONDS, Clock, Interrupt
 from ccsoo_exam.pin import check_pin, hash_pin
 from ccsoo_exam.store.checkin_roster import RosterEntry
 from ccsoo_exam.store.live import LiveSitting
-from ccsoo_exam.store.sittings import create_sitting, open_sittings, utc_now
+from ccsoo_exam.store.sittings import SittingRecord, create_sitting, open_sittings, utc_now
 from ccsoo_exam.ui.exam.checkin import CheckIn, CheckInScreen
 from ccsoo_exam.ui.exam.instructions import InstructionsScreen
 from ccsoo_exam.ui.exam.messages import SaveFailed, SubmitConfirmed
@@ -119,12 +120,27 @@ class ExamApp(LockedDownApp):
             return
         self.package = result.package
         waiting = open_sittings(self.conn, self.definition.exam)
-        if not waiting:
-            self.pin_hash = hash_pin(result.pin)
-            self.push_screen(CheckInScreen(self.roster), self._checked_in)
-            return
-        record = waiting[0]
-        if not check_pin(result.pin, record.proctor_pin):
+        self._settle_pin(result.pin, waiting[0] if waiting else None)
+
+    @work(thread=True, exclusive=True, group="pin")
+    def _settle_pin(self, pin: str, record: SittingRecord | None) -> None:
+        """Hash a new PIN, or check the PIN of the sitting to resume, off the UI thread.
+
+        The hash is slow on purpose; on the UI thread it froze the screen the proctor waits on
+        between unlock and check-in. Only the hashing runs here; the database stays on the UI thread.
+        """
+        if record is None:
+            self.call_from_thread(self._new_sitting, hash_pin(pin))
+        else:
+            self.call_from_thread(self._resume_sitting, record, check_pin(pin, record.proctor_pin))
+
+    def _new_sitting(self, pin_hash: str) -> None:
+        self.pin_hash = pin_hash
+        self.push_screen(CheckInScreen(self.roster), self._checked_in)
+
+    def _resume_sitting(self, record: SittingRecord, pin_matches: bool) -> None:
+        assert self.package is not None
+        if not pin_matches:
             self.push_screen(UnlockScreen(self.definition, self.demo_key, self.demo_pin, self.database), self._unlocked)
             self.notify(
                 "That PIN is not the PIN of the sitting in progress on this terminal.", severity="error", timeout=6

@@ -80,27 +80,40 @@ class QuestionScreen(Screen[None]):
         drawn = self._drawn.get("body")
         if drawn != body:
             self._drawn["body"] = body
-            item = live.item(live.position)
-            flag = "  [FLAGGED]" if state.flagged else ""
-            module = live.package.banks[state.item.bank].title
-            stem = Text(f"Question {live.position + 1}: {module}{flag}\n\n{item.stem}")  # literal, never markup
-            options = tuple(
-                option_text(
-                    shown,
-                    item.options[state.item.authored(shown)],
-                    state.answer == state.item.authored(shown),
-                    state.item.authored(shown) in state.struck,
-                    index == self.highlight,
-                )
-                for index, shown in enumerate(LETTERS)
-            )
             new_question = drawn is None or drawn[0] != live.position  # type: ignore[index]
-            self.query_one(QuestionBody).show(stem, options, self.highlight, top=new_question)
+            self.query_one(QuestionBody).show(*self._texts(live.position, self.highlight), self.highlight, new_question)
+            if new_question and live.position + 1 < live.count:
+                # The next question is the likeliest key: wrap it once this frame is out.
+                self.call_after_refresh(self._prepare, live.position + 1)
         marks = (live.position, tuple((r.answer is not None, r.flagged) for r in live.responses))
         if self._drawn.get("navigator") != marks:
             self._drawn["navigator"] = marks
             self.query_one(Navigator).show(live.responses, live.position)
         self.refresh_status()
+
+    def _texts(self, position: int, highlight: int) -> tuple[Text, tuple[Text, ...]]:
+        """The stem and the four options of one question, in its current state, as drawn."""
+        live = self.live
+        state = live.responses[position]
+        item = live.item(position)
+        flag = "  [FLAGGED]" if state.flagged else ""
+        module = live.package.banks[state.item.bank].title
+        stem = Text(f"Question {position + 1}: {module}{flag}\n\n{item.stem}")  # literal, never markup
+        options = tuple(
+            option_text(
+                shown,
+                item.options[state.item.authored(shown)],
+                state.answer == state.item.authored(shown),
+                state.item.authored(shown) in state.struck,
+                index == highlight,
+            )
+            for index, shown in enumerate(LETTERS)
+        )
+        return stem, options
+
+    def _prepare(self, position: int) -> None:
+        if self.is_mounted:
+            self.query_one(QuestionBody).prepare(*self._texts(position, 0))
 
     def refresh_status(self) -> None:
         live = self.live

@@ -9,6 +9,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.events import Click
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
@@ -100,6 +101,9 @@ def option_text(letter: str, text: str, chosen: bool, struck: bool, highlighted:
     return line
 
 
+_BAR = Style(dim=True)
+
+
 class QuestionBody(Widget):
     """The stem and the four options, drawn line by line into a region that never changes size.
 
@@ -125,6 +129,8 @@ class QuestionBody(Widget):
         self._spans: list[tuple[int, int]] = []  # the content lines of each option
         self._wrapped: dict[tuple[str, str, int], list[Strip]] = {}
         self._width = -1
+        self._rows: list[Strip] = []  # what each visible row shows, ready to hand to the compositor
+        self._row_keys: list[tuple[int, str]] = []
 
     def option(self, index: int) -> Text:
         """The text of one option as drawn (for tests and accessibility readers)."""
@@ -137,11 +143,11 @@ class QuestionBody(Widget):
         if top:
             self.top_line = 0
         self._keep_in_view(highlight)
-        self.refresh()
+        self._repaint()
 
     def scroll_by(self, lines: int) -> None:
         self.top_line = max(0, min(self.top_line + lines, self._max_offset()))
-        self.refresh()
+        self._repaint()
 
     # -- drawing ---------------------------------------------------------------------
 
@@ -187,12 +193,42 @@ class QuestionBody(Widget):
                 self.top_line = min(first, end - height)
         self.top_line = max(0, min(self.top_line, self._max_offset()))
 
+    def _repaint(self) -> None:
+        """Compose the visible rows and mark only the rows that changed: an answer repaints two
+        options' lines, not the region."""
+        height, width = self.size.height, max(1, self.size.width - 1)
+        base = self.rich_style
+        blank = Strip.blank(width)
+        rows, keys, changed = [], [], []
+        for y in range(height):
+            index = self.top_line + y
+            line = self._lines[index] if index < len(self._lines) else blank
+            bar = self._bar(y)
+            key = (id(line), bar.text)
+            reuse = y < len(self._row_keys) and self._row_keys[y] == key
+            rows.append(self._rows[y] if reuse else Strip.join([line, Strip([bar])]).apply_style(base))
+            keys.append(key)
+            if not reuse:
+                changed.append(y)
+        self._rows, self._row_keys = rows, keys
+        if len(changed) > height // 2:
+            self.refresh()
+        else:
+            self.refresh(*(Region(0, y, self.outer_size.width, 1) for y in changed))
+
+    def prepare(self, stem: Text, options: tuple[Text, ...]) -> None:
+        """Wrap a question that is likely to be shown next, while the candidate reads this one."""
+        width = max(1, self.size.width - 1)
+        self._wrap(stem, width, 0)
+        for text in options:
+            self._wrap(text, width, 1)
+
     def render_line(self, y: int) -> Strip:
-        if self._width != self.size.width:
+        if self._width != self.size.width or len(self._rows) != self.size.height:
             self._arrange()
-        index = self.top_line + y
-        line = self._lines[index] if index < len(self._lines) else Strip.blank(max(1, self.size.width - 1))
-        return Strip.join([line, Strip([self._bar(y)])]).apply_style(self.rich_style)
+            self._row_keys = []
+            self._repaint()
+        return self._rows[y] if y < len(self._rows) else Strip.blank(self.size.width)
 
     def _bar(self, y: int) -> Segment:
         height, total = self.size.height, len(self._lines)
@@ -200,13 +236,15 @@ class QuestionBody(Widget):
             return Segment(" ")
         thumb_start = self.top_line * height // total
         thumb_end = max(thumb_start + 1, (self.top_line + height) * height // total)
-        return Segment("#" if thumb_start <= y < thumb_end else "|", Style(dim=True))
+        return Segment("#" if thumb_start <= y < thumb_end else "|", _BAR)
 
     # -- input -----------------------------------------------------------------------
 
     def on_resize(self) -> None:
         self._arrange()
         self.top_line = min(self.top_line, self._max_offset())
+        self._row_keys = []
+        self._repaint()
 
     def on_mouse_scroll_down(self) -> None:
         self.scroll_by(1)
