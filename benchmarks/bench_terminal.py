@@ -55,6 +55,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from verdict import Figure, Verdict, arguments, ratio_spread  # noqa: E402
 
 PANE = "bench:0.0"
+NEW_SESSION = ("new-session", "-s", "bench", "-x", "80", "-y", "24", "sleep 1000000")
 ANSI = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|[@-Z\\-_])")
 OCTAL = re.compile(rb"\\([0-7]{3})")
 
@@ -75,8 +76,7 @@ class ControlTerminal:
 
     def __post_init__(self) -> None:
         self.process = subprocess.Popen(
-            ["tmux", "-L", self.socket, "-f", "/dev/null", "-C", "new-session", "-s", "bench", "-x", "80", "-y", "24"]
-            + ["sleep 1000000"],
+            [*("tmux", "-L", self.socket, "-f", "/dev/null", "-C"), *NEW_SESSION],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -143,10 +143,7 @@ class ControlTerminal:
         deadline = sent + timeout
         while True:
             now = time.perf_counter()
-            if seen and last:
-                wait = last + quiet - now
-            else:
-                wait = deadline - now
+            wait = last + quiet - now if seen and last else deadline - now
             chunks = self._read(wait) if wait > 0 else []
             if not chunks:
                 if seen and last:
@@ -369,9 +366,10 @@ def main(argv: list[str] | None = None) -> int:
             exam_round(term, Plan(1, 2, 0, plan.quiet, plan.start_quiet), env, tmp / "warm.db", DEMO_PIN, Samples())
             for n in range(plan.rounds):
                 # Alternate which app goes first, so a slow patch of the machine hits both.
+                db = tmp / f"demo-{n}.db"
                 order: list[Callable[[], None]] = [
                     lambda: _round(minimal, lambda: minimal_round(term, plan, env, minimal)),
-                    lambda: _round(exam, lambda: exam_round(term, plan, env, tmp / f"demo-{n}.db", DEMO_PIN, exam)),
+                    lambda db=db: _round(exam, lambda: exam_round(term, plan, env, db, DEMO_PIN, exam)),
                 ]
                 for run in order if n % 2 == 0 else reversed(order):
                     run()
