@@ -210,7 +210,9 @@ def launch(term: ControlTerminal, command: list[str], env: dict[str, str], marke
     term.command(f"respawn-pane -k -t {PANE} 'sleep 1000000'")
     term.settle(0.3)
     settings = " ".join(f"-e {_quote(f'{k}={v}')}" for k, v in env.items())
-    line = f"respawn-pane -k -t {PANE} {settings} {_quote('exec ' + ' '.join(_quote(c) for c in command))}"
+    # In the app's own checkout: `python -m` finds the package in the working directory first.
+    where = _quote(env.get("PYTHONPATH", str(ROOT)))
+    line = f"respawn-pane -k -t {PANE} -c {where} {settings} {_quote('exec ' + ' '.join(_quote(c) for c in command))}"
     return term.respond(line, marker, quiet, timeout=60)
 
 
@@ -333,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         __doc__.splitlines()[0],
         argv,
         rounds={"type": int, "default": None, "help": "rounds of both apps (default 6, quick 2)"},
+        app_root={"default": str(ROOT), "help": "checkout whose ccsoo_exam runs (to compare two versions)"},
     )
     if shutil.which("tmux") is None:
         print("bench_terminal: tmux is not installed; this benchmark needs it")
@@ -358,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     minimal, exam = Samples(), Samples()
     with tempfile.TemporaryDirectory(prefix="ccsoo-bench-terminal-") as folder:
         tmp = Path(folder)
-        env = {"PYTHONPATH": str(ROOT), "CCSOO_EXAM_DATA": str(tmp)}
+        env = {"PYTHONPATH": str(Path(args.app_root).resolve()), "CCSOO_EXAM_DATA": str(tmp)}
         term = ControlTerminal(f"ccsoo-bench-{os.getpid()}")
         try:
             # One warm-up round of each (byte-compiling, the page cache), not counted.
