@@ -58,30 +58,66 @@ class StatusBar(Static):
         self.update(text, layout=False)  # always one line: a repaint, never a layout
 
 
-class Navigator(Static):
-    """All questions in two rows of 40: one symbol each, the current one bracketed."""
+class Navigator(Widget):
+    """All questions in two rows of 40: one symbol each, the current one bracketed.
+
+    Drawn line by line: a move changes one or two symbols, so only the rows holding them are
+    rebuilt and repainted, never the widget's layout.
+    """
 
     DEFAULT_CSS = """
     Navigator { height: 2; padding: 0 1; color: $text-muted; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._keys: list[tuple] = []
+        self._texts: list[Text] = []
+        self._strips: list[Strip] = []
+        self._width = -1
+
+    @property
+    def text(self) -> str:
+        """The rows as plain text (for tests)."""
+        return "\n".join(t.plain for t in self._texts)
+
     def show(self, states: list[ResponseState], current: int) -> None:
-        text = Text()
-        for row_start in range(0, len(states), 40):
+        keys, texts = [], []
+        for number, row_start in enumerate(range(0, len(states), 40)):
             row = states[row_start : row_start + 40]
-            text.append(f"{row_start + 1:>2}-{row_start + len(row):<2} ")
-            for state in row:
-                if state.position and state.position % 10 == 0 and state.position != row_start:
-                    text.append(" ")
-                mark = symbol(state)
-                if state.position == current:
-                    text.append(mark, style="bold reverse underline")
-                else:
-                    text.append(mark, style="bold" if state.answer else "")
-            text.append("   " + LEGEND[min(row_start // 40, 1)])
-            text.append("\n")
-        text.rstrip()
-        self.update(text, layout=False)  # always two lines: a repaint, never a layout
+            key = (row_start, tuple((symbol(s), s.position == current, bool(s.answer)) for s in row))
+            if number < len(self._keys) and self._keys[number] == key:
+                texts.append(self._texts[number])
+            else:
+                texts.append(self._row(row_start, row, current))
+                self.refresh(Region(0, number, self.outer_size.width or 1000, 1))
+            keys.append(key)
+        self._keys, self._texts = keys, texts
+        self._strips = []
+
+    @staticmethod
+    def _row(row_start: int, row: list[ResponseState], current: int) -> Text:
+        text = Text(f"{row_start + 1:>2}-{row_start + len(row):<2} ")
+        for state in row:
+            if state.position and state.position % 10 == 0 and state.position != row_start:
+                text.append(" ")
+            mark = symbol(state)
+            if state.position == current:
+                text.append(mark, style="bold reverse underline")
+            else:
+                text.append(mark, style="bold" if state.answer else "")
+        text.append("   " + LEGEND[min(row_start // 40, 1)])
+        return text
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if len(self._strips) != len(self._texts) or self._width != width:
+            console, base = self.app.console, self.rich_style
+            self._width = width
+            self._strips = [
+                Strip(list(t.render(console))).adjust_cell_length(width).apply_style(base) for t in self._texts
+            ]
+        return self._strips[y] if y < len(self._strips) else Strip.blank(width, self.rich_style)
 
 
 def option_text(letter: str, text: str, chosen: bool, struck: bool, highlighted: bool) -> Text:
@@ -131,6 +167,9 @@ class QuestionBody(Widget):
         self._width = -1
         self._rows: list[Strip] = []  # what each visible row shows, ready to hand to the compositor
         self._row_keys: list[tuple[int, str]] = []
+        self._composed: dict[tuple[int, str], tuple[Strip, Style, Strip]] = {}
+        self._blank_line = Strip.blank(0)
+        self._blank_style = Style()
 
     def option(self, index: int) -> Text:
         """The text of one option as drawn (for tests and accessibility readers)."""
@@ -152,7 +191,9 @@ class QuestionBody(Widget):
     # -- drawing ---------------------------------------------------------------------
 
     def _wrap(self, text: Text, width: int, indent: int) -> list[Strip]:
-        key = (text.plain, repr(text.spans) + str(text.style), width + 1000 * indent)
+        """The text's lines at this width, in the widget's style, from the cache when seen before."""
+        base = self.rich_style
+        key = (text.plain, repr(text.spans) + str(text.style), width + 1000 * indent, base)
         strips = self._wrapped.get(key)
         if strips is None:
             console = self.app.console
@@ -161,7 +202,8 @@ class QuestionBody(Widget):
                 segments = list(line.render(console))
                 if indent:
                     segments.insert(0, Segment(" " * indent))
-                strips.append(Strip(segments).adjust_cell_length(width))
+                strip = Strip(segments).adjust_cell_length(width)
+                strips.append(Strip(Segment.apply_style(strip, base), width))
             if len(self._wrapped) >= self.MAX_CACHED:
                 self._wrapped.pop(next(iter(self._wrapped)))
             self._wrapped[key] = strips
@@ -170,7 +212,7 @@ class QuestionBody(Widget):
     def _arrange(self) -> None:
         width = max(1, self.size.width - 1)  # the last column is the scroll bar
         self._width = self.size.width
-        blank = Strip.blank(width)
+        blank = self._blank(width)
         lines = [*self._wrap(self.stem, width, 0), blank]
         spans = []
         for text in self.options:
@@ -179,6 +221,13 @@ class QuestionBody(Widget):
             spans.append((first, len(lines)))
             lines.append(blank)
         self._lines, self._spans = lines, spans
+
+    def _blank(self, width: int) -> Strip:
+        """One blank line per width, the same object every time, so that blank rows compare unchanged."""
+        base = self.rich_style
+        if self._blank_line.cell_length != width or self._blank_style != base:
+            self._blank_line, self._blank_style = Strip.blank(width, base), base
+        return self._blank_line
 
     def _max_offset(self) -> int:
         return max(0, len(self._lines) - self.size.height)
@@ -198,15 +247,26 @@ class QuestionBody(Widget):
         options' lines, not the region."""
         height, width = self.size.height, max(1, self.size.width - 1)
         base = self.rich_style
-        blank = Strip.blank(width)
+        blank = self._blank(width)
+        bars = self._bars(height, base)
         rows, keys, changed = [], [], []
         for y in range(height):
             index = self.top_line + y
             line = self._lines[index] if index < len(self._lines) else blank
-            bar = self._bar(y)
+            bar = bars[y]
             key = (id(line), bar.text)
             reuse = y < len(self._row_keys) and self._row_keys[y] == key
-            rows.append(self._rows[y] if reuse else Strip.join([line, Strip([bar])]).apply_style(base))
+            if reuse:
+                rows.append(self._rows[y])
+            else:
+                cached = self._composed.get(key)
+                if cached is None or cached[0] is not line or cached[1] != base:
+                    # The line is kept beside its row so that its id cannot be reused while cached.
+                    cached = (line, base, Strip([*line, bar], width + 1))
+                    if len(self._composed) >= self.MAX_CACHED:
+                        self._composed.pop(next(iter(self._composed)))
+                    self._composed[key] = cached
+                rows.append(cached[2])
             keys.append(key)
             if not reuse:
                 changed.append(y)
@@ -230,13 +290,15 @@ class QuestionBody(Widget):
             self._repaint()
         return self._rows[y] if y < len(self._rows) else Strip.blank(self.size.width)
 
-    def _bar(self, y: int) -> Segment:
-        height, total = self.size.height, len(self._lines)
+    def _bars(self, height: int, base: Style) -> list[Segment]:
+        """The scroll bar's cell on each visible row: blank when the question fits."""
+        total = len(self._lines)
         if total <= height or height <= 0:
-            return Segment(" ")
+            return [Segment(" ", base)] * max(0, height)
         thumb_start = self.top_line * height // total
         thumb_end = max(thumb_start + 1, (self.top_line + height) * height // total)
-        return Segment("#" if thumb_start <= y < thumb_end else "|", _BAR)
+        style = base + _BAR
+        return [Segment("#" if thumb_start <= y < thumb_end else "|", style) for y in range(height)]
 
     # -- input -----------------------------------------------------------------------
 
