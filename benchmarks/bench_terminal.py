@@ -276,6 +276,26 @@ def exam_round(term: ControlTerminal, plan: Plan, env: dict[str, str], db: Path,
     term.settle(0.3)
 
 
+def bare_commits(directory: Path, count: int) -> list[float]:
+    """A bare sqlite3 INSERT+COMMIT (WAL, synchronous=FULL) on the exam database's disk: each answer and
+    each move waits for one such durable commit before it is drawn, which the minimal app never does."""
+    import sqlite3
+
+    conn = sqlite3.connect(directory / "bare-commit.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("CREATE TABLE IF NOT EXISTS t (a INTEGER)")
+    times = []
+    for n in range(count):
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t VALUES (?)", (n,))
+        conn.execute("COMMIT")
+        times.append(time.perf_counter() - start)
+    conn.close()
+    return times
+
+
 def kdf_description() -> str:
     from ccsoo_exam import vault
 
@@ -283,7 +303,7 @@ def kdf_description() -> str:
     return params.describe()
 
 
-def report(verdict: Verdict, minimal: Samples, exam: Samples, limits: dict[str, float]) -> None:
+def report(verdict: Verdict, minimal: Samples, exam: Samples, limits: dict[str, float], commits: list[float]) -> None:
     rows: list[tuple[str, list[float], list[float] | None]] = [
         ("start to first screen", exam.start, minimal.start),
         ("answer key", exam.answer, minimal.answer),
@@ -299,6 +319,8 @@ def report(verdict: Verdict, minimal: Samples, exam: Samples, limits: dict[str, 
         if base is not None:
             ratio = Figure.of(ours).median / Figure.of(base).median
             print(f"  {'':<36} minimal {Figure.of(base).describe()}  -> {ratio:.2f}x")
+
+    print(f"  {'context: bare durable commit':<36}         {Figure.of(commits).describe()}")
 
     def per_round(name: str, base_name: str) -> str:
         low, high = ratio_spread(
@@ -359,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         f"package KDF: {kdf_description()}; {plan.rounds} rounds + 1 warm-up"
     )
     minimal, exam = Samples(), Samples()
+    commits: list[float] = []
     with tempfile.TemporaryDirectory(prefix="ccsoo-bench-terminal-") as folder:
         tmp = Path(folder)
         env = {"PYTHONPATH": str(Path(args.app_root).resolve()), "CCSOO_EXAM_DATA": str(tmp)}
@@ -376,13 +399,14 @@ def main(argv: list[str] | None = None) -> int:
                 ]
                 for run in order if n % 2 == 0 else reversed(order):
                     run()
+                commits.extend(bare_commits(tmp, 10))
                 print(f"  round {n + 1}/{plan.rounds} done", flush=True)
         except Missing as error:
             print(f"bench_terminal: FAIL: {error}")
             return 1
         finally:
             term.close()
-    report(verdict, minimal, exam, limits)
+    report(verdict, minimal, exam, limits, commits)
     return verdict.status()
 
 
