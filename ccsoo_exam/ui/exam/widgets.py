@@ -163,7 +163,7 @@ class QuestionBody(Widget):
         self.top_line = 0  # first content line shown
         self._lines: list[Strip] = []
         self._spans: list[tuple[int, int]] = []  # the content lines of each option
-        self._wrapped: dict[tuple[str, str, int], list[Strip]] = {}
+        self._wrapped: dict[tuple[str, str, int, Style], list[Strip]] = {}
         self._width = -1
         self._rows: list[Strip] = []  # what each visible row shows, ready to hand to the compositor
         self._row_keys: list[tuple[int, str]] = []
@@ -245,6 +245,14 @@ class QuestionBody(Widget):
     def _repaint(self) -> None:
         """Compose the visible rows and mark only the rows that changed: an answer repaints two
         options' lines, not the region."""
+        changed = self._compose_rows()
+        if len(changed) > self.size.height // 2:
+            self.refresh()
+        else:
+            self.refresh(*(Region(0, y, self.outer_size.width, 1) for y in changed))
+
+    def _compose_rows(self) -> list[int]:
+        """The visible rows from the cached lines; returns the rows that differ from before."""
         height, width = self.size.height, max(1, self.size.width - 1)
         base = self.rich_style
         blank = self._blank(width)
@@ -271,10 +279,7 @@ class QuestionBody(Widget):
             if not reuse:
                 changed.append(y)
         self._rows, self._row_keys = rows, keys
-        if len(changed) > height // 2:
-            self.refresh()
-        else:
-            self.refresh(*(Region(0, y, self.outer_size.width, 1) for y in changed))
+        return changed
 
     def prepare(self, stem: Text, options: tuple[Text, ...]) -> None:
         """Wrap a question that is likely to be shown next, while the candidate reads this one."""
@@ -285,9 +290,9 @@ class QuestionBody(Widget):
 
     def render_line(self, y: int) -> Strip:
         if self._width != self.size.width or len(self._rows) != self.size.height:
-            self._arrange()
+            self._arrange()  # first paint or a new size: compose here, the compositor is already drawing
             self._row_keys = []
-            self._repaint()
+            self._compose_rows()
         return self._rows[y] if y < len(self._rows) else Strip.blank(self.size.width)
 
     def _bars(self, height: int, base: Style) -> list[Segment]:
