@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import on
+from textual import messages, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from ccsoo_exam.bank import LETTERS
@@ -78,18 +79,29 @@ class QuestionScreen(Screen[None]):
         state = live.current()
         body = (live.position, state.flagged, state.answer, state.struck, self.highlight)
         drawn = self._drawn.get("body")
+        changed: list[Widget] = []
         if drawn != body:
             self._drawn["body"] = body
             new_question = drawn is None or drawn[0] != live.position  # type: ignore[index]
-            self.query_one(QuestionBody).show(*self._texts(live.position, self.highlight), self.highlight, new_question)
+            question = self.query_one(QuestionBody)
+            question.show(*self._texts(live.position, self.highlight), self.highlight, new_question)
+            changed.append(question)
             if new_question and live.position + 1 < live.count:
                 # The next question is the likeliest key: wrap it once this frame is out.
                 self.call_after_refresh(self._prepare, live.position + 1)
         marks = (live.position, tuple((r.answer is not None, r.flagged) for r in live.responses))
         if self._drawn.get("navigator") != marks:
             self._drawn["navigator"] = marks
-            self.query_one(Navigator).show(live.responses, live.position)
-        self.refresh_status()
+            navigator = self.query_one(Navigator)
+            navigator.show(live.responses, live.position)
+            changed.append(navigator)
+        if self.refresh_status():
+            changed.append(self.query_one(StatusBar))
+        # One frame for the whole change: each widget would otherwise report itself from its own
+        # task, and on a busy machine the status bar regularly arrived a frame (16-25 ms) after
+        # the question. Telling the screen now puts them all in the same compositor pass.
+        for widget in changed:
+            self.post_message(messages.Update(widget))
 
     def _texts(self, position: int, highlight: int) -> tuple[Text, tuple[Text, ...]]:
         """The stem and the four options of one question, in its current state, as drawn."""
@@ -115,15 +127,18 @@ class QuestionScreen(Screen[None]):
         if self.is_mounted:
             self.query_one(QuestionBody).prepare(*self._texts(position, 0))
 
-    def refresh_status(self) -> None:
+    def refresh_status(self) -> bool:
+        """Redraw the status bar if its text changed; whether it did."""
         live = self.live
         module = live.current().item.module
         left = f"Module {module}  Question {live.position + 1} of {live.count}  Answered {live.answered()}"
         clock = "" if live.timer_hidden else format_clock(live.ledger.remaining)
         status = (left, self.saved, clock)
-        if self._drawn.get("status") != status:
-            self._drawn["status"] = status
-            self.query_one(StatusBar).show(*status)
+        if self._drawn.get("status") == status:
+            return False
+        self._drawn["status"] = status
+        self.query_one(StatusBar).show(*status)
+        return True
 
     # -- saving ----------------------------------------------------------------------
 
