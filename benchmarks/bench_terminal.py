@@ -371,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Quick mode is for CI on a busy machine: margins that only a gross regression misses.
     limits = (
-        {"start": 2.6, "answer": 3.0, "next": 4.0, "next_p90": 6.0, "unlock": 1.2}
+        {"start": 3.0, "answer": 6.0, "next": 10.0, "next_p90": 15.0, "unlock": 3.0}
         if args.quick
         else {"start": 1.8, "answer": 1.5, "next": 2.0, "next_p90": 3.0, "unlock": 0.5}
     )
