@@ -1,18 +1,20 @@
-"""Candidate delivery figures, each as a ratio to a baseline measured in the same run.
+"""Candidate delivery figures, each beside a baseline measured in the same run.
 
-- start to first screen vs `python -c "import textual.app"`           (target <= 2.0x)
-- answering keypress (commit + redraw) vs the same key on an empty app (target <= 1.3x)
-- durable answer commit p99 (target < 5 ms), beside a bare INSERT+COMMIT
+- start to first screen (headless) vs `python -c "import textual.app"`, interleaved, median (target <= 2.0x)
+- durable answer commit p99 (target < 5 ms), beside a bare INSERT+COMMIT on the same disk
 - peak RSS through a full 80-question sitting, real unlock included  (target < 120 MB)
 
-Run: python benchmarks/bench_delivery.py
+Keys as the candidate feels them are measured in a real terminal by bench_terminal.py (a Pilot
+press sleeps longer than the work it would time). Exit status 1 on a miss. ``--quick`` (CI):
+3 start-up pairs (<= 3x), 200 commits (p99 within 3x of the bare commit's: a shared disk's
+fsync varies tenfold), a 20-question sitting (< 120 MB).
+
+Run: python benchmarks/bench_delivery.py [--quick]
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from verdict import Figure, Verdict, arguments, ratio_spread  # noqa: E402
 
 STARTUP_PROBE = """
 # What `ccsoo-exam demo` does up to its first screen, headless (the real command needs a tty):
@@ -66,22 +71,27 @@ conn = connect(Path(sys.argv[1]), MIGRATIONS)
 app = make_app(load_exam(sys.argv[2]), conn, timers=False)
 async def sitting(pilot):
     app.screen.query_one("#key", Input).value = sys.argv[3]
-    app.screen.query_one("#pin", Input).value = "246810"
-    app.screen.query_one("#again", Input).value = "246810"
+    app.screen.query_one("#pin", Input).value = sys.argv[5]
+    app.screen.query_one("#again", Input).value = sys.argv[5]
     app.screen.query_one("#again", Input).focus()
     await pilot.press("enter")
+    while type(app.screen).__name__ == "UnlockScreen":
+        await app.workers.wait_for_complete()
+        await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.pause()
     app.screen.query_one("#candidate", Input).value = "C-1"
+    app.screen.query_one("#name", Input).value = "Bench Candidate"
     app.screen.query_one("#continue", Button).press()
     await pilot.pause()
+    app.screen.query_one("#identity", Checkbox).value = True
     app.screen.query_one("#accept", Checkbox).value = True
     await pilot.pause()
     app.screen.query_one("#start", Button).press()
     await pilot.pause()
-    for n in range(80):
+    for n in range(int(sys.argv[4])):
         await pilot.press("abcd"[n % 4], "f" if n % 7 == 0 else "n", "n")
-    await pilot.press("r", "escape", "s", "y")
+    await pilot.press("r", "r", "s", "y")  # R opens the review and R closes it
     await pilot.pause()
     assert type(app.screen).__name__ == "ReceiptScreen", app.screen
     app.exit()
@@ -91,85 +101,35 @@ print(peak_mb())
 )
 
 
-def best_of(runs: int, command: list[str]) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return min(times)
+def timed_run(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - start
 
 
-def startup(tmp: Path) -> None:
+def startup(tmp: Path, pairs: int, limit: float, verdict: Verdict) -> None:
     # Compare like with like: Textual's modules are byte-compiled when pip installs them, so
     # compile ours too (an editable install, or PYTHONDONTWRITEBYTECODE, would leave them as source).
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "ccsoo_exam")], check=True)
     exam = str(ROOT / "question_banks" / "exam.yaml")
-    baseline = best_of(7, [sys.executable, "-c", "import textual.app"])
-    ours = best_of(7, [sys.executable, "-c", STARTUP_PROBE, str(tmp / "startup.db"), exam])
-    print(
-        f"start to first screen: {ours * 1000:.0f} ms vs import textual.app {baseline * 1000:.0f} ms "
-        f"-> {ours / baseline:.2f}x [target <= 2.0x]"
-    )
+    baseline_command = [sys.executable, "-c", "import textual.app"]
+    baseline, ours = [], []
+    for n in range(pairs + 1):  # the first pair warms the page cache and is not counted
+        pair = (
+            timed_run(baseline_command),
+            timed_run([sys.executable, "-c", STARTUP_PROBE, str(tmp / f"startup-{n}.db"), exam]),
+        )
+        if n:
+            baseline.append(pair[0])
+            ours.append(pair[1])
+    low, high = ratio_spread(ours, baseline)
+    ratio = Figure.of(ours).median / Figure.of(baseline).median
+    print(f"start to first screen (headless)  {Figure.of(ours).describe()}")
+    print(f"import textual.app                {Figure.of(baseline).describe()}")
+    verdict.check("start", ratio, limit, f"{ratio:.2f}x [<= {limit}x]; per-pair ratios {low:.2f}-{high:.2f}x")
 
 
-async def keypress_costs(tmp: Path, presses: int = 300) -> tuple[tuple[float, float], tuple[float, float]]:
-    from textual.app import App, ComposeResult
-    from textual.widgets import Button, Checkbox, Input, Static
-
-    from ccsoo_exam.exam import load_exam
-    from ccsoo_exam.package import open_banks
-    from ccsoo_exam.store.database import connect
-    from ccsoo_exam.store.sittings import MIGRATIONS
-    from ccsoo_exam.ui.exam.app import make_app
-    from ccsoo_exam.ui.exam.unlock import Unlocked
-
-    class Empty(App[None]):
-        def compose(self) -> ComposeResult:
-            yield Static("", id="s")
-
-        def on_key(self, event) -> None:  # the same work a key does: update a widget, redraw
-            self.query_one("#s", Static).update(event.key)
-
-    async def timed(app, keys, prepare=None) -> tuple[float, float]:
-        """Median wall time and median CPU time of one press, Pilot waits included in wall only."""
-        async with app.run_test(size=(80, 24)) as pilot:
-            if prepare:
-                await prepare(app, pilot)
-            for key in keys[:20]:
-                await pilot.press(key)  # warm up
-            wall, cpu = [], []
-            for key in keys:
-                start, start_cpu = time.perf_counter(), time.process_time()
-                await pilot.press(key)
-                wall.append(time.perf_counter() - start)
-                cpu.append(time.process_time() - start_cpu)
-            return statistics.median(wall), statistics.median(cpu)
-
-    keys = ["b", "c"] * (presses // 2)
-    empty = await timed(Empty(), keys)
-    definition = load_exam(str(ROOT / "question_banks" / "exam.yaml"))
-    package = open_banks(definition, (ROOT / "question_banks" / "demo.key").read_text().strip())
-    conn = connect(tmp / "keys.db", MIGRATIONS)
-
-    async def into_sitting(app, pilot) -> None:
-        app._unlocked(Unlocked(package, "246810"))
-        await pilot.pause()
-        app.screen.query_one("#candidate", Input).value = "C-1"
-        app.screen.query_one("#continue", Button).press()
-        await pilot.pause()
-        app.screen.query_one("#accept", Checkbox).value = True
-        await pilot.pause()
-        app.screen.query_one("#start", Button).press()
-        await pilot.pause()
-
-    exam = await timed(make_app(definition, conn, timers=False), keys, into_sitting)
-    answers = conn.execute("SELECT count(*) FROM events WHERE kind = 'answer'").fetchone()[0]
-    assert answers >= presses, "every press must have committed an answer"
-    return empty, exam
-
-
-def commits(tmp: Path, n: int = 1000) -> None:
+def commits(tmp: Path, n: int, quick: bool, verdict: Verdict) -> None:
     import sqlite3
 
     from ccsoo_exam.exam import load_exam
@@ -221,22 +181,31 @@ def commits(tmp: Path, n: int = 1000) -> None:
     def pct(values: list[float], q: float) -> float:
         return sorted(values)[int(q * (len(values) - 1))] * 1000
 
+    ratio = pct(ours, 0.99) / pct(bare, 0.99)
     print(
-        f"durable answer commit: p50 {pct(ours, 0.5):.2f} ms, p99 {pct(ours, 0.99):.2f} ms [target p99 < 5 ms]; "
-        f"bare INSERT+COMMIT p50 {pct(bare, 0.5):.2f} ms, p99 {pct(bare, 0.99):.2f} ms "
-        f"-> p99 ratio {pct(ours, 0.99) / pct(bare, 0.99):.2f}x"
+        f"durable answer commit ({n}): p50 {pct(ours, 0.5):.2f} ms, p99 {pct(ours, 0.99):.2f} ms; "
+        f"bare INSERT+COMMIT p50 {pct(bare, 0.5):.2f} ms, p99 {pct(bare, 0.99):.2f} ms -> p99 ratio {ratio:.2f}x"
     )
+    if quick:
+        verdict.check("commit p99 / bare", ratio, 3.0, f"{ratio:.2f}x [<= 3x the bare commit's p99]")
+    else:
+        p99 = pct(ours, 0.99)
+        verdict.check("commit p99", p99, 5.0, f"{p99:.2f} ms [< 5 ms]")
 
 
-def memory(tmp: Path) -> None:
+def memory(tmp: Path, questions: int, verdict: Verdict) -> None:
+    from ccsoo_exam.cli.delivery import DEMO_PIN
+
     exam = str(ROOT / "question_banks" / "exam.yaml")
     key = (ROOT / "question_banks" / "demo.key").read_text().strip()
     out = subprocess.run(
-        [sys.executable, "-c", MEMORY_PROBE, str(tmp / "memory.db"), exam, key],
-        check=True,
+        [sys.executable, "-c", MEMORY_PROBE, str(tmp / "memory.db"), exam, key, str(questions), DEMO_PIN],
         capture_output=True,
         text=True,
     )
+    if out.returncode != 0:
+        verdict.require("sitting completes", False, f"the {questions}-question sitting failed:\n{out.stderr[-2000:]}")
+        return
     peak = float(out.stdout.strip().splitlines()[-1])
     baseline = subprocess.run(
         [sys.executable, "-c", PEAK + "import textual.app; print(peak_mb())"],
@@ -245,29 +214,23 @@ def memory(tmp: Path) -> None:
         text=True,
     )
     print(
-        f"peak RSS through a full 80-question sitting (real unlock): {peak:.0f} MB [target < 120 MB]; "
-        f"import textual.app alone: {float(baseline.stdout):.0f} MB"
+        f"peak RSS through a {questions}-question sitting (real unlock); import textual.app alone: "
+        f"{float(baseline.stdout):.0f} MB"
     )
+    verdict.check("peak RSS", peak, 120.0, f"{peak:.0f} MB [< 120 MB]")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(__doc__.splitlines()[0], argv)
+    verdict = Verdict("bench_delivery", quick=args.quick)
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        startup(tmp)
-        empty, exam = asyncio.run(keypress_costs(tmp))
-        print(
-            f"answering keypress (commit + redraw), wall: {exam[0] * 1000:.2f} ms "
-            f"vs empty app {empty[0] * 1000:.2f} ms "
-            f"-> {exam[0] / empty[0]:.2f}x [target <= 1.3x]"
-        )
-        print(
-            f"answering keypress, CPU only (no harness waits): {exam[1] * 1000:.2f} ms vs empty app "
-            f"{empty[1] * 1000:.2f} ms -> {exam[1] / empty[1]:.2f}x"
-        )
-        commits(tmp)
-        memory(tmp)
+        startup(tmp, 3 if args.quick else 9, 3.0 if args.quick else 2.0, verdict)
+        commits(tmp, 200 if args.quick else 1000, args.quick, verdict)
+        memory(tmp, 20 if args.quick else 80, verdict)
+    return verdict.status()
 
 
 if __name__ == "__main__":
     os.environ.pop("TEXTUAL", None)
-    main()
+    raise SystemExit(main())

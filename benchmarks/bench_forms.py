@@ -22,6 +22,9 @@ from pathlib import Path
 # Running as a script puts benchmarks/ on sys.path, not the repository root.
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from verdict import Verdict  # noqa: E402
 
 from ccsoo_exam.exam import load_exam  # noqa: E402
 from ccsoo_exam.form import assemble_form, form_model  # noqa: E402
@@ -40,7 +43,11 @@ def main() -> int:
     parser.add_argument("--forms", type=int, default=100, help="single-form solves to time (default 100)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of simulate 1,000 (default 3)")
     parser.add_argument("-n", type=int, default=1000, help="forms per simulate run (default 1000)")
+    parser.add_argument("--quick", action="store_true", help="20 solves and one run of 100 forms, 3x budgets (CI)")
     args = parser.parse_args()
+    margin = 3.0 if args.quick else 1.0
+    if args.quick:
+        args.forms, args.repeats, args.n = 20, 1, 100
 
     definition = load_exam(args.exam)
     banks = open_banks(definition, Path(args.key_file).read_text().strip()).banks
@@ -77,20 +84,20 @@ def main() -> int:
     print(f"last run: {len(report.violations)} violations, expected-score SD {report.expected_sd:.3f} raw points, "
           f"max exposure {exposure:.1%} ({item}), cap {'none' if cap is None else f'{cap:.0%}'}")  # fmt: skip
 
-    misses = []
-    if form_median > PER_FORM_BUDGET:
-        misses.append(f"assembly median {form_median:.3f} s CPU over {PER_FORM_BUDGET} s")
-    if args.n == 1000 and simulate_median > SIMULATE_BUDGET:
-        misses.append(f"simulate 1,000 median {simulate_median:.1f} s CPU over {SIMULATE_BUDGET:.0f} s")
-    if report.violations:
-        misses.append(f"{len(report.violations)} violations")
-    if report.expected_sd >= SD_TARGET:
-        misses.append(f"expected-score SD {report.expected_sd:.3f} >= {SD_TARGET}")
-    if cap is not None and exposure > cap:
-        misses.append(f"max exposure {exposure:.1%} over the cap")
-    for miss in misses:
-        print(f"MISS: {miss}", file=sys.stderr)
-    return 1 if misses else 0
+    verdict = Verdict("bench_forms", quick=args.quick)
+    budget = PER_FORM_BUDGET * margin
+    verdict.check("assembly per form", form_median, budget, f"median {form_median:.3f} s CPU [<= {budget:.3f} s]")
+    if args.n == 1000:
+        verdict.check(
+            "simulate 1,000", simulate_median, SIMULATE_BUDGET, f"median {simulate_median:.1f} s CPU [<= 60 s]"
+        )
+    verdict.require("no violations", not report.violations, f"{len(report.violations)} violations")
+    verdict.check(
+        "expected-score SD", report.expected_sd, SD_TARGET, f"{report.expected_sd:.3f} raw points [< {SD_TARGET}]"
+    )
+    if cap is not None:
+        verdict.check("max exposure", exposure, cap, f"{exposure:.1%} [<= {cap:.0%}]")
+    return verdict.status()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Panel benchmarks: durable autosave latency, and reliability statistics on 1,000 x 5.
 
-Run: python benchmarks/bench_panel.py
+Run: python benchmarks/bench_panel.py [--quick]
 
 1. Autosave: 1,000 level changes through ``store.set_level`` (read sheet, check, log entry
    + score upsert, COMMIT) on a temporary file database in WAL mode with synchronous=FULL;
@@ -9,7 +9,10 @@ Run: python benchmarks/bench_panel.py
    how much the store adds over the unavoidable fsync.
 2. Statistics: ICC(A,k) and Krippendorff's alpha (interval) on 1,000 candidates x 5
    panelists, and the whole panel report (aggregation + three coefficients) on the same
-   sheets. Target: under 0.5 s.
+   sheets. Target: under 0.5 s (median of 5 runs).
+
+Exit status 1 on a miss. ``--quick`` (CI): 200 changes, 2 statistics runs, and margins only a
+gross regression misses: autosave p99 within 3x of the bare commit, statistics on 200 x 5 under 1 s.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from types import MappingProxyType
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from verdict import Figure, Verdict, arguments  # noqa: E402
 
 from ccsoo_exam.aggregation import panel_report  # noqa: E402
 from ccsoo_exam.rubric import load_rubric  # noqa: E402
@@ -41,7 +47,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def bench_autosave(directory: Path) -> tuple[list[float], list[float]]:
+def bench_autosave(directory: Path, changes: int = CHANGES) -> tuple[list[float], list[float]]:
     rubric = load_rubric(ROOT / "rubrics" / "executive-presentation.yaml")
     conn = store.open_store(str(directory / "panel.db"))
     sheet = store.open_sheet(conn, rubric, "C-001", "Bench", "t0")
@@ -49,7 +55,7 @@ def bench_autosave(directory: Path) -> tuple[list[float], list[float]]:
     criteria = [c.id for c in rubric.criteria]
     rng = random.Random(1)
     store_times = []
-    for n in range(CHANGES):
+    for n in range(changes):
         criterion = criteria[n % len(criteria)]
         current = store.load_sheet(conn, sheet.sheet_id).levels.get(criterion) if n < len(criteria) else None
         level = rng.choice([lv for lv in range(1, 6) if lv != current]) if current else (n % 5) + 1
@@ -63,7 +69,7 @@ def bench_autosave(directory: Path) -> tuple[list[float], list[float]]:
     raw.execute("PRAGMA synchronous = FULL")
     raw.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, criterion TEXT, level INTEGER, at TEXT)")
     baseline_times = []
-    for n in range(CHANGES):
+    for n in range(changes):
         start = time.perf_counter()
         raw.execute("BEGIN IMMEDIATE")
         raw.execute("INSERT INTO t (criterion, level, at) VALUES (?, ?, ?)", ("c", n % 5, "t"))
@@ -73,12 +79,12 @@ def bench_autosave(directory: Path) -> tuple[list[float], list[float]]:
     return store_times, baseline_times
 
 
-def bench_statistics() -> tuple[float, float, float, float]:
+def bench_statistics(quiet: bool = False, candidates: int = 1000) -> tuple[float, float, float, float]:
     rubric = load_rubric(ROOT / "rubrics" / "executive-presentation.yaml")
     rng = random.Random(7)
     table: list[list[float]] = []
     sheets: list[Scoresheet] = []
-    for c in range(1000):
+    for c in range(candidates):
         ability = rng.gauss(3.2, 0.8)
         row = []
         for p in range(5):
@@ -102,31 +108,45 @@ def bench_statistics() -> tuple[float, float, float, float]:
     start = time.perf_counter()
     report = panel_report(rubric, sheets)
     report_time = time.perf_counter() - start
-    assert len(report.candidates) == 1000
+    assert len(report.candidates) == candidates
+    if quiet:
+        return icc_time, alpha_time, icc_time + alpha_time, report_time
     print(f"  ICC(A,k) = {value_icc:.3f}, alpha(interval) = {value_alpha:.3f}")
     print("  report coefficients: " + ", ".join(f"{c.name} {c.value:.3f} ({c.band})" for c in report.reliability))
     return icc_time, alpha_time, icc_time + alpha_time, report_time
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(__doc__.splitlines()[0], argv)
+    changes, runs, candidates = (200, 2, 200) if args.quick else (CHANGES, 5, 1000)
+    verdict = Verdict("bench_panel", quick=args.quick)
     with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as tmp:
-        store_times, baseline = bench_autosave(Path(tmp))
+        store_times, baseline = bench_autosave(Path(tmp), changes)
     ms = 1000.0
     p50, p99 = percentile(store_times, 0.50) * ms, percentile(store_times, 0.99) * ms
     b50, b99 = percentile(baseline, 0.50) * ms, percentile(baseline, 0.99) * ms
-    print(f"Autosave, {CHANGES} level changes (WAL, synchronous=FULL, temp file beside the repo):")
+    print(f"Autosave, {changes} level changes (WAL, synchronous=FULL, temp file beside the repo):")
     mean = statistics.mean(store_times) * ms
     print(f"  store.set_level      p50 {p50:6.3f} ms   p99 {p99:6.3f} ms   mean {mean:.3f} ms")
     print(f"  bare INSERT+COMMIT   p50 {b50:6.3f} ms   p99 {b99:6.3f} ms")
     print(f"  ratio store/bare     p50 {p50 / b50:.2f}x    p99 {p99 / b99:.2f}x")
-    print(f"  target p99 < 5 ms: {'met' if p99 < 5 else 'NOT met'}")
-    print("Statistics on 1,000 candidates x 5 panelists:")
-    icc_time, alpha_time, both, report_time = bench_statistics()
-    parts = f"icc(A,k) {icc_time * ms:.1f} ms + krippendorff_alpha(interval) {alpha_time * ms:.1f} ms"
-    print(f"  {parts} = {both * ms:.1f} ms")
-    print(f"  full panel report (aggregation + ICC + alpha interval + alpha ordinal): {report_time * ms:.1f} ms")
-    print(f"  target < 500 ms: {'met' if max(both, report_time) < 0.5 else 'NOT met'}")
-    return 0
+    print(f"Statistics on {candidates:,} candidates x 5 panelists, {runs} runs:")
+    results = [bench_statistics(quiet=n > 0, candidates=candidates) for n in range(runs)]
+    both = Figure.of([r[2] for r in results])
+    report = Figure.of([r[3] for r in results])
+    print(f"  icc(A,k) + krippendorff_alpha(interval)  {both.describe()}")
+    print(f"  full panel report (aggregation + ICC + alpha interval + alpha ordinal)  {report.describe()}")
+    print("targets:")
+    if args.quick:
+        # A shared CI disk's fsync varies tenfold; the ratio to a bare commit on the same disk does not.
+        verdict.check("autosave p99 / bare", p99 / b99, 3.0, f"{p99 / b99:.2f}x [<= 3x the bare commit's p99]")
+        limit = 1.0
+    else:
+        verdict.check("autosave p99", p99, 5.0, f"{p99:.2f} ms [< 5 ms]; bare commit p99 {b99:.2f} ms")
+        limit = 0.5
+    worst = max(both.median, report.median)
+    verdict.check("statistics", worst, limit, f"slower median {worst * ms:.1f} ms [< {limit * ms:.0f} ms]")
+    return verdict.status()
 
 
 if __name__ == "__main__":

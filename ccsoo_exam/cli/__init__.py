@@ -18,26 +18,31 @@ from ccsoo_exam.errors import CcsooError
 
 # Imported lazily by name so that `ccsoo-exam bank ...` never pays for Textual.
 COMMAND_MODULES = ("bank", "rubric", "form", "delivery", "panel", "results", "admin", "standard")
-# Which module defines each top-level command: a run imports only its own module, so the
-# exam's first screen does not wait for cryptography, statistics or the admin store.
-COMMAND_HOME = {
-    "bank": "bank",
-    "rubric": "rubric",
-    "form": "form",
-    "sit": "delivery",
-    "demo": "delivery",
-    "exam": "delivery",
-    "panel": "panel",
-    "results": "results",
-    "admin": "admin",
-    "standard": "standard",
+# Every top-level command: the module that defines it and its one-line help. A run imports
+# only its own module, so the exam's first screen does not wait for cryptography, statistics
+# or the admin store; `ccsoo-exam --help` imports none (tests/test_cli_help.py keeps the
+# lines here equal to the ones each module registers).
+COMMANDS = {
+    "bank": ("bank", "author tools for question banks"),
+    "rubric": ("rubric", "author tools for panel rubrics"),
+    "form": ("form", "simulate form assembly: constraints, topic coverage, exposure, score spread"),
+    "sit": ("delivery", "deliver the exam to a candidate on this terminal"),
+    "demo": ("delivery", "sit the sample CCSOO exam with the demo key"),
+    "exam": ("delivery", "check an exam definition against its package"),
+    "panel": ("panel", "live panel scoring of the executive presentation"),
+    "results": ("results", "export results (sittings, responses, panel scores, decisions)"),
+    "admin": ("admin", "merge results, roster, item analysis, rescoring, certification decisions"),
+    "standard": ("standard", "standard setting (modified Angoff): import or rate, report, adopt the cut"),
 }
+COMMAND_HOME = {name: module for name, (module, _) in COMMANDS.items()}
 
 EXIT_PROBLEMS = 1  # the input was read and has flaws (lint findings)
 EXIT_ERROR = 2  # the command could not do its job (bad input, wrong key, missing file)
 
 
-def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
+def build_parser(modules: Sequence[str] | None = COMMAND_MODULES) -> argparse.ArgumentParser:
+    """The parser with the commands of ``modules``; with None, every command by name and help only,
+    none of their modules imported (for ``--help``, ``--version`` and a mistyped command)."""
     parser = argparse.ArgumentParser(
         prog="ccsoo-exam",
         description=(
@@ -49,6 +54,10 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
     )
     parser.add_argument("--version", action="version", version=f"ccsoo-exam {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    if modules is None:
+        for name, (_, help_text) in COMMANDS.items():
+            commands.add_parser(name, help=help_text, add_help=False)
+        return parser
     for name in modules:
         try:
             module = importlib.import_module(f"ccsoo_exam.cli.{name}")
@@ -64,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     command = next((w for w in words if not w.startswith("-")), None)
     home = COMMAND_HOME.get(command or "")
-    parser = build_parser((home,) if home else COMMAND_MODULES)
+    parser = build_parser((home,) if home else None)
     args = parser.parse_args(words)
     if not getattr(args, "handler", None):
         parser.print_help()

@@ -86,6 +86,13 @@ class UnlockScreen(Screen[Unlocked]):
 
     def on_mount(self) -> None:
         self.query_one("#pin" if self.demo_key else "#key", Input).focus()
+        # Once the screen is up, load the cryptography the unlock needs while the proctor types,
+        # so Enter waits for the KDF and not for imports.
+        self.call_after_refresh(self._preload)
+
+    @work(thread=True, group="preload")
+    def _preload(self) -> None:
+        import ccsoo_exam.package  # noqa: F401
 
     @on(Input.Submitted, "#key")
     def _key_entered(self) -> None:
