@@ -6,10 +6,10 @@ import sys
 import time
 from pathlib import Path
 
-from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
 from ccsoo_exam.ui.exam.accessibility import LargePrintQuestionScreen, ReaderQuestionScreen
+from ccsoo_exam.ui.exam.body import QuestionBody
 from ccsoo_exam.ui.exam.modals import NoticeScreen
 from ccsoo_exam.ui.exam.question import QuestionScreen
 from ccsoo_exam.ui.exam.resume import ResumeScreen
@@ -61,7 +61,7 @@ async def test_high_contrast_is_white_on_black_with_no_dimmed_text(tmp_path: Pat
         await check_in(app, pilot, modes=("high-contrast",))
         screen = app.screen
         assert screen.styles.background.hex.upper() == "#000000"
-        stem = screen.query_one("#stem")
+        stem = screen.query_one("#body")
         assert stem.styles.color.hex.upper().startswith("#FFFFFF") or stem.rich_style.color.triplet.hex == "#ffffff"
         keys = screen.query_one("#keys")
         assert keys.rich_style.color.triplet.hex == "#ffffff", "the keys line is not dimmed"
@@ -84,7 +84,7 @@ async def test_large_print_works_at_40x12_with_paged_questions(tmp_path: Path) -
         assert len(lines) == 12 and all(len(line) <= 40 for line in lines)
         assert lines[0].strip().startswith("Q1/80 Ans 0") and "3:00:00" in lines[0]
         assert screen.query_one("#navigator").display is False
-        body = screen.query_one("#body", VerticalScroll)
+        body = screen.query_one("#body", QuestionBody)
         assert body.max_scroll_y > 0
         assert lines[-1].strip().startswith("page 1 of ")
         pages = int(lines[-1].split("page 1 of ")[1].split(":")[0])

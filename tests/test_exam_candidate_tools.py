@@ -8,16 +8,18 @@ import math
 import sqlite3
 from pathlib import Path
 
-from textual.containers import VerticalScroll
+from rich.text import Text
 from textual.widgets import Button, Input, Static
 
 from ccsoo_exam.ui.exam.app import ExamApp, make_app
+from ccsoo_exam.ui.exam.body import QuestionBody
 from ccsoo_exam.ui.exam.calculator import CalculatorScreen
 from ccsoo_exam.ui.exam.help import HelpScreen
 from ccsoo_exam.ui.exam.instructions import InstructionsScreen
 from ccsoo_exam.ui.exam.question import MORE_BELOW, QuestionScreen
 from ccsoo_exam.ui.exam.review import ReviewScreen
 from ccsoo_exam.ui.exam.unlock import Unlocked
+from ccsoo_exam.ui.exam.widgets import option_text
 from tests.conftest import DEMO_KEY
 from tests.exam_fixtures import PIN, FakeClock, FakeWallClock, open_db, sample_package
 
@@ -158,7 +160,7 @@ async def test_calculator_opens_computes_closes_and_logs_only_its_use(tmp_path: 
         await pilot.press("escape")
         assert app.screen is question
         assert dict(conn.execute("SELECT position, answer FROM responses").fetchall()) == before
-        assert "(*) B." in str(question.query_one("#option-1").content), "the question is as it was"
+        assert "(*) B." in question.query_one("#body").option(1).plain, "the question is as it was"
         await pilot.press("equals_sign")
         assert isinstance(app.screen, CalculatorScreen)
         await pilot.press("r")
@@ -188,7 +190,7 @@ async def test_typical_items_fit_80x24_and_a_long_one_says_more_below(tmp_path: 
     async with app.run_test(size=SIZE) as pilot:
         await check_in(app, pilot)
         screen = app.screen
-        body = screen.query_one("#body", VerticalScroll)
+        body = screen.query_one("#body", QuestionBody)
         fits = 0
         for position in range(0, app.live.count, 2):
             screen.go_to(position)
@@ -207,18 +209,19 @@ async def test_typical_items_fit_80x24_and_a_long_one_says_more_below(tmp_path: 
         for bank in sample_package().banks.values():
             for item in bank.items:
                 items += 1
-                screen.query_one("#stem", Static).update(f"Question 80: {bank.title}  [FLAGGED]\n{item.stem}")
-                for index, letter in enumerate("ABCD"):
-                    screen.query_one(f"#option-{index}").show(
-                        letter, item.options[letter], False, index == 1, index == 0
-                    )
-                await pilot.pause()
+                stem = Text(f"Question 80: {bank.title}  [FLAGGED]\n{item.stem}")
+                options = tuple(
+                    option_text(letter, item.options[letter], False, index == 1, index == 0)
+                    for index, letter in enumerate(item.letters)
+                )
+                body.show(stem, options, 0, top=True)
                 fitting += body.max_scroll_y == 0
         assert fitting / items >= 0.9, f"only {fitting} of {items} sample items fit at 80x24"
         # A long item (here: the stem made long) scrolls, and the marker says so until the end is read.
         screen.go_to(0)
         await pilot.pause()
-        screen.query_one("#stem", Static).update("Question 1: a long one\n\n" + "A very long stem. " * 120)
+        body.show(Text("Question 1: a long one\n\n" + "A very long stem. " * 120), body.options, 0, top=True)
+        screen.show_more()
         await pilot.pause()
         await settled(pilot, screen)
         assert body.max_scroll_y > 0 and screen_text(app).splitlines()[-1].strip().startswith("-- more below")

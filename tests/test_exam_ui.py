@@ -114,7 +114,7 @@ async def test_answer_flag_strike_and_move_are_saved_before_shown(tmp_path: Path
         await pilot.press("b")
         assert response(conn, 0)["answer"] == order[1], "the authored letter behind shown B is stored"
         assert "Saved" in str(app.screen.query_one("#status").content)
-        assert "(*) B." in str(app.screen.query_one("#option-1").content)
+        assert "(*) B." in app.screen.query_one("#body").option(1).plain
         await pilot.press("3")
         assert response(conn, 0)["answer"] == order[2]
         await pilot.press("f")
@@ -305,7 +305,7 @@ async def test_failed_commit_shows_not_saved_and_never_a_false_saved(tmp_path: P
         assert app.live.responses[0].answer is None, "the screen's state only changes after a commit"
         app.pop_screen()
         assert "NOT SAVED" in str(app.screen.query_one("#status").content)
-        assert "(*)" not in str(app.screen.query_one("#option-0").content)
+        assert "(*)" not in app.screen.query_one("#body").option(0).plain
 
 
 def screen_text(app: ExamApp) -> str:

@@ -26,7 +26,9 @@ from textual.widgets import Static
 from ccsoo_exam.bank import LETTERS
 from ccsoo_exam.ledger import format_clock
 from ccsoo_exam.store.sittings import ACCESSIBILITY
+from ccsoo_exam.ui.exam.body import QuestionBody
 from ccsoo_exam.ui.exam.question import QuestionScreen
+from ccsoo_exam.ui.exam.widgets import StatusBar
 
 HIGH_CONTRAST, LARGE_PRINT, SCREEN_READER, READ_ALOUD, REDUCED_MOTION = ACCESSIBILITY
 LABELS = {
@@ -79,6 +81,7 @@ class LargePrintQuestionScreen(QuestionScreen):
     """The question for 40x12: a short status line, no navigator, the item in pages."""
 
     keys_help = "F1 or ? keys  A-D answer  N/P move"
+    STEM_GAP = 0  # at 12 lines every line counts
 
     def refresh_status(self) -> None:
         live = self.live
@@ -87,9 +90,9 @@ class LargePrintQuestionScreen(QuestionScreen):
         status = (left, self.saved, clock)
         if self._drawn.get("status") != status:
             self._drawn["status"] = status
-            self.query_one("#status", Static).update(f"{left}  {self.saved}  {clock or 'T shows time'}".strip())
+            self.query_one("#status", StatusBar).update(f"{left}  {self.saved}  {clock or 'T shows time'}".strip())
 
-    def footer_text(self, below: bool, above: bool, body: VerticalScroll) -> str:
+    def footer_text(self, below: bool, above: bool, body: QuestionBody) -> str:
         if not (below or above):
             return self.keys_help
         page_height = max(1, body.size.height - 1)
@@ -127,6 +130,16 @@ class ReaderQuestionScreen(QuestionScreen):
             yield Static("", id="said", markup=False)
         yield Static(self.keys_help, id="keys", markup=False)
 
+    def on_mount(self) -> None:
+        body = self.query_one("#body", VerticalScroll)
+        # A long item says so: the footer turns into a "more below" marker while text is hidden.
+        self.watch(body, "scroll_y", self._scrolled, init=False)
+        self.watch(body, "virtual_size", self.settle_more, init=False)
+        # (QuestionScreen.on_mount runs next, as Textual calls each class's handler: it draws.)
+
+    def on_resize(self) -> None:
+        self.settle_more()
+
     def _texts(self) -> dict[str, str]:
         """The question, its options and the state line, as plain text."""
         live = self.live
@@ -158,6 +171,9 @@ class ReaderQuestionScreen(QuestionScreen):
     def action_highlight(self, step: int) -> None:
         """Up/Down: the highlighted option is said as one line (the options stay as written)."""
         super().action_highlight(step)
+        self.query_one("#body", VerticalScroll).scroll_to_widget(
+            self.query_one(f"#option-{self.highlight}"), animate=False
+        )
         live = self.live
         shown = LETTERS[self.highlight]
         self.announce(f"{shown}: {live.item(live.position).options[live.current().item.authored(shown)]}")

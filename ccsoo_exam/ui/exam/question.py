@@ -8,11 +8,12 @@ the proctor.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
@@ -22,14 +23,17 @@ from ccsoo_exam.errors import StoreError
 from ccsoo_exam.ledger import format_clock
 from ccsoo_exam.store.live import LiveSitting
 from ccsoo_exam.text import literal
+from ccsoo_exam.ui.exam.body import QuestionBody
 from ccsoo_exam.ui.exam.messages import OptionClicked, SaveFailed, SubmitConfirmed
 from ccsoo_exam.ui.exam.modals import ConfirmSubmitModal, GotoModal
 from ccsoo_exam.ui.exam.review import ReviewScreen
-from ccsoo_exam.ui.exam.widgets import Navigator, OptionRow, StatusBar
+from ccsoo_exam.ui.exam.widgets import Navigator, StatusBar, option_text
+from ccsoo_exam.ui.frames import one_frame
 
 KEYS_HELP = "F1 or ? all keys  A-D answer  N/P move  F flag  X rule out  R review  S submit"
 MORE_BELOW = "-- more below: J or Shift+Down reads on --  F1 or ? all keys"
 MORE_SETTLE_SECONDS = 0.05
+PREPARE_DELAY = 0.1  # seconds after a move before the next question is wrapped
 MORE_ABOVE = "-- end of question; K or Shift+Up goes back --  F1 or ? all keys"
 
 
@@ -62,6 +66,7 @@ class QuestionScreen(Screen[None]):
         Binding("k,shift+up", "read_on(-1)", show=False),
     ]
     keys_help = KEYS_HELP
+    STEM_GAP = 1  # blank lines between the stem and the options
 
     def __init__(self, live: LiveSitting) -> None:
         super().__init__()
@@ -75,30 +80,22 @@ class QuestionScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield Navigator(id="navigator")
-        body = VerticalScroll(id="body")
-        body.can_focus = False  # arrows belong to the options; the body scrolls to the highlight
-        with body:
-            yield Static(id="stem", markup=False)
-            for index in range(len(LETTERS)):  # rows past the item's own options are hidden
-                yield OptionRow(index)
+        yield QuestionBody(id="body")
         yield Static(self.keys_help, id="keys", markup=False)
 
     def on_mount(self) -> None:
+        body = self.query_one("#body")
+        if isinstance(body, QuestionBody):  # the reader's screen has a body of plain texts
+            body.stem_gap = self.STEM_GAP
         self.redraw()
-        body = self.query_one("#body", VerticalScroll)
-        # A long item says so: the footer turns into a "more below" marker while text is hidden.
-        self.watch(body, "scroll_y", self._scrolled, init=False)
-        self.watch(body, "virtual_size", self.settle_more, init=False)
 
-    def on_resize(self) -> None:
-        self.settle_more()
-
+    @on(QuestionBody.Scrolled)
     def _scrolled(self, _: object = None) -> None:
-        self.show_more()  # the candidate scrolled: say so at once
+        self.show_more()  # the candidate scrolled, or the body has a new size: say so at once
 
     def settle_more(self, _: object = None) -> None:
-        """Decide the marker once the layout has settled: a new question is laid out in a few
-        passes, and a marker that flickers on and off is text written for nothing."""
+        """Decide the marker once the layout has settled (a body of widgets, as the reader's,
+        is laid out in a few passes, and a marker that flickers is text written for nothing)."""
         if self._more_timer is not None:
             self._more_timer.reset()
         else:
@@ -108,7 +105,7 @@ class QuestionScreen(Screen[None]):
         self._more_timer = None
         self.show_more()
 
-    def footer_text(self, below: bool, above: bool, body: VerticalScroll) -> str:
+    def footer_text(self, below: bool, above: bool, body: QuestionBody) -> str:
         """The footer: the keys, or a marker while part of the question is out of sight."""
         if below:
             return MORE_BELOW
@@ -119,7 +116,7 @@ class QuestionScreen(Screen[None]):
     def show_more(self) -> None:
         if not self.is_attached:
             return
-        body = self.query_one("#body", VerticalScroll)
+        body = self.query_one("#body")
         below = body.max_scroll_y > 0 and body.scroll_y < body.max_scroll_y
         above = body.scroll_y > 0
         text = self.footer_text(below, above, body)
@@ -131,44 +128,55 @@ class QuestionScreen(Screen[None]):
 
     def redraw(self) -> None:
         """Redraw what changed. A keypress must stay cheap: unchanged widgets are not touched,
-        because every update costs a layout and a render."""
+        and none of the widgets drawn here changes size, so no key costs a layout."""
         live = self.live
-        state = live.current()
-        item = live.item(live.position)
-        stem = (live.position, state.flagged)
-        if self._drawn.get("stem") != stem:
-            self._drawn["stem"] = stem
-            flag = "  [FLAGGED]" if state.flagged else ""
-            module = live.package.banks[state.item.bank].title
-            self.query_one("#stem", Static).update(
-                literal(f"Question {live.position + 1}: {module}{flag}\n{item.stem}")
-            )
-            self.settle_more()
-        count = len(state.item.option_order)
+        count = len(live.current().item.option_order)
         if self._drawn.get("count") != count:
             # Only when the option count changes (never within the 4-option CCSOO banks).
             self._drawn["count"] = count
-            for index in range(len(LETTERS)):
-                self.query_one(f"#option-{index}", OptionRow).display = index < count
             self.keys_help = keys_help(count) if type(self).keys_help == KEYS_HELP else type(self).keys_help
-            self.show_more()
-        for index, shown in enumerate(LETTERS[:count]):
-            authored = state.item.authored(shown)
-            row = (
-                shown,
-                item.options[authored],
-                state.answer == authored,
-                authored in state.struck,
-                index == self.highlight,
-            )
-            if self._drawn.get(index) != row:
-                self._drawn[index] = row
-                self.query_one(f"#option-{index}", OptionRow).show(*row)
+        stem, options = self._texts(live.position, self.highlight)
+        shown = (live.position, stem, options)
+        if self._drawn.get("body") != shown:
+            new_question = self._drawn.get("position") != live.position
+            self._drawn["body"], self._drawn["position"] = shown, live.position
+            self.query_one("#body", QuestionBody).show(stem, options, self.highlight, top=new_question)
+            if new_question and live.position + 1 < live.count:
+                # Wrap the next question while the candidate reads this one: once this frame
+                # is on the terminal (Textual writes it from a thread that needs the GIL).
+                self.set_timer(PREPARE_DELAY, partial(self._prepare, live.position + 1))
+        self.show_more()
         marks = (live.position, tuple((r.answer is not None, r.flagged) for r in live.responses))
         if self._drawn.get("navigator") != marks:
             self._drawn["navigator"] = marks
             self.query_one(Navigator).show(live.responses, live.position)
         self.refresh_status()
+        one_frame(self.children)
+
+    def _texts(self, position: int, highlight: int) -> tuple[Text, tuple[Text, ...]]:
+        """The stem and the options of one question in its current state, as drawn (literal
+        text: outside text is never markup and never reaches the terminal as control codes)."""
+        live = self.live
+        state = live.responses[position]
+        item = live.item(position)
+        flag = "  [FLAGGED]" if state.flagged else ""
+        module = live.package.banks[state.item.bank].title
+        stem = Text(literal(f"Question {position + 1}: {module}{flag}\n{item.stem}"))
+        options = tuple(
+            option_text(
+                shown,
+                item.options[state.item.authored(shown)],
+                state.answer == state.item.authored(shown),
+                state.item.authored(shown) in state.struck,
+                index == highlight,
+            )
+            for index, shown in enumerate(LETTERS[: len(state.item.option_order)])
+        )
+        return stem, options
+
+    def _prepare(self, position: int) -> None:
+        if self.is_attached and position < self.live.count:
+            self.query_one("#body", QuestionBody).prepare(*self._texts(position, 0))
 
     def refresh_status(self) -> None:
         live = self.live
@@ -221,15 +229,14 @@ class QuestionScreen(Screen[None]):
 
     def action_highlight(self, step: int) -> None:
         self.highlight = (self.highlight + step) % self._count()
-        self.redraw()
-        self.query_one("#body", VerticalScroll).scroll_to_widget(
-            self.query_one(f"#option-{self.highlight}"), animate=False
-        )
+        self.redraw()  # the body keeps the highlighted option in view
 
     def action_read_on(self, step: int) -> None:
         """Scroll a long question by a page (less a line, to keep the place)."""
-        body = self.query_one("#body", VerticalScroll)
+        body = self.query_one("#body")
         body.scroll_relative(y=step * max(1, body.size.height - 1), animate=False)
+        self.show_more()
+        one_frame(self.children)
 
     def action_move(self, step: int) -> None:
         target = self.live.position + step
@@ -245,7 +252,7 @@ class QuestionScreen(Screen[None]):
             return
         self.highlight = 0
         if self._save(lambda: self.live.navigate(position)):
-            self.query_one("#body", VerticalScroll).scroll_home(animate=False)
+            self.query_one("#body").scroll_home(animate=False)
 
     def action_flag(self) -> None:
         position = self.live.position

@@ -1,19 +1,17 @@
-"""Small exam widgets: status bar, navigator strip and option rows.
+"""Small exam widgets: the status bar, the navigator and the text of an option.
 
 They get values as attributes and render them; they hold no sitting state of their own.
 """
 
 from __future__ import annotations
 
-from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
-from textual.widget import Widget
-from textual.widgets import Static
+from textual.geometry import Region
+from textual.strip import Strip
 
 from ccsoo_exam.store.sittings import ResponseState
 from ccsoo_exam.text import literal
-from ccsoo_exam.ui.exam.messages import OptionClicked
+from ccsoo_exam.ui.lines import LineWidget
 
 # ASCII symbols: a plain Linux console font has none of the pretty ones, and state must
 # never be told by colour alone.
@@ -36,12 +34,24 @@ def symbol(state: ResponseState) -> str:
     return SYMBOL_ANSWERED if state.answer else SYMBOL_OPEN
 
 
-class StatusBar(Static):
-    """Where the candidate is, how much is done, whether it is saved, and the time left."""
+class StatusBar(LineWidget):
+    """Where the candidate is, how much is done, whether it is saved, and the time left.
+
+    One line, drawn by the widget itself: a change is a repaint of that line, never a
+    layout, and costs a fraction of a Static's update (which builds its content anew)."""
 
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $primary; color: $text; padding: 0 1; }
     """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._text = Text()
+        self._strip: Strip | None = None
+
+    @property
+    def content(self) -> Text:
+        return self._text
 
     def show(self, left: str, saved: str, clock: str) -> None:
         text = Text(left)
@@ -53,87 +63,116 @@ class StatusBar(Static):
             right.append(f"  Time left {clock}", style="bold")
         else:
             right.append("  Timer hidden (T shows it)")
-        width = max(0, (self.size.width or 78) - 2 - text.cell_len - right.cell_len)
+        width = max(0, (self.size.width or 78) - text.cell_len - right.cell_len)
         text.append(" " * width)
         text.append_text(right)
         self.update(text)
 
+    def update(self, text: Text | str) -> None:
+        """Show one line of literal text (a str is never read as markup)."""
+        self._text = text if isinstance(text, Text) else Text(text)
+        self._strip = None
+        self.refresh()
 
-class Navigator(Static):
+    def render_line(self, y: int) -> Strip:
+        width, base = self.size.width, self.base_style
+        if y:
+            return Strip.blank(width, base)
+        if self._strip is None or self._strip.cell_length != width:
+            segments = list(self._text.render(self.app.console))
+            self._strip = Strip(segments).crop_extend(0, width, base).apply_style(base)
+        return self._strip
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strip = None
+
+
+class Navigator(LineWidget):
     """All questions in rows of 20: one symbol each, the current one in brackets, e.g. "[+]".
 
     The brackets mark the current question without colour (a monochrome screen, a braille
-    line); reverse video repeats it for the eye."""
-
-    DEFAULT_CSS = """
-    Navigator { height: auto; padding: 0 1; color: $text-muted; }
-    """
-
-    def show(self, states: list[ResponseState], current: int) -> None:
-        text = Text()
-        for row, row_start in enumerate(range(0, len(states), PER_ROW)):
-            cells = states[row_start : row_start + PER_ROW]
-            text.append(f"{row_start + 1:>2}-{row_start + len(cells):<2} ")
-            for state in cells:
-                if state.position != row_start and state.position % 10 == 0:
-                    text.append(" ")
-                mark = symbol(state)
-                if state.position == current:
-                    text.append(f"[{mark}]", style="bold reverse")
-                else:
-                    text.append(f" {mark} ", style="bold" if state.answer else "")
-            if row < len(LEGEND):
-                text.append(" " + LEGEND[row])
-            text.append("\n")
-        text.rstrip()
-        self.update(text)
-
-
-class OptionRow(Widget):
-    """One option: its letter, a chosen marker, and a strike-out marker with its style.
-
-    State is drawn into the text itself, not with CSS classes (a class change restyles the
-    widget), and choosing an option keeps the text the same length, so the row repaints
-    without a new layout. Both keep an answering keypress cheap.
+    line); reverse video repeats it for the eye. Drawn row by row: a move or an answer
+    changes one or two symbols, so only the rows holding them are rebuilt and repainted,
+    and the widget's height changes only with the number of questions, never on a key.
     """
 
     DEFAULT_CSS = """
-    OptionRow { height: auto; padding: 0; }
+    Navigator { height: 4; padding: 0 1; color: $text-muted; }
     """
 
-    PREFIX = 8  # ">(*) A. ": the option text wraps under itself, not under the marks
-
-    def __init__(self, index: int) -> None:
-        super().__init__(id=f"option-{index}")
-        self.index = index
-        self._text = Text()
-        self._grid: RenderableType = self._text
-
-    def render(self) -> RenderableType:
-        return self._grid
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._keys: list[tuple] = []
+        self._texts: list[Text] = []
+        self._strips: dict[int, Strip] = {}
+        self._drawn_for: tuple | None = None
 
     @property
-    def content(self) -> Text:
-        return self._text
+    def text(self) -> str:
+        """The rows as plain text (tests)."""
+        return "\n".join(t.plain for t in self._texts)
 
-    def show(self, letter: str, text: str, chosen: bool, struck: bool, highlighted: bool) -> None:
-        base = "bold" if chosen else ""
-        line = Text(f"{'>' if highlighted else ' '}{'(*)' if chosen else '( )'} ", style=base)
-        line.append(f"{letter}.", style="bold reverse" if highlighted else "bold")
-        line.append(" ")
-        if struck:
-            line.append("[ruled out] ", style="italic")
-            line.append(literal(text), style="strike dim")
-        else:
-            line.append(literal(text), style=base)
-        relayout = line.plain != self._text.plain and len(line.plain) != len(self._text.plain)
-        self._text = line
-        grid = Table.grid(padding=0, expand=True)
-        grid.add_column(width=self.PREFIX, no_wrap=True)
-        grid.add_column(ratio=1)
-        grid.add_row(line[: self.PREFIX], line[self.PREFIX :])
-        self._grid = grid
-        self.refresh(layout=relayout)
+    def show(self, states: list[ResponseState], current: int) -> None:
+        rows = -(-len(states) // PER_ROW)
+        if self.styles.height is None or self.styles.height.value != rows:
+            self.styles.height = rows  # once per sitting: the form's length
+        keys, texts = [], []
+        for number, row_start in enumerate(range(0, len(states), PER_ROW)):
+            cells = states[row_start : row_start + PER_ROW]
+            key = (row_start, tuple((symbol(s), s.position == current, bool(s.answer)) for s in cells))
+            keys.append(key)
+            if number < len(self._keys) and self._keys[number] == key:
+                texts.append(self._texts[number])
+                continue
+            texts.append(self._row(number, row_start, cells, current))
+            self._strips.pop(number, None)
+            self.refresh(Region(0, number, self.outer_size.width, 1))
+        self._keys, self._texts = keys, texts
 
-    def on_click(self) -> None:
-        self.post_message(OptionClicked(self.index))
+    @staticmethod
+    def _row(number: int, row_start: int, cells: list[ResponseState], current: int) -> Text:
+        text = Text(f"{row_start + 1:>2}-{row_start + len(cells):<2} ")
+        for state in cells:
+            if state.position != row_start and state.position % 10 == 0:
+                text.append(" ")
+            mark = symbol(state)
+            if state.position == current:
+                text.append(f"[{mark}]", style="bold reverse")
+            else:
+                text.append(f" {mark} ", style="bold" if state.answer else "")
+        if number < len(LEGEND):
+            text.append(" " + LEGEND[number])
+        return text
+
+    def render_line(self, y: int) -> Strip:
+        width, base = self.size.width, self.base_style
+        if self._drawn_for != (width, base):
+            self._drawn_for = (width, base)
+            self._strips = {}
+        strip = self._strips.get(y)
+        if strip is None:
+            if y >= len(self._texts):
+                return Strip.blank(width, base)
+            segments = list(self._texts[y].render(self.app.console))
+            strip = Strip(segments).crop_extend(0, width, base).apply_style(base)
+            self._strips[y] = strip
+        return strip
+
+
+def option_text(letter: str, text: str, chosen: bool, struck: bool, highlighted: bool) -> Text:
+    """One option as drawn: the highlight, a chosen marker, its letter, then its text.
+
+    State is drawn into the text itself, never with CSS classes (a class change restyles the
+    whole screen), and never by colour alone. The first ``body.PREFIX`` cells are the marks;
+    the text wraps under itself."""
+    base = "bold" if chosen else ""
+    line = Text(f"{'>' if highlighted else ' '}{'(*)' if chosen else '( )'} ", style=base)
+    line.append(f"{letter}.", style="bold reverse" if highlighted else "bold")
+    line.append(" ")
+    if struck:
+        line.append("[ruled out] ", style="italic")
+        line.append(literal(text), style="strike dim")
+    else:
+        line.append(literal(text), style=base)
+    return line
