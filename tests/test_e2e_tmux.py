@@ -255,3 +255,18 @@ def test_check_in_typed_in_one_burst_lands_in_the_right_fields(terminal, between
     tmux("send-keys", "-t", t.name, *"C-77", between, *"Grace", "Enter", check=True)
     screen = t.wait_for("I am Grace, candidate C-77")
     assert "C-77Grace" not in screen
+
+
+def test_instructions_typed_in_one_burst_start_the_sitting(terminal) -> None:
+    """Space, Tab, Space, Tab, Enter in one send-keys: both boxes ticked, then Start, in order."""
+    t = terminal("burst-start")
+    t.start("demo")
+    t.unlock_demo()
+    t.wait_for("check the candidate in")
+    t.keys("C-78", literal=True)
+    t.keys("Tab")
+    t.keys("Ada", literal=True)
+    t.keys("Enter")
+    t.wait_for("I am Ada, candidate C-78")
+    tmux("send-keys", "-t", t.name, "Space", "Tab", "Space", "Tab", "Enter", check=True)
+    t.wait_for("Question 1 of 80", timeout=10)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Static
 
 from ccsoo_exam.exam import ExamDefinition
@@ -16,7 +18,23 @@ from ccsoo_exam.ui.exam.glyphs import TickBox
 
 
 class InstructionsScreen(Screen[bool]):
+    """Instructions, the agreement, two boxes to tick and the Start button.
+
+    A candidate types Space, Tab, Space, Tab, Enter, often in one burst. Textual hands each
+    key to the widget focused when the key is dispatched and moves focus only when a handler
+    runs later, and Tab skips a button still disabled: the Enter of a burst could reach a
+    box instead of Start, or Start before it was enabled. On the boxes and the button these
+    keys are therefore priority bindings: they tick, move focus and start as each key is
+    dispatched, in the order typed (see ``ccsoo_exam.ui.typeahead``).
+    """
+
     CSS_PATH = "instructions.tcss"
+    BINDINGS = [
+        Binding("tab", "move(1)", show=False, priority=True),
+        Binding("shift+tab", "move(-1)", show=False, priority=True),
+        Binding("space", "tick", show=False, priority=True),
+        Binding("enter", "start", show=False, priority=True),
+    ]
 
     def __init__(self, definition: ExamDefinition, candidate: str, allowance_seconds: float, name: str = "") -> None:
         super().__init__()
@@ -73,9 +91,48 @@ class InstructionsScreen(Screen[bool]):
     def _ready(self) -> bool:
         return self.query_one("#identity", Checkbox).value and self.query_one("#accept", Checkbox).value
 
+    def _order(self) -> list[Widget]:
+        """The focus cycle, in screen order: the instructions (to scroll them), the boxes, Start."""
+        return [
+            self.query_one("#text"),
+            self.query_one("#identity"),
+            self.query_one("#accept"),
+            self.query_one("#start"),
+        ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Space and Enter on the boxes and the button only; the instructions keep their own keys.
+        if action in ("move", "tick", "start"):
+            order = self._order()
+            if self.focused not in order:
+                return False
+            if action == "tick":
+                return isinstance(self.focused, Checkbox)
+            if action == "start":
+                return self.focused is order[-1]
+        return True
+
+    def action_move(self, step: int) -> None:
+        order = [widget for widget in self._order() if not widget.disabled]
+        assert self.focused is not None
+        index = order.index(self.focused) if self.focused in order else 0
+        self.set_focus(order[(index + step) % len(order)])
+
+    def action_tick(self) -> None:
+        box = self.focused
+        assert isinstance(box, Checkbox)
+        box.value = not box.value
+        self._enable()
+
+    def action_start(self) -> None:
+        self._start()
+
+    def _enable(self) -> None:
+        self.query_one("#start", Button).disabled = not self._ready()
+
     @on(Checkbox.Changed)
     def _accepted(self, _: Checkbox.Changed) -> None:
-        self.query_one("#start", Button).disabled = not self._ready()
+        self._enable()  # a click on a box
 
     @on(Button.Pressed, "#start")
     def _start(self) -> None:
