@@ -98,6 +98,7 @@ async def test_large_print_works_at_40x12_with_paged_questions(tmp_path: Path) -
         await pilot.press("r")
         review = screen_text(app).splitlines()
         assert len(review) == 12 and "3:00:00" in review[0] and "1/80" in review[0]
+        assert any("[ ] OPEN" in line for line in review), "each row's state fits in 40 columns"
         await pilot.resize_terminal(30, 10)
         await pilot.pause()
         assert isinstance(app.screen, NoticeScreen) and "40x12; this one is 30x10" in screen_text(app)

@@ -247,6 +247,7 @@ async def test_review_counts_down_and_every_state_reads_without_colour(tmp_path:
         review = screen_text(app)
         assert "Time left 3:00:00" in review.splitlines()[0]
         assert "[ ] UNANSWERED" in review and "[?] FLAGGED" in review and "(current)" in review
+        assert "61-80" in review, "the review shows the navigator's four rows, under its border"
         app.screen.query_one("#table").move_cursor(row=79, animate=False)
         await pilot.pause()
         assert "[x] answered" in screen_text(app), "answered rows, last in the list, read [x]"
@@ -309,3 +310,29 @@ async def test_a_reading_column_of_at_most_100_characters_at_200_columns(tmp_pat
             assert max(spans) <= 100, f"{screen}: a line of {max(spans)} characters"
             assert any(line.startswith(" " * 40) for line in lines), f"{screen}: the column is centred"
             await pilot.press("r")
+
+
+async def test_review_list_picks_with_keys_and_the_mouse(tmp_path: Path) -> None:
+    """Down, Down, Enter goes to the third question listed; End reaches the last row; a click picks its row."""
+    app, _conn = build(tmp_path / "r.db")
+    async with app.run_test(size=SIZE) as pilot:
+        await check_in(app, pilot)
+        await pilot.press("a", "n")  # question 1 answered: listed last
+        await pilot.press("r")
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.live.position == 3, "2, 3, 4 listed first: the third"
+        await pilot.press("r", "end")
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        assert any(line.startswith("     1 ") and "[x] answered" in line for line in lines), "the last row in view"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.live.position == 0
+        await pilot.press("r")
+        await pilot.pause()
+        table = app.screen.query_one("#table")
+        await pilot.click("#table", offset=(10, 1 + 4))  # the header, then the fifth row: question 6
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.live.position == 5, table.rows[:6]

@@ -114,7 +114,7 @@ class Navigator(LineWidget):
         return "\n".join(t.plain for t in self._texts)
 
     def show(self, states: list[ResponseState], current: int) -> None:
-        rows = -(-len(states) // PER_ROW)
+        rows = -(-len(states) // PER_ROW) + self.styles.gutter.height  # a border takes lines too
         if self.styles.height is None or self.styles.height.value != rows:
             self.styles.height = rows  # once per sitting: the form's length
         keys, texts = [], []
