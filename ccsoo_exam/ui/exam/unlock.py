@@ -137,7 +137,7 @@ class UnlockScreen(Screen[Unlocked]):
     @work(thread=True, exclusive=True)
     def _open(self, key: str, pin: str) -> None:
         # The KDF takes a moment and must not freeze the screen; cryptography loads only now.
-        from ccsoo_exam.package import open_banks, package_problems
+        from ccsoo_exam.package import open_banks, share_problems
 
         try:
             signer = None
@@ -146,8 +146,9 @@ class UnlockScreen(Screen[Unlocked]):
 
                 signer = load_signer(self.terminal_key)
             package = open_banks(self.definition, key)
-            if problems := package_problems(package):
-                # Refuse now, before check-in: a form that cannot be drawn must not fail in front of a candidate.
+            if problems := share_problems(package):
+                # Refuse now, before check-in: a blueprint the banks cannot fill. Whether forms
+                # assemble is checked while the candidate is checked in (``ExamApp``).
                 raise CcsooError(problems)
             self.post_message(self.Opened(Unlocked(package, pin, signer), None))
         except CcsooError as error:
