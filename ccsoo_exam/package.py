@@ -13,7 +13,7 @@ from pathlib import Path
 from ccsoo_exam.bank import Bank, bank_from_bytes
 from ccsoo_exam.errors import CcsooError, Problem, VaultError, WrongKeyError
 from ccsoo_exam.exam import ExamDefinition
-from ccsoo_exam.form import assemble_form
+from ccsoo_exam.form import assemble_form, form_model
 from ccsoo_exam.inputs import read_input
 from ccsoo_exam.release import MANIFEST_NAME, Manifest, open_manifest, sealed_digest
 from ccsoo_exam.safeyaml import MAX_BYTES
@@ -142,10 +142,15 @@ _COPY_RELEASED = "copy the released exam package again"
 def package_problems(package: ExamPackage, seeds: int = 5) -> list[Problem]:
     """What stops this definition from delivering forms from this package (empty when it can).
 
-    Checked at unlock, before any check-in, and by ``ccsoo-exam exam validate``: every
-    blueprint share must fit its released bank, and forms must assemble under every rule.
+    ``ccsoo-exam exam validate`` runs it whole. ``sit`` runs ``share_problems`` at unlock and
+    ``form_problems`` while the proctor checks the candidate in, before any sitting is created.
     Messages name banks and counts only, never item content.
     """
+    return share_problems(package) or form_problems(package, seeds)
+
+
+def share_problems(package: ExamPackage) -> list[Problem]:
+    """Every blueprint share fits its released bank, and the cut fits the form: counts only, no solver."""
     d = package.definition
     problems: list[Problem] = []
     for entry in d.blueprint:
@@ -163,13 +168,21 @@ def package_problems(package: ExamPackage, seeds: int = 5) -> list[Problem]:
             )
     if d.cut_score > d.item_count:
         problems.append(Problem(d.path, None, f"'cut_score' {d.cut_score} is more than the {d.item_count} items"))
-    if problems:
-        return problems
-    for seed in range(1, seeds + 1):
-        try:
-            form = assemble_form(d, package.banks, seed)
-        except CcsooError as error:
-            return list(error.problems)
-        if len(form.items) != d.item_count:
-            return [Problem(d.path, None, f"a form has {len(form.items)} items but 'item_count' is {d.item_count}")]
+    return problems
+
+
+def form_problems(package: ExamPackage, seeds: int = 5) -> list[Problem]:
+    """Forms of seeds 1..``seeds`` assemble under every rule (the MIP; about a second with the solver's import).
+
+    One assembly model serves every seed. Run it after ``share_problems`` has passed.
+    """
+    d = package.definition
+    try:
+        model = form_model(d, package.banks)
+        for seed in range(1, seeds + 1):
+            form = assemble_form(d, package.banks, seed, model=model)
+            if len(form.items) != d.item_count:
+                return [Problem(d.path, None, f"a form has {len(form.items)} items but 'item_count' is {d.item_count}")]
+    except CcsooError as error:
+        return list(error.problems)
     return []

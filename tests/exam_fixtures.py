@@ -47,5 +47,14 @@ class FakeWallClock:
         self.now += timedelta(seconds=seconds)
 
 
+async def forms_checked(app) -> None:
+    """Wait for the check, begun at unlock, that the package builds forms.
+
+    Check-in waits for it as well; a test that checks in waits first, so that what it asserts
+    next does not depend on how quickly this machine loads the solver.
+    """
+    await app._form_check().wait()
+
+
 def open_db(path: Path):
     return connect(path, MIGRATIONS)

@@ -21,7 +21,7 @@ from ccsoo_exam.ui.exam.review import ReviewScreen
 from ccsoo_exam.ui.exam.unlock import Unlocked
 from ccsoo_exam.ui.exam.widgets import option_text
 from tests.conftest import DEMO_KEY
-from tests.exam_fixtures import PIN, FakeClock, FakeWallClock, open_db, sample_package
+from tests.exam_fixtures import PIN, FakeClock, FakeWallClock, forms_checked, open_db, sample_package
 
 SIZE = (80, 24)
 # Outside the Linux console's default font: rounded corners, heavy and double lines, blocks, arrows.
@@ -53,6 +53,7 @@ async def check_in(app: ExamApp, pilot, modes: tuple[str, ...] = (), start: bool
     if app.definition is not package.definition:
         package = dataclasses.replace(package, definition=app.definition)
     app._unlocked(Unlocked(package, PIN))
+    await forms_checked(app)
     await pilot.pause()
     app.screen.query_one("#candidate", Input).value = "C-001"
     app.screen.query_one("#name", Input).value = "Test Candidate"

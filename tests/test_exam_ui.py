@@ -17,7 +17,7 @@ from ccsoo_exam.ui.exam.receipt import ReceiptScreen
 from ccsoo_exam.ui.exam.resume import ResumeScreen
 from ccsoo_exam.ui.exam.unlock import Unlocked, UnlockScreen
 from tests.conftest import DEMO_KEY
-from tests.exam_fixtures import PIN, FakeClock, FakeWallClock, open_db, sample_package
+from tests.exam_fixtures import PIN, FakeClock, FakeWallClock, forms_checked, open_db, sample_package
 
 SIZE = (80, 24)
 
@@ -48,6 +48,7 @@ def build(
 async def start_sitting(app: ExamApp, pilot, candidate: str = "C-001", package=None) -> None:
     """Unlock (bypassing the slow KDF), check in, accept, start."""
     app._unlocked(Unlocked(package or sample_package(), PIN))
+    await forms_checked(app)  # check-in would wait for it; waiting here keeps the test's timing out of it
     await pilot.pause()
     app.screen.query_one("#candidate", Input).value = candidate
     app.screen.query_one("#name", Input).value = "Test Candidate"
@@ -449,6 +450,7 @@ async def test_check_in_uses_the_roster_name_extra_time_and_warns_on_route(tmp_p
     )
     async with app.run_test(size=SIZE) as pilot:
         app._unlocked(Unlocked(sample_package(), PIN))
+        await forms_checked(app)
         await pilot.pause()
         app.screen.query_one("#candidate", Input).value = "C-2"
         await pilot.pause()

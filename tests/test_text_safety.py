@@ -30,7 +30,7 @@ from ccsoo_exam.ui.exam.app import make_app
 from ccsoo_exam.ui.exam.question import QuestionScreen
 from ccsoo_exam.ui.exam.unlock import Unlocked
 from tests.conftest import ROOT, bank_yaml
-from tests.exam_fixtures import PIN, FakeClock, FakeWallClock, open_db, sample_package
+from tests.exam_fixtures import PIN, FakeClock, FakeWallClock, forms_checked, open_db, sample_package
 from tests.test_rubric import MINI
 
 # name -> (the characters, the same written as a YAML double-quoted escape)
@@ -188,6 +188,7 @@ async def test_question_screen_shows_bank_text_literally(tmp_path: Path) -> None
     )
     async with app.run_test(size=(120, 60)) as pilot:
         app._unlocked(Unlocked(package, PIN))
+        await forms_checked(app)
         await pilot.pause()
         app.screen.query_one("#candidate", Input).value = "C-9"
         await pilot.pause()

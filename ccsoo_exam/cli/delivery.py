@@ -70,8 +70,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         description=(
             "Open the package with the exam key (release manifest, every bank) and check the definition against "
             "it: every bank present and released, each blueprint share within its bank, forms assemble under "
-            "every rule, cut and counts consistent. 'sit' runs the same check at unlock and refuses before any "
-            "check-in. Problems are printed as path:line; exit status 2 if any."
+            "every rule, cut and counts consistent. 'sit' runs the same checks (the shares and counts at unlock, "
+            "form assembly while the candidate is checked in) and creates no sitting unless they pass. Problems "
+            "are printed as path:line; exit status 2 if any."
         ),
     )
     p.add_argument(

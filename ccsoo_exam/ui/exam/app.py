@@ -23,10 +23,11 @@ from textual.binding import Binding
 from textual.events import DescendantFocus, Resize
 from textual.notifications import SeverityLevel
 from textual.widgets import Input
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from ccsoo_exam.calculator import Calculator
 from ccsoo_exam.crashlog import write_crash
-from ccsoo_exam.errors import CcsooError, StoreError
+from ccsoo_exam.errors import CcsooError, Problem, StoreError
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.form import new_seed, sitting_form
 from ccsoo_exam.ledger import HEARTBEAT_SECONDS, STALL_SECONDS, Clock, Interruption, boot_clock, format_clock
@@ -141,6 +142,9 @@ class ExamApp(LockedDownApp):
         self.error_log = error_log
         self.crashes = 0
         self.package: ExamPackage | None = None
+        # The check that the unlocked package builds forms: run while the proctor checks the
+        # candidate in, and passed before any sitting is created.
+        self._forms: tuple[ExamPackage, Worker[list[Problem]]] | None = None
         self.live: LiveSitting | None = None
         self.pin_hash: str | None = None
         self.outcome = "not started"
@@ -186,6 +190,8 @@ class ExamApp(LockedDownApp):
         if not waiting:
             self.pin_hash = hash_pin(result.pin, self.package.proctor_secret)
             self.push_screen(CheckInScreen(self.roster, read_aloud=self.speaker is not None), self._checked_in)
+            # Once check-in is drawn: loading the solver in a thread must not slow its first frame.
+            self.call_after_refresh(self._form_check)
             return
         record = waiting[0]
         self.pin_hash = record.proctor_pin  # the proctor can still close the program (ctrl+o)
@@ -240,8 +246,51 @@ class ExamApp(LockedDownApp):
         if self._save(lambda: live.resume("restart after interruption")) is not False:
             self._show_questions()
 
-    def _checked_in(self, check_in: CheckIn | None) -> None:
+    def _form_check(self) -> Worker[list[Problem]]:
+        """The check that the unlocked package builds forms (a thread), begun once per package."""
+        assert self.package is not None
+        if self._forms is None or self._forms[0] is not self.package:
+            worker = self.run_worker(partial(_form_problems, self.package), thread=True, group="forms")
+            self._forms = (self.package, worker)
+        return self._forms[1]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # A package that cannot build a form is blocked as soon as that is known, during check-in.
+        forms = self._forms
+        if forms is None or event.worker is not forms[1] or event.state != WorkerState.SUCCESS:
+            return
+        if problems := forms[1].result:
+            self._cannot_build_form(problems)
+
+    def _cannot_build_form(self, problems: Sequence[Problem]) -> None:
+        self._block("The exam package cannot build a form", str(problems[0].message))
+
+    async def _forms_checked(self) -> list[Problem] | None:
+        """The form check's problems, waiting for it if check-in was quicker; None when the app is closing.
+
+        Keys typed meanwhile wait in the app's queue for the screen that follows.
+        """
+        worker = self._form_check()
+        notice = None
+        if not worker.is_finished:
+            notice = NoticeScreen("Preparing the exam", "Checking that the exam package builds forms; a moment.")
+            self.push_screen(notice)
+        try:
+            return await worker.wait()
+        except (WorkerCancelled, WorkerFailed):
+            return None  # closing, or an unexpected error already on its way to the safe screen
+        finally:
+            if notice is not None:
+                notice.lift()
+
+    async def _checked_in(self, check_in: CheckIn | None) -> None:
         if check_in is None or self.package is None or self.pin_hash is None:
+            return
+        problems = await self._forms_checked()
+        if problems is None:
+            return
+        if problems:
+            self._cannot_build_form(problems)  # no sitting: the candidate never sees a failing form
             return
         definition = self.definition
         try:
@@ -250,7 +299,7 @@ class ExamApp(LockedDownApp):
                 # An adopted Angoff standard gives every form its own cut: the sum of its items' ratings.
                 cut = definition.cut_for(f"{i.bank}/{i.item_id}" for i in form.items)
         except CcsooError as error:
-            self._block("The exam package cannot build a form", str(error.problems[0].message))
+            self._cannot_build_form(error.problems)
             return
         sitting_id = self._save(
             lambda: create_sitting(
@@ -680,6 +729,12 @@ class ExamApp(LockedDownApp):
     def _live(self) -> LiveSitting:
         assert self.live is not None, "no sitting yet"
         return self.live
+
+
+def _form_problems(package: ExamPackage) -> list[Problem]:
+    from ccsoo_exam.package import form_problems  # loaded by unlock; not at the first screen
+
+    return form_problems(package)
 
 
 def _exit_after(seconds: float) -> None:

@@ -1,9 +1,16 @@
-"""The proctor unlocks the exam package with the exam key and sets or enters the PIN."""
+"""The proctor unlocks the exam package with the exam key and sets or enters the PIN.
+
+The KDF is the slow part of unlocking, and it needs the key only: the package opens in the
+background as soon as the key is known (at once in the demo, where it is filled in; when the
+proctor leaves the key field in ``sit``), while the PIN is typed. Unlock uses that opening if
+the key is still the same, and opens again if not. Nothing is said about the key until Unlock.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
-from textual.worker import WorkerCancelled
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
 from ccsoo_exam.errors import CcsooError, WrongKeyError
 from ccsoo_exam.exam import ExamDefinition
@@ -47,6 +54,9 @@ class UnlockScreen(Screen[Unlocked]):
         super().__init__()
         self.terminal_key = terminal_key
         self._opening = False
+        self._shown = False  # nothing opens before the first frame: it must not wait for the KDF's imports
+        self._attempt: tuple[str, Worker[Unlocked | CcsooError | None]] | None = None  # the key, its opening
+        self._kdf = threading.Lock()  # one opening at a time: each KDF holds 64 MiB
         self.new_pin = new_pin  # False when a sitting waits on this terminal: then it is that sitting's PIN
         self.database = database
         self.definition = definition
@@ -86,9 +96,16 @@ class UnlockScreen(Screen[Unlocked]):
 
     def on_mount(self) -> None:
         self.query_one("#pin" if self.demo_key else "#key", Input).focus()
-        # Once the screen is up, load the cryptography the unlock needs while the proctor types,
-        # so Enter waits for the KDF and not for imports.
-        self.call_after_refresh(self._preload)
+        self.call_after_refresh(self._drawn)
+
+    def _drawn(self) -> None:
+        # Work only once the screen is up, while the proctor types: in the demo the key is there,
+        # so the package opens now; otherwise the cryptography the unlock needs is loaded.
+        self._shown = True
+        if self.demo_key:
+            self._open_early()
+        else:
+            self._preload()
 
     @work(thread=True, group="preload")
     def _preload(self) -> None:
@@ -97,6 +114,31 @@ class UnlockScreen(Screen[Unlocked]):
     @on(Input.Submitted, "#key")
     def _key_entered(self) -> None:
         self.query_one("#pin", Input).focus()
+        self._open_early()
+
+    @on(Input.Blurred, "#key")
+    def _key_left(self) -> None:
+        self._open_early()
+
+    def _open_early(self) -> None:
+        """Begin opening the package with the key as typed so far, if there is one."""
+        if self._opening or not self._shown:
+            return  # Unlock is under way (or done) with the key it read, or the screen is not up yet
+        if key := self.query_one("#key", Input).value.strip():
+            self._opening_for(key)
+
+    def _opening_for(self, key: str) -> Worker[Unlocked | CcsooError | None]:
+        """The opening under this key: the one begun early when the key is unchanged, else a new one."""
+        if self._attempt is not None:
+            earlier, worker = self._attempt
+            if earlier == key:
+                return worker
+            # Another key: that opening's result must never be used. A KDF under way cannot be
+            # stopped; it finishes unused, and one that has not begun never begins.
+            worker.cancel()
+        worker = self.run_worker(lambda: self._open(key), thread=True, group="open")
+        self._attempt = (key, worker)
+        return worker
 
     @on(Input.Submitted, "#pin")
     def _pin_entered(self) -> None:
@@ -127,37 +169,57 @@ class UnlockScreen(Screen[Unlocked]):
         self._opening = True
         self._say("Unlocking...")
         self.query_one("#unlock", Button).disabled = True
-        self._open(key, pin)
+        self._finish(self._opening_for(key), pin)
 
     @dataclass
     class Opened(Message):
         result: Unlocked | None
         error: CcsooError | None
 
-    @work(thread=True, exclusive=True)
-    def _open(self, key: str, pin: str) -> None:
-        # The KDF takes a moment and must not freeze the screen; cryptography loads only now.
-        from ccsoo_exam.package import open_banks, package_problems
+    def _open(self, key: str) -> Unlocked | CcsooError | None:
+        """Open the package under ``key`` (in a thread): the package, or why it does not open."""
+        from ccsoo_exam.package import open_banks, share_problems
 
+        with self._kdf:
+            if get_current_worker().is_cancelled:
+                return None  # the key changed while this waited its turn
+            try:
+                signer = None
+                if self.terminal_key is not None:
+                    from ccsoo_exam.signing import load_signer
+
+                    signer = load_signer(self.terminal_key)
+                package = open_banks(self.definition, key)
+                if problems := share_problems(package):
+                    # Refuse now, before check-in: a blueprint the banks cannot fill. Whether forms
+                    # assemble is checked while the candidate is checked in (``ExamApp``).
+                    return CcsooError(problems)
+                return Unlocked(package, "", signer)
+            except CcsooError as error:
+                return error
+
+    @work(group="unlock")
+    async def _finish(self, opening: Worker[Unlocked | CcsooError | None], pin: str) -> None:
         try:
-            signer = None
-            if self.terminal_key is not None:
-                from ccsoo_exam.signing import load_signer
-
-                signer = load_signer(self.terminal_key)
-            package = open_banks(self.definition, key)
-            if problems := package_problems(package):
-                # Refuse now, before check-in: a form that cannot be drawn must not fail in front of a candidate.
-                raise CcsooError(problems)
-            self.post_message(self.Opened(Unlocked(package, pin, signer), None))
-        except CcsooError as error:
-            self.post_message(self.Opened(None, error))
+            result = await opening.wait()
+        except (WorkerFailed, WorkerCancelled):
+            # An unexpected error (the app is on its way to the safe screen), or the app is closing:
+            # the opening in use is never replaced while Unlock waits for it.
+            return
+        if isinstance(result, Unlocked):
+            self.post_message(self.Opened(replace(result, pin=pin), None))
+        elif isinstance(result, CcsooError):
+            self._attempt = None  # the proctor may fix the file or the key: the next Unlock opens again
+            self.post_message(self.Opened(None, result))
 
     async def on_unlock_screen_opened(self, message: Opened) -> None:
-        # Let the worker finish before the screen goes: dismissing would cancel a running worker.
+        # Let the workers finish before the screen goes: dismissing would cancel a running worker.
         with contextlib.suppress(WorkerCancelled):
             await self.workers.wait_for_complete()
-        self._opening = False
+        if message.result is None or not self.is_current:
+            # Refused, or unlocked under a notice (Unlock again reuses this opening). Once the
+            # screen is dismissed with a package, nothing more opens here.
+            self._opening = False
         if not self.is_current:
             return
         if message.error is not None:
