@@ -310,7 +310,9 @@ def measure_size(sittings_count: int, rounds: int, folder: Path, limit: float, v
         "admin items (unlock + analysis + KR-20)": ccsoo("admin", "items", "--db", db, *keyed),
     }
     if has_calibrate():
-        commands["admin calibrate"] = ccsoo("admin", "calibrate", "--db", db, *keyed)
+        # Into the run's folder: the calibration beside the sample exam is the package's own.
+        out = ("-o", str(folder / "calibration.yaml"), "--report", str(folder / "calibration.json"))
+        commands["admin calibrate"] = ccsoo("admin", "calibrate", "--db", db, *keyed, *out)
     else:
         print("  (admin calibrate is not in this build: no calibration figure)")
     times: dict[str, list[float]] = {name: [] for name in ["baseline", *commands]}
