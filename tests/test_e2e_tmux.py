@@ -270,3 +270,14 @@ def test_instructions_typed_in_one_burst_start_the_sitting(terminal) -> None:
     t.wait_for("I am Ada, candidate C-78")
     tmux("send-keys", "-t", t.name, "Space", "Tab", "Space", "Tab", "Enter", check=True)
     t.wait_for("Question 1 of 80", timeout=10)
+
+
+def test_unlock_typed_in_one_burst_reaches_check_in(terminal) -> None:
+    """The PIN, Enter, the PIN again and Enter in one send-keys: each reaches its own field."""
+    t = terminal("burst-unlock")
+    t.start("demo")
+    t.wait_for("Proctor PIN")
+    time.sleep(0.5)
+    tmux("send-keys", "-t", t.name, *DEMO_PIN, "Enter", *DEMO_PIN, "Enter", check=True)
+    screen = t.wait_for("check the candidate in", timeout=15)
+    assert "the two PINs differ" not in screen

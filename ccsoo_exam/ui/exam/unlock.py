@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -26,6 +27,7 @@ from ccsoo_exam.errors import CcsooError, WrongKeyError
 from ccsoo_exam.exam import ExamDefinition
 from ccsoo_exam.pin import MAX_LENGTH, MIN_LENGTH, pin_problem
 from ccsoo_exam.text import INPUT_RESTRICT, literal
+from ccsoo_exam.ui.typeahead import settled
 
 if TYPE_CHECKING:
     from ccsoo_exam.package import ExamPackage
@@ -40,7 +42,19 @@ class Unlocked:
 
 
 class UnlockScreen(Screen[Unlocked]):
+    """The key, the PIN and the PIN again, often typed in one burst ("246810 Enter 246810 Enter").
+
+    As at check-in, Tab, Shift+Tab and Enter in the three fields are priority bindings: focus
+    moves as each key is dispatched, so the digits after an Enter reach the next field, and
+    Unlock waits until every field has taken in the keys already sent to it
+    (``ccsoo_exam.ui.typeahead``)."""
+
     CSS_PATH = "unlock.tcss"
+    BINDINGS = [
+        Binding("tab", "move(1)", show=False, priority=True),
+        Binding("shift+tab", "move(-1)", show=False, priority=True),
+        Binding("enter", "enter", show=False, priority=True),
+    ]
 
     def __init__(
         self,
@@ -111,10 +125,37 @@ class UnlockScreen(Screen[Unlocked]):
     def _preload(self) -> None:
         import ccsoo_exam.package  # noqa: F401
 
-    @on(Input.Submitted, "#key")
-    def _key_entered(self) -> None:
-        self.query_one("#pin", Input).focus()
-        self._open_early()
+    def _fields(self) -> list[Input]:
+        return list(self.query("#pins Input, #key").results(Input))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("move", "enter"):
+            return self.focused in self._fields()  # the buttons keep Textual's own keys
+        return True
+
+    def action_move(self, step: int) -> None:
+        fields = self._fields()
+        assert isinstance(self.focused, Input)
+        index = fields.index(self.focused) + step
+        if index < 0:
+            self.set_focus(self.query_one("#close", Button))
+        elif index >= len(fields):
+            self.set_focus(self.query_one("#unlock", Button))
+        else:
+            self.set_focus(fields[index])
+
+    async def action_enter(self) -> None:
+        fields = self._fields()
+        assert isinstance(self.focused, Input)
+        index = fields.index(self.focused)
+        if self.focused.id == "key":
+            self.set_focus(fields[index + 1])
+            self._open_early()
+        elif index + 1 < len(fields):
+            self.set_focus(fields[index + 1])  # the PIN, then the PIN again
+        else:
+            await settled(*fields)
+            self._unlock()
 
     @on(Input.Blurred, "#key")
     def _key_left(self) -> None:
@@ -140,14 +181,6 @@ class UnlockScreen(Screen[Unlocked]):
         self._attempt = (key, worker)
         return worker
 
-    @on(Input.Submitted, "#pin")
-    def _pin_entered(self) -> None:
-        if self.new_pin:
-            self.query_one("#again", Input).focus()
-        else:
-            self._unlock()
-
-    @on(Input.Submitted, "#again")
     @on(Button.Pressed, "#unlock")
     def _unlock(self) -> None:
         key = self.query_one("#key", Input).value.strip()
