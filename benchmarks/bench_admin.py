@@ -11,7 +11,8 @@ Targets (docs/admin.md, DESIGN.md "Performance targets"): at 10,000 sittings x 8
 ``results export`` (CSV and JSON) and ``admin items`` (item analysis + KR-20) each at most 3x the
 dump; merging 1,000 terminal databases under 30 s. The merge of 10,000 sittings (100 databases
 of 100) is reported beside the dump of what it wrote, with its peak RSS (``--merge-sizes``).
-100,000 sittings are measured (and held to the same ratio) in full mode only. ``admin calibrate`` is timed when this build has it.
+100,000 sittings are measured (and held to the same ratio) in full mode only. ``admin calibrate``
+is timed when this build has it.
 Exit status 1 on a miss. ``--quick`` (CI): 1,000 sittings, 50 terminals, 2 rounds, every command
 within 15x (start-up and the KDF dominate at that size) and the merge under 10 s.
 

@@ -94,8 +94,8 @@ class ControlTerminal:
         self.process.stdin.write(line.encode() + b"\n")
         return sent
 
-    def _read(self, timeout: float) -> list[tuple[float, str]]:
-        """Output chunks (arrival time, text without escape sequences) within ``timeout``."""
+    def _read(self, timeout: float) -> list[tuple[float, bytes]]:
+        """Output chunks (arrival time, the bytes the app wrote) within ``timeout``."""
         assert self.process.stdout is not None
         fd = self.process.stdout.fileno()
         ready, _, _ = select.select([fd], [], [], max(0.0, timeout))
@@ -111,7 +111,7 @@ class ControlTerminal:
         for line in lines:
             if line.startswith(b"%output "):
                 raw = OCTAL.sub(lambda m: bytes([int(m.group(1), 8)]), line.split(b" ", 2)[2])
-                chunks.append((arrived, ANSI.sub(b"", raw).decode("utf-8", "replace")))
+                chunks.append((arrived, raw))
         return chunks
 
     def settle(self, quiet: float, limit: float = 5.0) -> None:
@@ -139,7 +139,9 @@ class ControlTerminal:
     def respond(self, line: str, marker: str | None, quiet: float, timeout: float = 10.0) -> float:
         """Send a command; seconds from sending it to the last chunk of the response it caused."""
         sent = self.command(line)
-        seen, text, last = marker is None, "", 0.0
+        # Escape sequences are removed from the whole response, not chunk by chunk: tmux may
+        # split a chunk inside a sequence, and its tail would sit between the marker's letters.
+        seen, raw, last = marker is None, b"", 0.0
         deadline = sent + timeout
         while True:
             now = time.perf_counter()
@@ -149,12 +151,13 @@ class ControlTerminal:
                 if seen and last:
                     return last - sent
                 if time.perf_counter() >= deadline:
-                    raise Missing(f"{marker!r} never reached the terminal after {line!r}; it showed {text[-300:]!r}")
+                    shown = _text(raw)[-300:]
+                    raise Missing(f"{marker!r} never reached the terminal after {line!r}; it showed {shown!r}")
                 continue
             for arrived, chunk in chunks:
                 last = arrived
-                text += chunk
-            if not seen and marker in text:
+                raw += chunk
+            if not seen and marker in _text(raw):
                 seen = True
 
     def keys(self, *keys: str, literal: bool = False) -> str:
@@ -167,6 +170,10 @@ class ControlTerminal:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def _text(raw: bytes) -> str:
+    return ANSI.sub(b"", raw).decode("utf-8", "replace")
 
 
 def _quote(word: str) -> str:
