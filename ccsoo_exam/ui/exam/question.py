@@ -141,10 +141,10 @@ class QuestionScreen(Screen[None]):
             new_question = self._drawn.get("position") != live.position
             self._drawn["body"], self._drawn["position"] = shown, live.position
             self.query_one("#body", QuestionBody).show(stem, options, self.highlight, top=new_question)
-            if new_question and live.position + 1 < live.count:
-                # Wrap the next question while the candidate reads this one: once this frame
+            if new_question:
+                # Wrap what the next key will show while the candidate reads: once this frame
                 # is on the terminal (Textual writes it from a thread that needs the GIL).
-                self.set_timer(PREPARE_DELAY, partial(self._prepare, live.position + 1))
+                self.set_timer(PREPARE_DELAY, partial(self._prepare, live.position))
         self.show_more()
         marks = (live.position, tuple((r.answer is not None, r.flagged) for r in live.responses))
         if self._drawn.get("navigator") != marks:
@@ -175,8 +175,21 @@ class QuestionScreen(Screen[None]):
         return stem, options
 
     def _prepare(self, position: int) -> None:
-        if self.is_attached and position < self.live.count:
-            self.query_one("#body", QuestionBody).prepare(*self._texts(position, 0))
+        """Wrap this question's options as an answer will draw them (chosen and highlighted,
+        or neither), and the next question as a move will draw it."""
+        if not self.is_attached or position >= self.live.count:
+            return
+        body = self.query_one("#body", QuestionBody)
+        live = self.live
+        state, item = live.responses[position], live.item(position)
+        variants = []
+        for shown in LETTERS[: len(state.item.option_order)]:
+            authored = state.item.authored(shown)
+            text, struck = item.options[authored], authored in state.struck
+            variants += [option_text(shown, text, True, False, True), option_text(shown, text, False, struck, False)]
+        body.prepare(Text(), tuple(variants))
+        if position + 1 < live.count:
+            body.prepare(*self._texts(position + 1, 0))
 
     def refresh_status(self) -> None:
         live = self.live
