@@ -274,14 +274,19 @@ class ExamApp(LockedDownApp):
         notice = None
         if not worker.is_finished:
             notice = NoticeScreen("Preparing the exam", "Checking that the exam package builds forms; a moment.")
-            self.push_screen(notice)
+            # Awaited: a notice still on its way up when the check ends would, once up, close
+            # whatever screen had been pushed over it meanwhile (the instructions).
+            await self.push_screen(notice)
         try:
             return await worker.wait()
         except (WorkerCancelled, WorkerFailed):
             return None  # closing, or an unexpected error already on its way to the safe screen
         finally:
             if notice is not None:
-                notice.lift()
+                if self.screen is notice:
+                    await self.pop_screen()
+                else:
+                    notice.lift()  # a dialog over it (the proctor's menu): it closes when uncovered
 
     async def _checked_in(self, check_in: CheckIn | None) -> None:
         if check_in is None or self.package is None or self.pin_hash is None:
@@ -383,10 +388,11 @@ class ExamApp(LockedDownApp):
                 and self._save(partial(live.warn, minutes)) is not False
             ):
                 self.notify(literal(f"{minutes} minutes remaining."), title="Time", timeout=10, markup=False)
+        # A screen just pushed is not composed yet: it draws its own status when it mounts.
         screen = next((s for s in reversed(self.screen_stack) if isinstance(s, QuestionScreen)), None)
-        if screen is not None:
+        if screen is not None and screen.is_mounted:
             screen.refresh_status()
-        if isinstance(self.screen, ReviewScreen):
+        if isinstance(self.screen, ReviewScreen) and self.screen.is_mounted:
             self.screen.refresh_status()
         self._tell_stalls()
 
