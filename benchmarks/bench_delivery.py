@@ -6,8 +6,8 @@
 
 Keys as the candidate feels them are measured in a real terminal by bench_terminal.py (a Pilot
 press sleeps longer than the work it would time). Exit status 1 on a miss. ``--quick`` (CI):
-3 start-up pairs (<= 3x), 200 commits (p99 within 3x of the bare commit's: a shared disk's
-fsync varies tenfold), a 20-question sitting (< 120 MB).
+3 start-up pairs (<= 3x), 200 commits interleaved with bare ones (p99 < 15 ms: a shared disk's
+fsync varies tenfold), a 20-question sitting (< 150 MB).
 
 Run: python benchmarks/bench_delivery.py [--quick]
 """
@@ -161,17 +161,15 @@ def commits(tmp: Path, n: int, quick: bool, verdict: Verdict) -> None:
         conn, package, sid, time.monotonic, __import__("ccsoo_exam.store.sittings", fromlist=["utc_now"]).utc_now
     )
     live.start()
-    ours = []
-    for i in range(n):
-        start = time.perf_counter()
-        live.answer(i % 80, "ABCD"[i % 4])
-        ours.append(time.perf_counter() - start)
     bare_conn = sqlite3.connect(tmp / "bare.db", isolation_level=None)
     bare_conn.execute("PRAGMA journal_mode = WAL")
     bare_conn.execute("PRAGMA synchronous = FULL")
     bare_conn.execute("CREATE TABLE t (a INTEGER, b TEXT)")
-    bare = []
-    for i in range(n):
+    ours, bare = [], []
+    for i in range(n):  # interleaved: a slow moment of the shared disk hits both
+        start = time.perf_counter()
+        live.answer(i % 80, "ABCD"[i % 4])
+        ours.append(time.perf_counter() - start)
         start = time.perf_counter()
         bare_conn.execute("BEGIN IMMEDIATE")
         bare_conn.execute("INSERT INTO t VALUES (?, ?)", (i, "x"))
@@ -186,14 +184,13 @@ def commits(tmp: Path, n: int, quick: bool, verdict: Verdict) -> None:
         f"durable answer commit ({n}): p50 {pct(ours, 0.5):.2f} ms, p99 {pct(ours, 0.99):.2f} ms; "
         f"bare INSERT+COMMIT p50 {pct(bare, 0.5):.2f} ms, p99 {pct(bare, 0.99):.2f} ms -> p99 ratio {ratio:.2f}x"
     )
-    if quick:
-        verdict.check("commit p99 / bare", ratio, 3.0, f"{ratio:.2f}x [<= 3x the bare commit's p99]")
-    else:
-        p99 = pct(ours, 0.99)
-        verdict.check("commit p99", p99, 5.0, f"{p99:.2f} ms [< 5 ms]")
+    # The target is absolute (DESIGN.md: p99 under 5 ms on local disk); the bare commit is context.
+    # Quick mode allows 3x: a shared CI disk's fsync varies tenfold from one minute to the next.
+    p99, limit = pct(ours, 0.99), 15.0 if quick else 5.0
+    verdict.check("commit p99", p99, limit, f"{p99:.2f} ms [< {limit:.0f} ms]; {ratio:.2f}x the bare commit's p99")
 
 
-def memory(tmp: Path, questions: int, verdict: Verdict) -> None:
+def memory(tmp: Path, questions: int, verdict: Verdict, quick: bool = False) -> None:
     from ccsoo_exam.cli.delivery import DEMO_PIN
 
     exam = str(ROOT / "question_banks" / "exam.yaml")
@@ -217,7 +214,8 @@ def memory(tmp: Path, questions: int, verdict: Verdict) -> None:
         f"peak RSS through a {questions}-question sitting (real unlock); import textual.app alone: "
         f"{float(baseline.stdout):.0f} MB"
     )
-    verdict.check("peak RSS", peak, 120.0, f"{peak:.0f} MB [< 120 MB]")
+    limit = 150.0 if quick else 120.0  # quick: a gross regression only
+    verdict.check("peak RSS", peak, limit, f"{peak:.1f} MB [< {limit:.0f} MB]")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(name)
         startup(tmp, 3 if args.quick else 9, 3.0 if args.quick else 2.0, verdict)
         commits(tmp, 200 if args.quick else 1000, args.quick, verdict)
-        memory(tmp, 20 if args.quick else 80, verdict)
+        memory(tmp, 20 if args.quick else 80, verdict, args.quick)
     return verdict.status()
 
 
