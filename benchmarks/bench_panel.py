@@ -12,7 +12,7 @@ Run: python benchmarks/bench_panel.py [--quick]
    sheets. Target: under 0.5 s (median of 5 runs).
 
 Exit status 1 on a miss. ``--quick`` (CI): 200 changes, 2 statistics runs, and margins only a
-gross regression misses: autosave p99 within 3x of the bare commit, statistics on 200 x 5 under 1 s.
+gross regression misses: autosave p99 under 15 ms, statistics on 200 x 5 under 1 s.
 """
 
 from __future__ import annotations
@@ -54,27 +54,24 @@ def bench_autosave(directory: Path, changes: int = CHANGES) -> tuple[list[float]
     store.declare_conflict(conn, rubric, sheet.sheet_id, False, "", "t0")
     criteria = [c.id for c in rubric.criteria]
     rng = random.Random(1)
-    store_times = []
-    for n in range(changes):
+    raw = sqlite3.connect(str(directory / "baseline.db"), isolation_level=None)
+    raw.execute("PRAGMA journal_mode = WAL")
+    raw.execute("PRAGMA synchronous = FULL")
+    raw.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, criterion TEXT, level INTEGER, at TEXT)")
+    store_times, baseline_times = [], []
+    for n in range(changes):  # interleaved with the bare commit: a slow moment of the disk hits both
         criterion = criteria[n % len(criteria)]
         current = store.load_sheet(conn, sheet.sheet_id).levels.get(criterion) if n < len(criteria) else None
         level = rng.choice([lv for lv in range(1, 6) if lv != current]) if current else (n % 5) + 1
         start = time.perf_counter()
         store.set_level(conn, rubric, sheet.sheet_id, criterion, level, "2025-05-01T10:00:00Z")
         store_times.append(time.perf_counter() - start)
-    conn.close()
-
-    raw = sqlite3.connect(str(directory / "baseline.db"), isolation_level=None)
-    raw.execute("PRAGMA journal_mode = WAL")
-    raw.execute("PRAGMA synchronous = FULL")
-    raw.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, criterion TEXT, level INTEGER, at TEXT)")
-    baseline_times = []
-    for n in range(changes):
         start = time.perf_counter()
         raw.execute("BEGIN IMMEDIATE")
         raw.execute("INSERT INTO t (criterion, level, at) VALUES (?, ?, ?)", ("c", n % 5, "t"))
         raw.execute("COMMIT")
         baseline_times.append(time.perf_counter() - start)
+    conn.close()
     raw.close()
     return store_times, baseline_times
 
@@ -137,13 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  icc(A,k) + krippendorff_alpha(interval)  {both.describe()}")
     print(f"  full panel report (aggregation + ICC + alpha interval + alpha ordinal)  {report.describe()}")
     print("targets:")
-    if args.quick:
-        # A shared CI disk's fsync varies tenfold; the ratio to a bare commit on the same disk does not.
-        verdict.check("autosave p99 / bare", p99 / b99, 3.0, f"{p99 / b99:.2f}x [<= 3x the bare commit's p99]")
-        limit = 1.0
-    else:
-        verdict.check("autosave p99", p99, 5.0, f"{p99:.2f} ms [< 5 ms]; bare commit p99 {b99:.2f} ms")
-        limit = 0.5
+    # The target is absolute (DESIGN.md: under 5 ms on local disk); quick mode allows 3x, as a shared
+    # CI disk's fsync varies tenfold from one minute to the next. The bare commit is the context.
+    save_limit, limit = (15.0, 1.0) if args.quick else (5.0, 0.5)
+    verdict.check(
+        "autosave p99", p99, save_limit, f"{p99:.2f} ms [< {save_limit:.0f} ms]; bare commit p99 {b99:.2f} ms"
+    )
     worst = max(both.median, report.median)
     verdict.check("statistics", worst, limit, f"slower median {worst * ms:.1f} ms [< {limit * ms:.0f} ms]")
     return verdict.status()
