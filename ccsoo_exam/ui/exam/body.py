@@ -78,11 +78,6 @@ class QuestionBody(LineWidget):
         """One option's text as drawn (tests and readers)."""
         return self.options[index]
 
-    @property
-    def text(self) -> str:
-        """Everything the body holds as plain text, in order (tests)."""
-        return "\n".join([self.stem.plain, *(o.plain for o in self.options)])
-
     def show(self, stem: Text, options: tuple[Text, ...], highlight: int, *, top: bool = False) -> None:
         """Draw a question; ``top`` starts at its first line (a new question), else the
         highlighted option is kept in view."""
@@ -93,11 +88,12 @@ class QuestionBody(LineWidget):
         self._keep_in_view(highlight)
         self._repaint()
 
-    def prepare(self, stem: Text, options: tuple[Text, ...]) -> None:
-        """Wrap a question likely to come next while the candidate reads this one."""
+    def prepare(self, stem: Text | None, options: tuple[Text, ...]) -> None:
+        """Wrap texts likely to be shown next (a stem, options) while the candidate reads."""
         width = self._text_width()
         if width > 0:
-            self._wrap(stem, width, False)
+            if stem is not None:
+                self._wrap(stem, width, False)
             for text in options:
                 self._wrap(text, width, True)
 

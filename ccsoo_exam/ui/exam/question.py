@@ -187,7 +187,7 @@ class QuestionScreen(Screen[None]):
             authored = state.item.authored(shown)
             text, struck = item.options[authored], authored in state.struck
             variants += [option_text(shown, text, True, False, True), option_text(shown, text, False, struck, False)]
-        body.prepare(Text(), tuple(variants))
+        body.prepare(None, tuple(variants))
         if position + 1 < live.count:
             body.prepare(*self._texts(position + 1, 0))
 

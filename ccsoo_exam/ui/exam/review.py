@@ -79,7 +79,7 @@ class ReviewList(LineWidget, can_focus=True):
         self.rows: list[str] = []
         self.cursor_row = 0
         self.top = 0  # the first row shown under the header
-        self._strips: dict[tuple[str, bool, int], Strip] = {}
+        self._strips: dict[tuple[str, Style, int], Strip] = {}
         self.header = HEADER
 
     def show(self, positions: list[int], rows: list[str]) -> None:
@@ -127,9 +127,9 @@ class ReviewList(LineWidget, can_focus=True):
                 return Strip.blank(width, base)
             text = self.rows[index]
             style = base + _CURSOR if index == self.cursor_row else base
-        key = (text, style == base + _CURSOR, width)
+        key = (text, style, width)
         strip = self._strips.get(key)
-        if strip is None or y == 0:
+        if strip is None:
             strip = Strip(list(Text(text, style=style).render(self.app.console))).crop_extend(0, width, style)
             if len(self._strips) > 512:
                 self._strips.clear()

@@ -108,11 +108,6 @@ class Navigator(LineWidget):
         self._strips: dict[int, Strip] = {}
         self._drawn_for: tuple | None = None
 
-    @property
-    def text(self) -> str:
-        """The rows as plain text (tests)."""
-        return "\n".join(t.plain for t in self._texts)
-
     def show(self, states: list[ResponseState], current: int) -> None:
         rows = -(-len(states) // PER_ROW) + self.styles.gutter.height  # a border takes lines too
         if self.styles.height is None or self.styles.height.value != rows:
