@@ -309,6 +309,56 @@ async def test_failed_commit_shows_not_saved_and_never_a_false_saved(tmp_path: P
         assert "(*)" not in app.screen.query_one("#body").option(0).plain
 
 
+async def test_every_frame_written_shows_what_is_on_disk(tmp_path: Path, monkeypatch) -> None:
+    """The question screen renders a change while it commits: its frame may reach the terminal
+    only after the commit returned, and a change whose COMMIT fails never reaches it."""
+    from ccsoo_exam.ui.exam import question
+    from tests.test_sittings_store import COMMIT_TRAP
+
+    app, conn = build(tmp_path / "r.db")
+    written: list[tuple[str, bool, int]] = []  # (what the status said, mirror == file, rendered frames)
+    rendered = [0]
+    real = question.render_frame
+
+    def on_disk() -> tuple[list[object], int]:
+        other = sqlite3.connect(tmp_path / "r.db")
+        try:
+            answers = [r[0] for r in other.execute("SELECT answer FROM responses ORDER BY position")]
+            flags = [bool(r[0]) for r in other.execute("SELECT flagged FROM responses ORDER BY position")]
+            return [*answers, *flags], other.execute("SELECT position FROM sittings").fetchone()[0]
+        finally:
+            other.close()
+
+    def render_frame(screen, widgets):
+        write = real(screen, widgets)
+        rendered[0] += 1
+
+        def checked() -> None:
+            live = app.live
+            mirror = [*(r.answer for r in live.responses), *(r.flagged for r in live.responses)]
+            written.append((screen.saved, (mirror, live.position) == on_disk(), rendered[0]))
+            write()
+
+        return checked
+
+    monkeypatch.setattr(question, "render_frame", render_frame)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sitting(app, pilot)
+        written.clear()
+        for key in ("a", "n", "f", "b", "p", "delete"):
+            await pilot.press(key)
+            await pilot.pause()
+        assert [w[:2] for w in written] == [("Saved", True)] * 6, "one frame a key, each after its commit"
+        conn.executescript(COMMIT_TRAP)
+        written.clear()
+        await pilot.press("c")  # its COMMIT fails while the frame of "answered C" is rendered
+        await pilot.pause()
+        assert isinstance(app.screen, NoticeScreen) and "NOT SAVED" in str(app.screen.query_one(".heading").content)
+        assert [w[:2] for w in written] == [("NOT SAVED", True)], "only the frame of what is on disk is written"
+        assert written[0][2] >= 2, "the rendered frame of the change was dropped, not written"
+        assert response(conn, 0)["answer"] is None and app.live.responses[0].answer is None
+
+
 def screen_text(app: ExamApp) -> str:
     # The compositor's strips are exactly what the 80x24 terminal shows (modals included).
     strips = app.screen._compositor.render_strips()

@@ -175,7 +175,7 @@ async def test_an_unexpected_error_ends_on_a_safe_screen_with_a_content_free_log
     package = sample_package()
     stem = next(iter(package.banks.values())).items[0].stem
 
-    def broken(self, position: int, shown: str | None):
+    def broken(self, position: int, shown: str | None, during=None):
         raise RuntimeError(f"while showing {stem}")
 
     log = tmp_path / "exam-errors.log"

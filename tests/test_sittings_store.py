@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,81 @@ def test_failed_commit_keeps_time_owed_and_state_unchanged(tmp_path: Path) -> No
     live.conn.execute("PRAGMA query_only = 0")
     assert live.responses[0].answer is None and live.ledger.consumed == 0 and live.ledger.pending() == 30
     assert live.conn.execute("SELECT answer FROM responses WHERE position = 0").fetchone()[0] is None
+
+
+# A COMMIT that fails at COMMIT itself (as a disk that fills does): a deferred foreign key,
+# broken by a trigger on every event, is checked only when the transaction commits.
+COMMIT_TRAP = """
+CREATE TEMP TABLE trap_parent (id PRIMARY KEY);
+CREATE TEMP TABLE trap_child (p REFERENCES trap_parent (id) DEFERRABLE INITIALLY DEFERRED);
+CREATE TEMP TRIGGER trap AFTER INSERT ON main.events BEGIN INSERT INTO trap_child VALUES ('missing'); END;
+"""
+
+
+def committed_answer(db: Path, position: int) -> str | None:
+    """What another reader of the file sees: only what has been committed."""
+    other = sqlite3.connect(db)
+    try:
+        return other.execute("SELECT answer FROM responses WHERE position = ?", (position,)).fetchone()[0]
+    finally:
+        other.close()
+
+
+def test_the_screen_draws_an_answer_while_it_commits_on_the_committer_thread(tmp_path: Path) -> None:
+    live = new_live(tmp_path / "r.db")
+    threads: list[tuple[str, str]] = []
+    live.conn.set_trace_callback(lambda sql: threads.append((sql, threading.current_thread().name)))
+    seen: list[tuple[str | None, str | None, str]] = []
+
+    def draw() -> None:
+        seen.append((live.responses[0].answer, committed_answer(tmp_path / "r.db", 0), threading.current_thread().name))
+
+    state = live.answer(0, "A", during=draw)
+    live.conn.set_trace_callback(None)
+    authored = state.answer
+    assert authored is not None and committed_answer(tmp_path / "r.db", 0) == authored
+    # The drawing saw the proposed answer, before any other reader could, on the UI thread.
+    assert seen == [(authored, None, threading.main_thread().name)]
+    assert [name for sql, name in threads if sql == "COMMIT"] == ["ccsoo-commit_0"]
+    assert all(name == threading.main_thread().name for sql, name in threads if sql != "COMMIT")
+
+
+def test_a_commit_failing_while_the_screen_draws_puts_everything_back(tmp_path: Path) -> None:
+    live = new_live(tmp_path / "r.db")
+    live.navigate(3)
+    live.ledger.clock.advance(30)  # type: ignore[attr-defined]
+    head, seq = live.recorder.head, live.recorder.seq
+    live.conn.executescript(COMMIT_TRAP)
+    drawn: list[tuple[int, str | None]] = []
+    with pytest.raises(StoreError, match="NOT SAVED"):
+        live.answer(5, "B", during=lambda: drawn.append((live.position, live.responses[5].answer)))
+    assert drawn and drawn[0][0] == 5 and drawn[0][1] is not None, "the drawing saw the proposal"
+    # Nothing of it stayed: the mirror, the position, the clock, the chain and the file.
+    assert live.position == 3 and live.responses[5].answer is None
+    assert (live.recorder.head, live.recorder.seq) == (head, seq)
+    assert live.ledger.consumed == 0 and live.ledger.pending() == 30
+    assert not live.conn.in_transaction and committed_answer(tmp_path / "r.db", 5) is None
+    with pytest.raises(StoreError, match="NOT SAVED"):
+        live.navigate(7, during=lambda: None)
+    assert live.position == 3
+    live.conn.execute("DROP TRIGGER trap")
+    live.answer(5, "B", during=lambda: None)  # the next change carries on the same chain
+    assert committed_answer(tmp_path / "r.db", 5) is not None and live.position == 5
+    assert verify_sitting(live.conn, live.sitting_id) is None
+
+
+def test_a_drawing_error_never_undoes_an_answer_that_was_saved(tmp_path: Path) -> None:
+    live = new_live(tmp_path / "r.db")
+
+    def broken() -> None:
+        raise RuntimeError("the screen failed")
+
+    with pytest.raises(RuntimeError, match="the screen failed"):
+        live.toggle_flag(2, during=broken)
+    assert live.responses[2].flagged, "the flag is on disk, so the mirror keeps it"
+    assert live.conn.execute("SELECT flagged FROM responses WHERE position = 2").fetchone()[0] == 1
+    assert live.recorder.seq == live.refresh_record().event_count
+    assert verify_sitting(live.conn, live.sitting_id) is None
 
 
 def test_second_process_is_refused(tmp_path: Path) -> None:

@@ -12,7 +12,9 @@ import fcntl
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -157,16 +159,46 @@ def _statements(script: str) -> list[str]:
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE ... COMMIT; rolled back on any error, so nothing half-written stays."""
+def transaction(conn: sqlite3.Connection, during: Callable[[], None] | None = None) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT; rolled back on any error, so nothing half-written stays.
+
+    ``during`` runs while the COMMIT is on its way to the disk, on the committer thread: the
+    candidate's screen renders the change in that time and writes it once this returns. It
+    must not raise and must not touch ``conn``; what it prepares is kept only if the COMMIT
+    returned (the caller knows from this raising or not).
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
-        conn.execute("COMMIT")
+        if during is None:
+            conn.execute("COMMIT")
+        else:
+            _commit_during(conn, during)
     except BaseException:
         if conn.in_transaction:  # COMMIT itself can fail (disk full); never leave it open
             conn.execute("ROLLBACK")
         raise
+
+
+_committer: ThreadPoolExecutor | None = None
+
+
+def _commit_during(conn: sqlite3.Connection, during: Callable[[], None]) -> None:
+    """COMMIT on the committer thread while ``during`` runs here.
+
+    SQLite's COMMIT (the WAL write and its fsync, about 1.5 ms on a terminal's disk) runs
+    without Python's lock, so on a second core it costs the key nothing that drawing the
+    answer does not already take.
+    """
+    global _committer
+    if _committer is None:
+        _committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccsoo-commit")
+    committed: Future[sqlite3.Cursor] = _committer.submit(conn.execute, "COMMIT")
+    try:
+        during()
+    finally:
+        wait_for([committed])  # the connection is never used again while its COMMIT runs
+    committed.result()  # the COMMIT's own error, if it failed
 
 
 class ProcessLock:

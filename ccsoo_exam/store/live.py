@@ -1,7 +1,10 @@
 """A sitting in progress: the form's item content joined to its durable record.
 
-The UI talks to this object only. It keeps an in-memory mirror of the responses that is
-updated *after* each commit returns, so what the screen shows as saved is what is on disk.
+The UI talks to this object only. It keeps an in-memory mirror of the responses, so what
+the screen shows as saved is what is on disk: a change reaches the mirror when its commit
+returns, or, for the candidate's own keys, while it commits, for the screen to draw. Then
+the screen writes nothing to the terminal until the commit returned, and a failed commit
+puts the mirror back before it is raised (``_proposed``).
 """
 
 from __future__ import annotations
@@ -106,34 +109,70 @@ class LiveSitting:
         self._checkpointed_at = self.ledger.clock()
         return checkpoint(self.conn)
 
-    def answer(self, position: int, shown: str | None) -> ResponseState:
+    # The candidate's changes take ``during``: the screen, drawing the change while it commits.
+
+    def answer(self, position: int, shown: str | None, during: Callable[[], None] | None = None) -> ResponseState:
         """Choose the option shown as ``shown`` (None clears); choosing a struck option un-strikes it."""
         state = self.responses[position]
         authored = state.item.authored(shown) if shown else None
         struck = state.struck - {authored} if authored else state.struck
-        self.recorder.answer(position, authored, struck)
-        self.position = position
-        self.responses[position] = replace(state, answer=authored, struck=struck)
+        proposed = replace(state, answer=authored, struck=struck)
+        self._proposed(
+            position, proposed, position, during, lambda d: self.recorder.answer(position, authored, struck, d)
+        )
         return self.responses[position]
 
-    def toggle_flag(self, position: int) -> ResponseState:
+    def toggle_flag(self, position: int, during: Callable[[], None] | None = None) -> ResponseState:
         state = self.responses[position]
-        self.recorder.flag(position, not state.flagged)
-        self.responses[position] = replace(state, flagged=not state.flagged)
+        proposed = replace(state, flagged=not state.flagged)
+        self._proposed(
+            position, proposed, self.position, during, lambda d: self.recorder.flag(position, proposed.flagged, d)
+        )
         return self.responses[position]
 
-    def toggle_strike(self, position: int, shown: str) -> ResponseState:
+    def toggle_strike(self, position: int, shown: str, during: Callable[[], None] | None = None) -> ResponseState:
         state = self.responses[position]
-        authored = state.item.authored(shown)
-        struck = state.struck ^ {authored}
-        self.recorder.strike(position, frozenset(struck))
-        self.responses[position] = replace(state, struck=frozenset(struck))
+        struck = frozenset(state.struck ^ {state.item.authored(shown)})
+        proposed = replace(state, struck=struck)
+        self._proposed(position, proposed, self.position, during, lambda d: self.recorder.strike(position, struck, d))
         return self.responses[position]
 
-    def navigate(self, position: int) -> None:
+    def navigate(self, position: int, during: Callable[[], None] | None = None) -> None:
         if position != self.position:
-            self.recorder.navigate(position)
-            self.position = position
+            state = self.responses[position]
+            self._proposed(position, state, position, during, lambda d: self.recorder.navigate(position, d))
+        elif during is not None:
+            during()
+
+    def _proposed(
+        self,
+        position: int,
+        state: ResponseState,
+        moved_to: int,
+        during: Callable[[], None] | None,
+        commit: Callable[[Callable[[], None] | None], object],
+    ) -> None:
+        """Commit a change to one response (and the current position) and put it in the mirror.
+
+        Without ``during`` the mirror changes when the commit returned. With it, the mirror
+        holds the change while the commit runs, for ``during`` to draw; if the commit fails
+        (the recorder's sequence did not move) the mirror is put back before the error goes on.
+        """
+        before = self.position, self.responses[position]
+
+        def propose() -> None:
+            self.position, self.responses[position] = moved_to, state
+            during()  # type: ignore[misc]
+
+        seq = self.recorder.seq
+        try:
+            commit(None if during is None else propose)
+        except BaseException:
+            if self.recorder.seq == seq:
+                self.position, self.responses[position] = before
+            raise
+        if during is None:
+            self.position, self.responses[position] = moved_to, state
 
     def heartbeat(self) -> None:
         self.recorder.heartbeat()

@@ -445,8 +445,17 @@ class SittingRecorder:
         self.boot_id = boot_identity()
 
     def _commit(
-        self, kind: str, payload: dict[str, Any], statements: Sequence[tuple[str, tuple[Any, ...]]] = ()
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        statements: Sequence[tuple[str, tuple[Any, ...]]] = (),
+        during: Callable[[], None] | None = None,
     ) -> Event:
+        """Write the change and its event in one transaction; ``during`` runs while it commits.
+
+        ``during`` is the screen drawing the change (see ``transaction``). Its own error is
+        raised once the change is recorded, never taken for a failed commit.
+        """
         snapshot = self.ledger.snapshot()
         found = len(self.ledger.stalls)
         self.ledger.take()
@@ -461,8 +470,16 @@ class SittingRecorder:
             head, seq = events[-1].hash, events[-1].seq
         event = make_event(head, seq + 1, kind, payload, now, self.ledger.consumed)
         events.append(event)
+        drawing: list[BaseException] = []
+
+        def guarded() -> None:
+            try:
+                during()  # type: ignore[misc]
+            except BaseException as exc:  # raised below, once the change is recorded
+                drawing.append(exc)
+
         try:
-            with _writing(), transaction(self.conn):
+            with _writing(), transaction(self.conn, None if during is None else guarded):
                 for sql, params in statements:
                     self.conn.execute(sql, params)
                 for each in events:
@@ -488,6 +505,8 @@ class SittingRecorder:
         self.head, self.seq = event.hash, event.seq
         if signature is not None:
             self.last_signature = signature
+        if drawing:
+            raise drawing[0]
         return event
 
     def _sitting(self, assignments: str, *params: Any) -> tuple[str, tuple[Any, ...]]:
@@ -514,7 +533,15 @@ class SittingRecorder:
             "start", {}, self._sitting("status = 'in-progress', started_at = ?", iso(self.wall_clock()))
         )
 
-    def answer(self, position: int, letter: str | None, struck: frozenset[str] = frozenset()) -> Event:
+    # The candidate's own changes take ``during``: the screen draws them while they commit.
+
+    def answer(
+        self,
+        position: int,
+        letter: str | None,
+        struck: frozenset[str] = frozenset(),
+        during: Callable[[], None] | None = None,
+    ) -> Event:
         letters = "".join(sorted(struck))
         return self._commit(
             "answer",
@@ -525,21 +552,28 @@ class SittingRecorder:
                 ),
                 self._sitting("position = ?", position),
             ],
+            during,
         )
 
-    def flag(self, position: int, flagged: bool) -> Event:
+    def flag(self, position: int, flagged: bool, during: Callable[[], None] | None = None) -> Event:
         return self._commit(
-            "flag", {"position": position, "flagged": flagged}, [self._response(position, "flagged = ?", int(flagged))]
+            "flag",
+            {"position": position, "flagged": flagged},
+            [self._response(position, "flagged = ?", int(flagged))],
+            during,
         )
 
-    def strike(self, position: int, struck: frozenset[str]) -> Event:
+    def strike(self, position: int, struck: frozenset[str], during: Callable[[], None] | None = None) -> Event:
         letters = "".join(sorted(struck))
         return self._commit(
-            "strike", {"position": position, "struck": letters}, [self._response(position, "struck = ?", letters)]
+            "strike",
+            {"position": position, "struck": letters},
+            [self._response(position, "struck = ?", letters)],
+            during,
         )
 
-    def navigate(self, position: int) -> Event:
-        return self._commit("navigate", {"position": position}, [self._sitting("position = ?", position)])
+    def navigate(self, position: int, during: Callable[[], None] | None = None) -> Event:
+        return self._commit("navigate", {"position": position}, [self._sitting("position = ?", position)], during)
 
     def heartbeat(self) -> Event:
         return self._commit("heartbeat", {})

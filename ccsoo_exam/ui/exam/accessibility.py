@@ -16,7 +16,7 @@ sitting comes back the same way. The modes:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -160,13 +160,16 @@ class ReaderQuestionScreen(QuestionScreen):
         texts["#state"] = ", ".join(parts) + f". {live.answered()} of {live.count} answered."
         return texts
 
-    def redraw(self) -> None:
+    def redraw(self, write: bool = True) -> Callable[[], None]:
+        """The texts go through Textual's own repaint, which writes once the key's handler
+        has returned (after the change's commit), so there is no frame to hand back."""
         if self._drawn.get("stem-position") != self.live.position:
             self._drawn["stem-position"] = self.live.position
             self._update("#said", "")
         for selector, text in self._texts().items():
             self._update(selector, text)
         self.settle_more()
+        return _written
 
     def action_highlight(self, step: int) -> None:
         """Up/Down: the highlighted option is said as one line (the options stay as written)."""
@@ -209,3 +212,7 @@ def question_screen_class(modes: Iterable[str]) -> type[QuestionScreen]:
     if LARGE_PRINT in chosen:
         return LargePrintQuestionScreen
     return QuestionScreen
+
+
+def _written() -> None:
+    return None

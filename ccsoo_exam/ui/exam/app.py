@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -81,6 +82,7 @@ HELP_KEY = "f1"
 # the terminal is gone and the screen cannot be restored: a surviving process would hold
 # the database lock and refuse the relaunch.
 EXIT_GRACE_SECONDS = 1.5
+THREAD_SWITCH_SECONDS = 0.0005  # see on_mount
 
 
 class ExamApp(LockedDownApp):
@@ -163,6 +165,10 @@ class ExamApp(LockedDownApp):
         self.register_theme(HIGH_CONTRAST_THEME)
         if not self.is_headless:
             self._install_signal_handlers()
+            # A thread that wants Python's lock waits this long for the UI thread to let go:
+            # the answer's COMMIT (ccsoo-commit) and the frame's write (Textual's writer) each
+            # wait for it once per key. Python's default, 5 ms, was the whole key's budget.
+            sys.setswitchinterval(THREAD_SWITCH_SECONDS)
         await self.push_screen(self._unlock_screen(), self._unlocked)
         if self.timers:
             self.set_interval(1.0, self.tick)

@@ -28,7 +28,7 @@ from ccsoo_exam.ui.exam.messages import OptionClicked, SaveFailed, SubmitConfirm
 from ccsoo_exam.ui.exam.modals import ConfirmSubmitModal, GotoModal
 from ccsoo_exam.ui.exam.review import ReviewScreen
 from ccsoo_exam.ui.exam.widgets import Navigator, StatusBar, option_text
-from ccsoo_exam.ui.frames import one_frame
+from ccsoo_exam.ui.frames import one_frame, render_frame
 
 KEYS_HELP = "F1 or ? all keys  A-D answer  N/P move  F flag  X rule out  R review  S submit"
 MORE_BELOW = "-- more below: J or Shift+Down reads on --  F1 or ? all keys"
@@ -126,9 +126,11 @@ class QuestionScreen(Screen[None]):
 
     # -- drawing ---------------------------------------------------------------------
 
-    def redraw(self) -> None:
+    def redraw(self, write: bool = True) -> Callable[[], None]:
         """Redraw what changed. A keypress must stay cheap: unchanged widgets are not touched,
-        and none of the widgets drawn here changes size, so no key costs a layout."""
+        and none of the widgets drawn here changes size, so no key costs a layout.
+
+        ``write=False`` renders the frame and returns what writes it (``_save``)."""
         live = self.live
         count = len(live.current().item.option_order)
         if self._drawn.get("count") != count:
@@ -151,7 +153,10 @@ class QuestionScreen(Screen[None]):
             self._drawn["navigator"] = marks
             self.query_one(Navigator).show(live.responses, live.position)
         self.refresh_status()
-        one_frame(self.children)
+        frame = render_frame(self, self.children)
+        if write:
+            frame()
+        return frame
 
     def _texts(self, position: int, highlight: int) -> tuple[Text, tuple[Text, ...]]:
         """The stem and the options of one question in its current state, as drawn (literal
@@ -203,17 +208,35 @@ class QuestionScreen(Screen[None]):
 
     # -- saving ----------------------------------------------------------------------
 
-    def _save(self, change: Callable[[], object]) -> bool:
-        self.saved = "Saving..."
+    def _save(self, change: Callable[[Callable[[], None]], object]) -> bool:
+        """Make a change, rendering it while it commits; write the frame once it is on disk.
+
+        ``change`` gets the drawing step and gives it to the live sitting, which runs it
+        with the change in the mirror while the COMMIT runs (or after it, for a change the
+        mirror does not hold). Nothing reaches the terminal before the commit returned: a
+        failed one drops the frame and draws what is on disk, with "NOT SAVED".
+        """
+        frames: list[Callable[[], None]] = []
+
+        def draw() -> None:
+            self.saved = "Saved"
+            frames.append(self.redraw(write=False))
+
         try:
-            change()
+            change(draw)
         except StoreError as error:
             self.saved = "NOT SAVED"
-            self.refresh_status()
+            for widget in self.children:
+                widget.refresh()  # the frame rendered for the change is never written
+            self._drawn.clear()
+            self.redraw()
             self.post_message(SaveFailed(error))
             return False
-        self.saved = "Saved"
-        self.redraw()
+        if frames:
+            frames[-1]()
+        else:
+            self.saved = "Saved"
+            self.redraw()
         return True
 
     # -- actions ---------------------------------------------------------------------
@@ -226,7 +249,7 @@ class QuestionScreen(Screen[None]):
             return  # E or 5 on a four-option question: not an option, so nothing happens
         position = self.live.position
         self.highlight = LETTERS.index(shown)
-        self._save(lambda: self.live.answer(position, shown))
+        self._save(lambda draw: self.live.answer(position, shown, draw))
 
     def action_choose_highlighted(self) -> None:
         self.action_choose(LETTERS[self.highlight])
@@ -238,7 +261,7 @@ class QuestionScreen(Screen[None]):
     def action_clear(self) -> None:
         position = self.live.position
         if self.live.current().answer is not None:
-            self._save(lambda: self.live.answer(position, None))
+            self._save(lambda draw: self.live.answer(position, None, draw))
 
     def action_highlight(self, step: int) -> None:
         self.highlight = (self.highlight + step) % self._count()
@@ -249,7 +272,7 @@ class QuestionScreen(Screen[None]):
         body = self.query_one("#body")
         body.scroll_relative(y=step * max(1, body.size.height - 1), animate=False)
         self.show_more()
-        one_frame(self.children)
+        one_frame(self, self.children)
 
     def action_move(self, step: int) -> None:
         target = self.live.position + step
@@ -264,12 +287,12 @@ class QuestionScreen(Screen[None]):
             self.notify(literal("This exam moves forward only."), timeout=3, markup=False)
             return
         self.highlight = 0
-        if self._save(lambda: self.live.navigate(position)):
+        if self._save(lambda draw: self.live.navigate(position, draw)):
             self.query_one("#body").scroll_home(animate=False)
 
     def action_flag(self) -> None:
         position = self.live.position
-        self._save(lambda: self.live.toggle_flag(position))
+        self._save(lambda draw: self.live.toggle_flag(position, draw))
 
     def action_strike(self) -> None:
         position, shown = self.live.position, LETTERS[self.highlight]
@@ -281,11 +304,11 @@ class QuestionScreen(Screen[None]):
                 markup=False,
             )
             return
-        self._save(lambda: self.live.toggle_strike(position, shown))
+        self._save(lambda draw: self.live.toggle_strike(position, shown, draw))
 
     def action_toggle_timer(self) -> None:
         hidden = not self.live.timer_hidden
-        self._save(lambda: self.live.set_timer_hidden(hidden))
+        self._save(lambda draw: (self.live.set_timer_hidden(hidden), draw()))
 
     def action_goto(self) -> None:
         self.app.push_screen(GotoModal(self.live.count), lambda p: self.go_to(p) if p is not None else None)
