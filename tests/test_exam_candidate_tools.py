@@ -337,3 +337,35 @@ async def test_review_list_picks_with_keys_and_the_mouse(tmp_path: Path) -> None
         await pilot.click("#table", offset=(10, 1 + 4))  # the header, then the fifth row: question 6
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen) and app.live.position == 5, table.rows[:6]
+
+
+def textual_rows(body: QuestionBody, crop) -> list[list[tuple[str, object]]]:
+    """The body's rows through Textual's own styles step, as the compositor would get them."""
+    body._styles_cache.clear()
+    return [[(s.text, s.style) for s in strip] for strip in super(QuestionBody, body).render_lines(crop)]
+
+
+async def test_finished_rows_are_what_textuals_own_step_draws(tmp_path: Path) -> None:
+    """The body hands the compositor rows it finished itself (padding, background, colours):
+    segment for segment what Textual's styles step makes, in each state and theme."""
+    from textual.geometry import Region
+
+    for modes in ((), ("high-contrast",), ("large-print", "high-contrast")):
+        app, _conn = build(tmp_path / f"r{len(modes)}.db")
+        async with app.run_test(size=SIZE) as pilot:
+            await check_in(app, pilot, modes=modes)
+            body = app.screen.query_one("#body", QuestionBody)
+            long_one = max(range(app.live.count), key=lambda p: len(app.live.item(p).stem))
+            for keys in (("a",), ("down", "x"), ("n", "f"), ("end",)):
+                await pilot.press(*keys)
+                await pilot.pause()
+                if keys == ("end",):
+                    app.screen.go_to(long_one)
+                    await pilot.pause()
+                    body.scroll_to_line(2)
+                crop = Region(0, 0, body.outer_size.width, body.outer_size.height)
+                fast = [[(s.text, s.style) for s in strip] for strip in body.render_lines(crop)]
+                assert fast == textual_rows(body, crop), f"{modes} after {keys}"
+                part = Region(3, 1, 20, 4)  # a region cut out of the middle, as a partial update asks
+                fast = [[(s.text, s.style) for s in strip] for strip in body.render_lines(part)]
+                assert fast == textual_rows(body, part), f"{modes} after {keys}, cropped"
