@@ -24,6 +24,7 @@ import stat
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from ccsoo_exam.chain import Event, verify_chain
@@ -93,6 +94,7 @@ def read_source(path: str, enrolled: Mapping[str, str], target_columns: Mapping[
 def _read(path: str, enrolled: Mapping[str, str], target_columns: Mapping[str, Sequence[str]]) -> SourceReading:
     _require_sqlite_header(path)
     source = connect(path, readonly=True)
+    source.row_factory = None  # plain tuples: what is verified is what is handed back, as it was read
     try:
         try:
             tables = {r[0] for r in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -188,9 +190,10 @@ def _read_sittings(
     sitting_cols = sorted(common["sittings"])
     response_cols = common["responses"]
     event_cols = common["events"]
-    # The events are read once, for the chain and for the copy: the Event fields, then the rest.
-    event_read = [*EVENT_FIELDS, *(c for c in event_cols if c not in EVENT_FIELDS)]
-    copy_at = [event_read.index(c) for c in event_cols]
+    # The events are read once, for the chain and for the copy (the columns to copy first).
+    event_read = [*event_cols, *(c for c in EVENT_FIELDS if c not in event_cols)]
+    as_event = itemgetter(*(event_read.index(c) for c in EVENT_FIELDS))
+    copied = len(event_cols)
     events_sql = f"SELECT {', '.join(event_read)} FROM events WHERE sitting_id = ? ORDER BY seq"
     responses_sql = f"SELECT {', '.join(response_cols)} FROM responses WHERE sitting_id = ? ORDER BY position"
     signatures_sql = "SELECT seq, key_id, signature FROM signatures WHERE sitting_id = ?"
@@ -203,12 +206,12 @@ def _read_sittings(
         row = tuple("" if c == "proctor_pin" else v for c, v in zip(sitting_cols, source_row, strict=True))
         record = dict(zip(sitting_cols, row, strict=True))
         sitting_id = record["sitting_id"]
-        event_rows = [tuple(r) for r in source.execute(events_sql, (sitting_id,))]
-        responses = [tuple(r) for r in source.execute(responses_sql, (sitting_id,))]
+        event_rows = source.execute(events_sql, (sitting_id,)).fetchall()
+        responses = source.execute(responses_sql, (sitting_id,)).fetchall()
         signed = source.execute(signatures_sql, (sitting_id,)).fetchall() if signed_source else []
         signatures: dict[int, tuple[str, bytes]] = {}
         try:
-            events = [Event(*r[:7]) for r in event_rows]
+            events = [Event(*as_event(r)) for r in event_rows]
             fault = _sitting_fault(record, events, [dict(zip(response_cols, r, strict=True)) for r in responses])
             signatures = {r[0]: (r[1], bytes(r[2])) for r in signed}
             if fault is None:
@@ -226,7 +229,7 @@ def _read_sittings(
                 record["candidate_id"],
                 row,
                 tuple(responses),
-                tuple(tuple(r[i] for i in copy_at) for r in event_rows),
+                tuple(event_rows) if copied == len(event_read) else tuple(r[:copied] for r in event_rows),
                 tuple((seq, key, signature) for seq, (key, signature) in sorted(signatures.items())),
                 content_hash(sitting_cols, row, responses),
                 record["chain_head"],
