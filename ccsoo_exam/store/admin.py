@@ -20,7 +20,6 @@ never written here; item analysis and rescoring read the keys from the encrypted
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import sqlite3
@@ -529,24 +528,21 @@ def _pool_readings(
 
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=merge_source.worker_started)
     pending: deque[Future[merge_source.SourceReading | list[Problem]]] = deque()
-    ahead = iter(paths)
-    done = 0
+    done = submitted = 0
     try:
-        for path in itertools.islice(ahead, 2 * workers):
-            pending.append(pool.submit(merge_source.read_source_problems, path, enrolled, columns))
-        while pending:
+        while done < len(paths):
             try:
-                reading = pending[0].result()
+                while submitted < len(paths) and submitted - done < 2 * workers:
+                    pending.append(pool.submit(merge_source.read_source_problems, paths[submitted], enrolled, columns))
+                    submitted += 1
+                reading = pending.popleft().result()
             except BrokenProcessPool:
                 break
-            pending.popleft()
             done += 1
-            for path in itertools.islice(ahead, 1):
-                pending.append(pool.submit(merge_source.read_source_problems, path, enrolled, columns))
             yield reading
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    for path in paths[done:]:
+    for path in paths[done:]:  # reading is read-only: a file read in the broken pool is just read again
         yield merge_source.read_source_problems(path, enrolled, columns)
 
 
