@@ -19,7 +19,7 @@ import pytest
 from ccsoo_exam.cli import main
 from ccsoo_exam.errors import StoreError
 from ccsoo_exam.store import admin, merge_source, sittings
-from tests.admin_data import all_correct, correct_on, enrolled_admin, small_package, terminal_db
+from tests.admin_data import all_correct, correct_on, enrolled_admin, panel_db, small_package, terminal_db
 
 AT = "2026-03-03T12:00:00Z"
 CHECK_IN_FORGED = (
@@ -57,6 +57,7 @@ def built(tmp_path_factory) -> tuple[Path, dict[str, dict[str, str]]]:
         "consumed.db": ("UPDATE events SET consumed_seconds = 'soon' WHERE sitting_id = ? AND seq = 2", "C-5"),
         "blob.db": ("UPDATE signatures SET signature = 'not a blob' WHERE sitting_id = ? AND seq = 1", "C-6"),
     }
+    panel_db(str(folder / "ann.db"), "Ann", {"C-1": (3, 3), "C-3": (1, 2)})  # scoresheets: imported by the writer
     for name, (sql, candidate) in edits.items():
         raw = sqlite3.connect(folder / name)
         raw.execute(sql, (made[name][candidate],))
@@ -68,7 +69,7 @@ def built(tmp_path_factory) -> tuple[Path, dict[str, dict[str, str]]]:
 @pytest.fixture
 def files(tmp_path: Path, built) -> tuple[Path, dict[str, dict[str, str]]]:
     folder, made = built
-    for name in made:
+    for name in [*made, "ann.db"]:
         shutil.copy(folder / name, tmp_path / name)
     (tmp_path / "notes.db").write_text("this is not a database at all\n" * 100)
     os.mkfifo(tmp_path / "pipe.db")
@@ -99,7 +100,7 @@ def pooled(monkeypatch, on: bool) -> None:
 
 ORDER = [
     "big.db", "t1.db", "tampered.db", "notes.db", "forged.db", "pipe.db", "missing.db",
-    "admin.db", "consumed.db", "blob.db", "t1.db", "t7.db", "t8.db",
+    "admin.db", "consumed.db", "ann.db", "blob.db", "t1.db", "t7.db", "t8.db",
 ]  # fmt: skip
 
 
@@ -127,11 +128,13 @@ def test_every_bad_file_gets_the_sequential_outcome_in_argument_order(
         f"{p['tampered.db']}: 1 sittings added, 0 already merged, 0 conflicts, 1 not imported (broken)",
         f"{p['forged.db']}: 0 sittings added, 0 already merged, 0 conflicts, 1 not imported (broken)",
         f"{p['consumed.db']}: 0 sittings added, 0 already merged, 0 conflicts, 1 not imported (broken)",
+        f"{p['ann.db']}: 0 sittings added, 0 already merged, 0 conflicts, 0 not imported (broken); "
+        "panel: 2 sheets added, 0 already present, 0 conflicts, 0 skipped, 0 moderations added",
         f"{p['blob.db']}: 0 sittings added, 0 already merged, 0 conflicts, 1 not imported (broken)",
         f"{p['t1.db']}: 0 sittings added, 1 already merged, 0 conflicts, 0 not imported (broken)",
         f"{p['t7.db']}: 1 sittings added, 0 already merged, 0 conflicts, 0 not imported (broken)",
         f"{p['t8.db']}: 1 sittings added, 0 already merged, 0 conflicts, 0 not imported (broken)",
-        f"{db}: 13 files, 16 sittings added, 1 already merged, 0 conflicts, 4 broken, 4 unreadable",
+        f"{db}: 14 files, 16 sittings added, 1 already merged, 0 conflicts, 4 broken, 4 unreadable",
     ]
     assert err.splitlines() == [
         f"{p['tampered.db']}: sitting {made['tampered.db']['C-2']} event 3: contents do not match its hash "
@@ -159,12 +162,14 @@ def test_every_bad_file_gets_the_sequential_outcome_in_argument_order(
             ("tampered.db", (1, 0, 1)),
             ("forged.db", (0, 0, 1)),
             ("consumed.db", (0, 0, 1)),
+            ("ann.db", (0, 0, 0)),
             ("blob.db", (0, 0, 1)),
             ("t1.db", (0, 1, 0)),
             ("t7.db", (1, 0, 0)),
             ("t8.db", (1, 0, 0)),
         ]
     ]
+    assert table(conn, "SELECT candidate_id, panelist FROM panel_sheets ORDER BY 1") == [("C-1", "Ann"), ("C-3", "Ann")]
     # Whole sittings, each with every event and signature its terminal wrote, and still verifiable here.
     for sitting_id, event_count in table(conn, "SELECT sitting_id, event_count FROM sittings"):
         assert sittings.verify_sitting(conn, sitting_id) is None
@@ -187,7 +192,7 @@ def test_the_pool_and_in_process_merges_write_the_same_rows(files, monkeypatch) 
             written.append(
                 {
                     t: table(conn, f"SELECT * FROM {t} ORDER BY 1, 2")
-                    for t in ("sittings", "responses", "events", "signatures", "merged_sittings")
+                    for t in ("sittings", "responses", "events", "signatures", "merged_sittings", "panel_sheets")
                 }
                 | {"merge_log": table(conn, "SELECT * FROM merge_log ORDER BY merge_id")}
             )
@@ -199,6 +204,7 @@ def test_the_pool_and_in_process_merges_write_the_same_rows(files, monkeypatch) 
             ]
             conn.close()
     assert len(written[0]["outcomes"]) == len(paths) and len(written[0]["sittings"]) == 16
+    assert len(written[0]["panel_sheets"]) == 2
     assert written[0] == written[1]
 
 
