@@ -486,7 +486,9 @@ def merge_files(
     very rows it verified, and those are what is inserted. Small merges, one CPU or
     ``workers=1`` verify in this process.
 
-    The terminal registry and the admin database's columns are read once, at the start.
+    The terminal registry and the admin database's columns are read once, at the start. As with
+    any use of spawned processes, a script that calls this must guard its entry point with
+    ``if __name__ == "__main__":`` (the ``ccsoo-exam`` command and ``python -m ccsoo_exam`` do).
     """
     enrolled = enrolled_terminals(target)
     columns = _target_columns(target)
