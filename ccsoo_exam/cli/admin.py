@@ -307,33 +307,38 @@ def _merge_all(conn: sqlite3.Connection, sources: list[str], into: Path, advance
 
     unreadable = problems = 0
     totals = [0, 0, 0, 0]
-    for source in progress.track(sources, advance, every=1):
-        if Path(source).resolve() == into:
-            print(
-                Problem(source, None, "is the admin database itself; name a terminal or panel file"),
-                file=sys.stderr,
-            )
-            unreadable += 1
-            continue
-        try:
-            report = store.merge_file(conn, source, utc_now())
-        except StoreError as error:
-            for problem in error.problems:
+    itself = {source for source in sources if Path(source).resolve() == into}
+    # Verified ahead (in worker processes for a large merge), written and reported in argument order.
+    outcomes = store.merge_files(conn, [source for source in sources if source not in itself], utc_now)
+    try:
+        for source in progress.track(sources, advance, every=1):
+            if source in itself:
+                print(
+                    Problem(source, None, "is the admin database itself; name a terminal or panel file"),
+                    file=sys.stderr,
+                )
+                unreadable += 1
+                continue
+            report = next(outcomes)
+            if isinstance(report, StoreError):
+                for problem in report.problems:
+                    print(problem, file=sys.stderr)
+                unreadable += 1
+                continue
+            print(f"{source}: {report.summary()}")
+            for problem in report.problems:
                 print(problem, file=sys.stderr)
-            unreadable += 1
-            continue
-        print(f"{source}: {report.summary()}")
-        for problem in report.problems:
-            print(problem, file=sys.stderr)
-        problems += len(report.problems)
-        totals = [
-            a + b
-            for a, b in zip(
-                totals,
-                (len(report.added), len(report.unchanged), len(report.conflicts), len(report.broken)),
-                strict=True,
-            )
-        ]
+            problems += len(report.problems)
+            totals = [
+                a + b
+                for a, b in zip(
+                    totals,
+                    (len(report.added), len(report.unchanged), len(report.conflicts), len(report.broken)),
+                    strict=True,
+                )
+            ]
+    finally:
+        outcomes.close()
     return problems, unreadable, totals
 
 

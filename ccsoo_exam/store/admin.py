@@ -20,23 +20,21 @@ never written here; item analysis and rescoring read the keys from the encrypted
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ccsoo_exam.certification import Decision
-from ccsoo_exam.chain import verify_chain
 from ccsoo_exam.eligibility import ELIGIBLE, NOT_ELIGIBLE, REVIEW
 from ccsoo_exam.errors import Problem, StoreError
 from ccsoo_exam.inputs import not_regular
 from ccsoo_exam.item_analysis import SittingAnswers
-from ccsoo_exam.replay import ChainProblem, row_conflicts
 from ccsoo_exam.rescoring import KeyChange, RescoreResult
 from ccsoo_exam.roster import RosterEntry
-from ccsoo_exam.store import scoresheets, sittings
+from ccsoo_exam.store import merge_source, scoresheets, sittings
 from ccsoo_exam.store import standard as standard_store
 from ccsoo_exam.store.database import Migration, connect, transaction
 from ccsoo_exam.text import has_control
@@ -467,47 +465,124 @@ def merge_file(target: sqlite3.Connection, path: str, at: str) -> MergeReport:
     Sittings of one file go in one transaction; panel sheets go through
     ``scoresheets.import_scoresheets``, which runs its own.
     """
-    reason = not_regular(path)
-    if reason is not None:
-        raise StoreError(Problem(path, None, reason))
-    with open(path, "rb") as handle:
-        if handle.read(16) != b"SQLite format 3\x00":
-            raise StoreError(Problem(path, None, "is not a ccsoo-exam database (not an SQLite file)"))
-    source = connect(path, readonly=True)
+    reading = merge_source.read_source(path, enrolled_terminals(target), _target_columns(target))
+    return _apply(target, reading, at)
+
+
+# Fewer files than this are verified in the merging process: starting worker processes (each
+# imports the store and cryptography, about half a second) would cost more than it saves.
+POOL_FILES = 8
+
+
+def merge_files(
+    target: sqlite3.Connection, paths: Sequence[str], clock: Callable[[], str], *, workers: int | None = None
+) -> Iterator[MergeReport | StoreError]:
+    """Merge many files in order: for each path, its MergeReport, or the StoreError that kept it out.
+
+    The same as ``merge_file`` on each path in turn (``clock()`` stamps each as it is written),
+    but the reading and verifying, nearly all of the work, runs in ``workers`` processes (default:
+    one per CPU available) while this process writes the files verified so far, in the order
+    given: the output and merge_log are exactly the sequential ones. A worker hands back the
+    very rows it verified, and those are what is inserted. Small merges, one CPU or
+    ``workers=1`` verify in this process.
+
+    The terminal registry and the admin database's columns are read once, at the start. As with
+    any use of spawned processes, a script that calls this must guard its entry point with
+    ``if __name__ == "__main__":`` (the ``ccsoo-exam`` command and ``python -m ccsoo_exam`` do).
+    """
+    enrolled = enrolled_terminals(target)
+    columns = _target_columns(target)
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = min(workers, len(paths))
+    if workers < 2 or len(paths) < POOL_FILES:
+        readings: Generator[merge_source.SourceReading | list[Problem], None, None] = (
+            merge_source.read_source_problems(path, enrolled, columns) for path in paths
+        )
+    else:
+        readings = _pool_readings(paths, enrolled, columns, workers)
     try:
-        try:
-            tables = {r[0] for r in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        except sqlite3.DatabaseError:
-            raise StoreError(Problem(path, None, "is not a ccsoo-exam database (not an SQLite file)")) from None
-        has_sittings = {"sittings", "responses", "events"} <= tables
-        if not has_sittings and "panel_sheets" not in tables:
-            raise StoreError(
-                Problem(path, None, "is an SQLite file but not a ccsoo-exam database (no sittings or scoresheets)")
-            )
-        try:
-            panel = scoresheets.import_scoresheets(source, target) if "panel_sheets" in tables else None
-            tally = _Tally()
-            with transaction(target):
-                if has_sittings:
-                    _merge_sittings(source, target, path, at, tally)
-                target.execute(
-                    "INSERT INTO merge_log (source, source_sha256, merged_at, sittings_added, sittings_unchanged, "
-                    "conflicts, broken, sheets_added) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        str(Path(path).resolve()),
-                        _file_sha256(path),
-                        at,
-                        len(tally.added),
-                        len(tally.unchanged),
-                        len(tally.conflicts),
-                        len(tally.broken),
-                        len(panel.added) if panel else 0,
-                    ),
-                )
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(Problem(path, None, f"cannot be read as a ccsoo-exam database ({exc})")) from None
+        for reading in readings:
+            if isinstance(reading, list):
+                yield StoreError(reading)
+                continue
+            try:
+                yield _apply(target, reading, clock())
+            except StoreError as error:
+                yield error
     finally:
-        source.close()
+        readings.close()  # a pool stops with the merge
+
+
+def _pool_readings(
+    paths: Sequence[str], enrolled: dict[str, str], columns: dict[str, list[str]], workers: int
+) -> Generator[merge_source.SourceReading | list[Problem], None, None]:
+    """Each path's reading, in order, verified by ``workers`` processes a few files ahead of the writer.
+
+    At most two files per worker are in flight, so a merge of large files does not hold every
+    reading in memory at once. Workers are spawned (not forked): they inherit no open
+    database, no lock and no thread of this process. Should the pool break (a worker killed),
+    the files not yet read are read here instead, one by one, as a sequential merge would.
+    """
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing import get_context
+
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=merge_source.worker_started)
+    pending: deque[Future[merge_source.SourceReading | list[Problem]]] = deque()
+    done = submitted = 0
+    try:
+        while done < len(paths):
+            try:
+                while submitted < len(paths) and submitted - done < 2 * workers:
+                    pending.append(pool.submit(merge_source.read_source_problems, paths[submitted], enrolled, columns))
+                    submitted += 1
+                reading = pending.popleft().result()
+            except BrokenProcessPool:
+                break
+            done += 1
+            yield reading
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    for path in paths[done:]:  # reading is read-only: a file read in the broken pool is just read again
+        yield merge_source.read_source_problems(path, enrolled, columns)
+
+
+def _target_columns(target: sqlite3.Connection) -> dict[str, list[str]]:
+    return {t: _columns(target, t) for t in merge_source.SITTING_TABLES}
+
+
+def _apply(target: sqlite3.Connection, reading: merge_source.SourceReading, at: str) -> MergeReport:
+    """Write one file's verified reading into the admin database: its sittings and merge_log row in one transaction."""
+    path = reading.path
+    panel = None
+    try:
+        if reading.has_panel:
+            source = connect(path, readonly=True)
+            try:
+                panel = scoresheets.import_scoresheets(source, target)
+            finally:
+                source.close()
+        tally = _Tally(broken=list(reading.broken))
+        with transaction(target):
+            if reading.has_sittings:
+                _insert_sittings(target, reading, at, tally)
+            target.execute(
+                "INSERT INTO merge_log (source, source_sha256, merged_at, sittings_added, sittings_unchanged, "
+                "conflicts, broken, sheets_added) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    reading.resolved,
+                    reading.sha256,
+                    at,
+                    len(tally.added),
+                    len(tally.unchanged),
+                    len(tally.conflicts),
+                    len(tally.broken),
+                    len(panel.added) if panel else 0,
+                ),
+            )
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(Problem(path, None, f"cannot be read as a ccsoo-exam database ({exc})")) from None
     return MergeReport(
         path, tuple(tally.added), tuple(tally.unchanged), tuple(tally.conflicts), tuple(tally.broken), panel
     )
@@ -517,74 +592,44 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
 
 
-def _merge_sittings(source: sqlite3.Connection, target: sqlite3.Connection, path: str, at: str, tally: _Tally) -> None:
-    # Copy the columns both sides know: a newer terminal may carry columns this admin db lacks.
-    target_columns = {t: _columns(target, t) for t in ("sittings", "responses", "events")}
-    common = {t: [c for c in _columns(source, t) if c in target_columns[t]] for t in target_columns}
-    sitting_cols = sorted(common["sittings"])
-    response_cols = common["responses"]
-    event_cols = common["events"]
-    from ccsoo_exam.signing import signature_fault  # cryptography: only when merging
-
-    enrolled = enrolled_terminals(target)
-    signed_source = has_table(source, "signatures")
-    for source_row in source.execute(
-        f"SELECT {', '.join(sitting_cols)} FROM sittings ORDER BY created_at, sitting_id"
-    ).fetchall():
-        # The proctor's PIN hash stays on the terminal: the admin database never holds one.
-        row = tuple("" if c == "proctor_pin" else v for c, v in zip(sitting_cols, source_row, strict=True))
-        record = dict(zip(sitting_cols, row, strict=True))
-        sitting_id = record["sitting_id"]
-        label = f"sitting {sitting_id} (candidate {record['candidate_id']})"
-        events = sittings.load_events(source, sitting_id)
-        responses = source.execute(
-            f"SELECT {', '.join(response_cols)} FROM responses WHERE sitting_id = ? ORDER BY position", (sitting_id,)
-        ).fetchall()
-        fault = _sitting_fault(record, events, [dict(zip(response_cols, r, strict=True)) for r in responses])
-        signatures = sittings.load_signatures(source, sitting_id) if signed_source else {}
-        if fault is None:
-            fault = signature_fault(sitting_id, events, signatures, enrolled)
-        if fault is not None:
-            tally.broken.append(Problem(path, None, f"sitting {sitting_id} {fault}; not imported"))
-            continue
-        digest = _content_hash(sitting_cols, row, responses)
+def _insert_sittings(target: sqlite3.Connection, reading: merge_source.SourceReading, at: str, tally: _Tally) -> None:
+    """Copy each verified sitting not merged before; the same id with other contents is a conflict."""
+    sitting_cols, response_cols, event_cols = reading.sitting_columns, reading.response_columns, reading.event_columns
+    insert_sitting = f"INSERT INTO sittings ({', '.join(sitting_cols)}) VALUES ({', '.join('?' * len(sitting_cols))})"
+    insert_responses = (
+        f"INSERT INTO responses ({', '.join(response_cols)}) VALUES ({', '.join('?' * len(response_cols))})"
+    )
+    insert_events = f"INSERT INTO events ({', '.join(event_cols)}) VALUES ({', '.join('?' * len(event_cols))})"
+    for sitting in reading.verified:
+        sitting_id = sitting.sitting_id
         merged = target.execute(
             "SELECT content_hash, chain_head, event_count FROM merged_sittings WHERE sitting_id = ?", (sitting_id,)
         ).fetchone()
         if merged is None and target.execute("SELECT 1 FROM sittings WHERE sitting_id = ?", (sitting_id,)).fetchone():
             merged = (_stored_hash(target, sitting_id, sitting_cols, response_cols), None, None)
         if merged is not None:
-            if merged[0] == digest:
+            if merged[0] == sitting.content_hash:
                 tally.unchanged.append(sitting_id)
             else:
                 detail = ""
-                if merged[2] is not None and merged[2] != record["event_count"]:
-                    detail = f" ({record['event_count']} events here, {merged[2]} in the merged copy)"
+                if merged[2] is not None and merged[2] != sitting.event_count:
+                    detail = f" ({sitting.event_count} events here, {merged[2]} in the merged copy)"
+                label = f"sitting {sitting_id} (candidate {sitting.candidate_id})"
                 tally.conflicts.append(
-                    Problem(path, None, f"{label} differs from the merged copy{detail}; kept the merged copy")
+                    Problem(reading.path, None, f"{label} differs from the merged copy{detail}; kept the merged copy")
                 )
             continue
-        target.execute(
-            f"INSERT INTO sittings ({', '.join(sitting_cols)}) VALUES ({', '.join('?' * len(sitting_cols))})", row
-        )
-        target.executemany(
-            f"INSERT INTO responses ({', '.join(response_cols)}) VALUES ({', '.join('?' * len(response_cols))})",
-            responses,
-        )
-        target.executemany(
-            f"INSERT INTO events ({', '.join(event_cols)}) VALUES ({', '.join('?' * len(event_cols))})",
-            source.execute(
-                f"SELECT {', '.join(event_cols)} FROM events WHERE sitting_id = ? ORDER BY seq", (sitting_id,)
-            ),
-        )
+        target.execute(insert_sitting, sitting.row)
+        target.executemany(insert_responses, sitting.responses)
+        target.executemany(insert_events, sitting.events)
         target.executemany(
             "INSERT INTO signatures (sitting_id, seq, key_id, signature) VALUES (?, ?, ?, ?)",
-            [(sitting_id, seq, key, signature) for seq, (key, signature) in sorted(signatures.items())],
+            [(sitting_id, seq, key, signature) for seq, key, signature in sitting.signatures],
         )
         target.execute(
             "INSERT INTO merged_sittings (sitting_id, content_hash, chain_head, event_count, source, merged_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (sitting_id, digest, record["chain_head"], record["event_count"], str(Path(path).resolve()), at),
+            (sitting_id, sitting.content_hash, sitting.chain_head, sitting.event_count, reading.resolved, at),
         )
         tally.added.append(sitting_id)
 
@@ -624,33 +669,6 @@ def submitted_receipts(conn: sqlite3.Connection) -> dict[str, list[str]]:
     return found
 
 
-def _sitting_fault(record: dict[str, object], events: list, responses: list[dict[str, object]]) -> str | None:
-    """Why a sitting cannot be trusted, worded after 'sitting <id>', or None when it holds together.
-
-    The chain must hold, and then every stored field of the sitting and its responses must be
-    what the chain says (``audit.row_conflicts``): the rows are plain SQL beside the chain.
-    """
-    if not events:
-        return "has no events (not even its check-in)"
-    fault = verify_chain(events, record["chain_head"], record["event_count"])
-    if fault is not None:
-        return f"event {fault[0]}: {fault[1]}"
-    try:
-        conflicts = row_conflicts(record, responses, events)
-    except (ChainProblem, ValueError, KeyError, TypeError) as exc:
-        return f"cannot be re-derived from its events: {exc}"
-    if conflicts:
-        shown = "; ".join(c.describe() for c in conflicts[:3])
-        more = f" (and {len(conflicts) - 3} more)" if len(conflicts) > 3 else ""
-        return shown + more
-    return None
-
-
-def _content_hash(columns: Sequence[str], row: Sequence[object], responses: Iterable[Sequence[object]]) -> str:
-    body = json.dumps([list(columns), list(row), [list(r) for r in responses]], separators=(",", ":"), default=str)
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
 def _stored_hash(
     conn: sqlite3.Connection, sitting_id: str, sitting_cols: Sequence[str], response_cols: Sequence[str]
 ) -> str:
@@ -658,15 +676,7 @@ def _stored_hash(
     responses = conn.execute(
         f"SELECT {', '.join(response_cols)} FROM responses WHERE sitting_id = ? ORDER BY position", (sitting_id,)
     ).fetchall()
-    return _content_hash(sitting_cols, tuple(row), [tuple(r) for r in responses])
-
-
-def _file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return merge_source.content_hash(sitting_cols, tuple(row), [tuple(r) for r in responses])
 
 
 # --- reading scored responses -------------------------------------------------------------
