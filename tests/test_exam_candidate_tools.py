@@ -339,16 +339,21 @@ async def test_review_list_picks_with_keys_and_the_mouse(tmp_path: Path) -> None
         assert isinstance(app.screen, QuestionScreen) and app.live.position == 5, table.rows[:6]
 
 
-def textual_rows(body: QuestionBody, crop) -> list[list[tuple[str, object]]]:
-    """The body's rows through Textual's own styles step, as the compositor would get them."""
-    body._styles_cache.clear()
-    return [[(s.text, s.style) for s in strip] for strip in super(QuestionBody, body).render_lines(crop)]
+def textual_rows(widget, crop) -> list[list[tuple[str, object]]]:
+    """A widget's lines through Textual's own styles step, as the compositor would get them."""
+    from textual.widget import Widget
+
+    widget._styles_cache.clear()
+    return [[(s.text, s.style) for s in strip] for strip in Widget.render_lines(widget, crop)]
 
 
-async def test_finished_rows_are_what_textuals_own_step_draws(tmp_path: Path) -> None:
-    """The body hands the compositor rows it finished itself (padding, background, colours):
-    segment for segment what Textual's styles step makes, in each state and theme."""
+async def test_finished_lines_are_what_textuals_own_step_draws(tmp_path: Path) -> None:
+    """The line widgets hand the compositor lines they finished themselves (padding,
+    background, colours): segment for segment what Textual's styles step makes, in each
+    state and theme, whole or cut out as a partial update asks."""
     from textual.geometry import Region
+
+    from ccsoo_exam.ui.exam.widgets import Navigator, StatusBar
 
     for modes in ((), ("high-contrast",), ("large-print", "high-contrast")):
         app, _conn = build(tmp_path / f"r{len(modes)}.db")
@@ -363,9 +368,9 @@ async def test_finished_rows_are_what_textuals_own_step_draws(tmp_path: Path) ->
                     app.screen.go_to(long_one)
                     await pilot.pause()
                     body.scroll_to_line(2)
-                crop = Region(0, 0, body.outer_size.width, body.outer_size.height)
-                fast = [[(s.text, s.style) for s in strip] for strip in body.render_lines(crop)]
-                assert fast == textual_rows(body, crop), f"{modes} after {keys}"
-                part = Region(3, 1, 20, 4)  # a region cut out of the middle, as a partial update asks
-                fast = [[(s.text, s.style) for s in strip] for strip in body.render_lines(part)]
-                assert fast == textual_rows(body, part), f"{modes} after {keys}, cropped"
+                widgets = [body, app.screen.query_one(StatusBar), app.screen.query_one(Navigator)]
+                for widget in (w for w in widgets if w.display):
+                    width, height = widget.outer_size
+                    for crop in (Region(0, 0, width, height), Region(3, 0, 20, min(4, height))):
+                        fast = [[(s.text, s.style) for s in strip] for strip in widget.render_lines(crop)]
+                        assert fast == textual_rows(widget, crop), f"{type(widget).__name__} {modes} after {keys}"

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.color import Color
 from textual.events import Click, MouseScrollDown, MouseScrollUp
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -32,35 +31,6 @@ from ccsoo_exam.ui.lines import LineWidget
 
 PREFIX = 8  # ">(*) A. ": an option's text wraps under itself, not under its marks
 _THUMB = Style(reverse=True)
-
-
-@dataclass(frozen=True)
-class _Finish:
-    """Turning a content row into the row the terminal gets, as Textual's styles step would:
-    the padding either side in the background colour, then the app's line filters (its
-    colours turned into the terminal's)."""
-
-    left: int
-    right: int
-    inner: Style
-    filters: tuple
-    background: Color
-    width: int
-
-    def finish(self, row: Strip) -> Strip:
-        segments = list(row)
-        if self.left:
-            segments.insert(0, Segment(" " * self.left, self.inner))
-        if self.right:
-            segments.append(Segment(" " * self.right, self.inner))
-        strip = Strip(segments, row.cell_length + self.left + self.right)
-        for line_filter in self.filters:
-            strip = strip.apply_filter(line_filter, self.background)
-        return strip
-
-    @property
-    def blank(self) -> Strip:
-        return self.finish(Strip.blank(max(0, self.width - self.left - self.right), self.inner))
 
 
 class QuestionBody(LineWidget):
@@ -90,8 +60,6 @@ class QuestionBody(LineWidget):
         self._arranged_for: tuple | None = None
         self._rows: list[Strip] = []  # the visible rows: content and scroll bar cell
         self._row_cache: dict[tuple, tuple[Strip, Strip]] = {}  # (line, bar) -> (line, row)
-        self._finished_rows: dict[int, tuple[Strip, Strip]] = {}  # id(row) -> (row, as the terminal gets it)
-        self._finish_for: tuple[tuple, _Finish | None] | None = None
         self._blank_cache: tuple[int, Style, Strip] | None = None
         self._view = Size(0, 0)  # the content size when last arranged
         self._outer_width = 0
@@ -135,7 +103,7 @@ class QuestionBody(LineWidget):
         blank = self._blank(width)
         bars = self._bars_at(0, len(lines), height, self.base_style)
         for y in range(height):
-            self._finished(self._row(lines[y] if y < len(lines) else blank, bars[y], width))
+            self.finished(self._row(lines[y] if y < len(lines) else blank, bars[y], width))
 
     def scroll_relative(self, *, y: float = 0, animate: bool = False) -> None:
         self.scroll_to_line(self.top_line + int(y))
@@ -286,70 +254,6 @@ class QuestionBody(LineWidget):
         thumb_end = max(thumb_start + 1, (top + height) * height // total)
         thumb = base + _THUMB
         return [Segment("#", thumb) if thumb_start <= y < thumb_end else Segment("|", base) for y in range(height)]
-
-    # -- the compositor's call -------------------------------------------------------------
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        """The rows as the terminal gets them, from rows finished before when seen before.
-
-        Textual's own step (``Widget.render_lines``) pads each repainted row, fills in its
-        background and turns its colours into the terminal's, afresh each time: on a move to
-        another question, most of the frame's cost. The body keeps each row finished, so a
-        row drawn before, or prepared while the candidate read, costs a look-up. A style the
-        body is not drawn with here (a border, an outline, padding above or below, a tint or
-        an opacity) takes Textual's own step.
-        """
-        finish = self._finish_context()
-        if finish is None:
-            self._styles_cache.clear()  # it holds nothing drawn since the last time it was used
-            return super().render_lines(crop)
-        self.render_line(0)  # arranges, on the first paint or after a new size or theme
-        width = self._outer_width
-        strips = [self._finished(self._rows[y]) if y < len(self._rows) else finish.blank for y in crop.line_range]
-        if crop.column_span != (0, width):
-            x1, x2 = crop.column_span
-            strips = [strip.crop(x1, x2) for strip in strips]
-        return strips
-
-    def _finish_context(self) -> _Finish | None:
-        """What finishing a row needs, worked out once per style; None for a style it cannot do."""
-        key = (self.base_style, tuple(self.app.get_line_filters()), self._outer_width)
-        if self._finish_for is not None and self._finish_for[0] == key:
-            return self._finish_for[1]
-        styles = self.styles
-        top, right, bottom, left = styles.padding
-        plain = (
-            top == bottom == 0
-            and not any(edge for edge, _ in styles.border)
-            and not any(edge for edge, _ in styles.outline)
-            and not styles.tint.a
-            and styles.text_opacity == 1.0
-            and self.opacity == 1.0
-            and not (styles.has_rule("hatch") and styles.hatch != "none")
-            and self._border_title is None
-            and self._border_subtitle is None
-        )
-        context = None
-        if plain:
-            base_background, background = self.background_colors
-            inner = Style(bgcolor=(base_background + background).rich_color)
-            context = _Finish(left, right, inner, key[1], background, self._outer_width)
-        self._finished_rows.clear()
-        self._finish_for = (key, context)
-        return context
-
-    def _finished(self, row: Strip) -> Strip:
-        context = self._finish_context()
-        if context is None:
-            return row
-        cached = self._finished_rows.get(id(row))
-        if cached is not None and cached[0] is row:
-            return cached[1]
-        strip = context.finish(row)
-        if len(self._finished_rows) >= self.MAX_CACHED:
-            self._finished_rows.pop(next(iter(self._finished_rows)))
-        self._finished_rows[id(row)] = (row, strip)
-        return strip
 
     def render_line(self, y: int) -> Strip:
         # A new size or theme repaints the whole body, from its first line: look there only.
