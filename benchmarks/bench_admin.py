@@ -211,8 +211,10 @@ def build_terminals(directory: Path, count: int, rng: random.Random, per_file: i
     merged.close()
 
     @contextmanager
-    def inside(conn):  # the sitting's own transaction is already open
+    def inside(conn, during=None):  # the sitting's own transaction is already open
         yield conn
+        if during is not None:
+            during()
 
     sittings.transaction = inside
     conn = None
