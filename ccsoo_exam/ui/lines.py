@@ -52,7 +52,7 @@ class Finish:
 
 
 class LineWidget(Widget):
-    FINISHED_KEPT = 1024  # finished lines kept per widget (the body: a few questions' rows)
+    FINISHED_KEPT = 32  # finished lines kept per widget: for the body, the next question prepared and an answer's rows
     _base: Style | None = None
     _finish_for: tuple[tuple, Finish | None] | None = None
     _finished: dict[int, tuple[Strip, Strip]] | None = None

@@ -40,6 +40,7 @@ class QuestionBody(LineWidget):
     QuestionBody { height: 1fr; padding: 0 1; }
     """
     MAX_CACHED = 1024  # wrapped texts kept: 80 stems and their options, in a few states each
+    ROWS_KEPT = 32  # rows kept: the next question (prepared) and an answer's variants
 
     @dataclass
     class Scrolled(Message):
@@ -239,7 +240,7 @@ class QuestionBody(LineWidget):
         key = (id(line), bar.text, bar.style)
         cached = self._row_cache.get(key)
         if cached is None or cached[0] is not line:
-            if len(self._row_cache) >= self.MAX_CACHED:
+            if len(self._row_cache) >= self.ROWS_KEPT:
                 self._row_cache.pop(next(iter(self._row_cache)))
             cached = (line, Strip([*line, bar], width + 1))
             self._row_cache[key] = cached
