@@ -111,21 +111,32 @@ def committed_answer(db: Path, position: int) -> str | None:
 
 def test_the_screen_draws_an_answer_while_it_commits_on_the_committer_thread(tmp_path: Path) -> None:
     live = new_live(tmp_path / "r.db")
-    threads: list[tuple[str, str]] = []
-    live.conn.set_trace_callback(lambda sql: threads.append((sql, threading.current_thread().name)))
+    drawn = threading.Event()
+    threads: list[tuple[str, str, bool]] = []
+
+    def traced(sql: str) -> None:
+        # The COMMIT waits here until the drawing has run: were it on the UI thread, ahead of
+        # the drawing, it would wait in vain (and say so); on the committer it waits its turn.
+        if sql == "COMMIT":
+            threads.append((sql, threading.current_thread().name, drawn.wait(timeout=5)))
+        else:
+            threads.append((sql, threading.current_thread().name, True))
+
+    live.conn.set_trace_callback(traced)
     seen: list[tuple[str | None, str | None, str]] = []
 
     def draw() -> None:
         seen.append((live.responses[0].answer, committed_answer(tmp_path / "r.db", 0), threading.current_thread().name))
+        drawn.set()
 
     state = live.answer(0, "A", during=draw)
     live.conn.set_trace_callback(None)
     authored = state.answer
     assert authored is not None and committed_answer(tmp_path / "r.db", 0) == authored
-    # The drawing saw the proposed answer, before any other reader could, on the UI thread.
+    # The drawing saw the proposed answer on the UI thread before any other reader could.
     assert seen == [(authored, None, threading.main_thread().name)]
-    assert [name for sql, name in threads if sql == "COMMIT"] == ["ccsoo-commit_0"]
-    assert all(name == threading.main_thread().name for sql, name in threads if sql != "COMMIT")
+    assert [(name, waited) for sql, name, waited in threads if sql == "COMMIT"] == [("ccsoo-commit_0", True)]
+    assert all(name == threading.main_thread().name for sql, name, _ in threads if sql != "COMMIT")
 
 
 def test_a_commit_failing_while_the_screen_draws_puts_everything_back(tmp_path: Path) -> None:
