@@ -319,6 +319,9 @@ def has_calibrate() -> bool:
 TARGETED = ("results export --format csv", "admin items (unlock + analysis + KR-20)")
 
 
+TARGET_SITTINGS = 10_000  # DESIGN holds export and items to 3x the dump from this size
+
+
 def measure_size(sittings_count: int, rounds: int, folder: Path, limit: float, verdict: Verdict, quick: bool) -> None:
     db = str(folder / f"admin-{sittings_count}.db")
     start = time.perf_counter()
@@ -358,8 +361,11 @@ def measure_size(sittings_count: int, rounds: int, folder: Path, limit: float, v
         spread = f"per-round {low:.2f}-{high:.2f}x"
         if name in failed:
             verdict.require(label, False, "the command failed")
-        elif quick or name in TARGETED:
+        elif quick or (name in TARGETED and sittings_count >= TARGET_SITTINGS):
             verdict.check(label, ratio, limit, f"{ratio:.2f}x the dump [<= {limit}x]; {spread}")
+        elif name in TARGETED:
+            # Below DESIGN's size, start-up and the KDF are most of the command: reported only.
+            print(f"  info   {label}: {ratio:.2f}x the dump (the 3x target is for {TARGET_SITTINGS:,}+); {spread}")
         else:
             print(f"  info   {label}: {ratio:.2f}x the dump (no DESIGN target); {spread}")
 
