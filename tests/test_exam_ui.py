@@ -357,6 +357,8 @@ async def test_every_frame_written_shows_what_is_on_disk(tmp_path: Path, monkeyp
         assert [w[:2] for w in written] == [("NOT SAVED", True)], "only the frame of what is on disk is written"
         assert written[0][2] >= 2, "the rendered frame of the change was dropped, not written"
         assert response(conn, 0)["answer"] is None and app.live.responses[0].answer is None
+        body = app.screen_stack[-2].query_one("#body")
+        assert all("(*)" not in body.option(i).plain for i in range(4)), "the body is back to what is on disk"
 
 
 def screen_text(app: ExamApp) -> str:

@@ -36,7 +36,7 @@ from ccsoo_exam.rescoring import KeyChange, RescoreResult
 from ccsoo_exam.roster import RosterEntry
 from ccsoo_exam.store import merge_source, scoresheets, sittings
 from ccsoo_exam.store import standard as standard_store
-from ccsoo_exam.store.database import Migration, connect, transaction
+from ccsoo_exam.store.database import Migration, connect, table_columns, transaction
 from ccsoo_exam.text import has_control
 
 ROSTER_MIGRATIONS: list[Migration] = [
@@ -549,7 +549,7 @@ def _pool_readings(
 
 
 def _target_columns(target: sqlite3.Connection) -> dict[str, list[str]]:
-    return {t: _columns(target, t) for t in merge_source.SITTING_TABLES}
+    return {t: table_columns(target, t) for t in merge_source.SITTING_TABLES}
 
 
 def _apply(target: sqlite3.Connection, reading: merge_source.SourceReading, at: str) -> MergeReport:
@@ -586,10 +586,6 @@ def _apply(target: sqlite3.Connection, reading: merge_source.SourceReading, at: 
     return MergeReport(
         path, tuple(tally.added), tuple(tally.unchanged), tuple(tally.conflicts), tuple(tally.broken), panel
     )
-
-
-def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
 
 
 def _insert_sittings(target: sqlite3.Connection, reading: merge_source.SourceReading, at: str, tally: _Tally) -> None:
@@ -748,7 +744,7 @@ def count_submitted(conn: sqlite3.Connection, exam_id: str) -> int:
 
 def candidate_groups(conn: sqlite3.Connection) -> dict[str, str]:
     """candidate_id -> roster group, for candidates that have one (the DIF analysis)."""
-    if "group_label" not in _columns(conn, "candidates"):
+    if "group_label" not in table_columns(conn, "candidates"):
         return {}
     rows = conn.execute("SELECT candidate_id, group_label FROM candidates WHERE group_label != ''")
     return {r[0]: r[1] for r in rows}

@@ -158,6 +158,11 @@ def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
+def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    """A table's column names, in order (the table name is ours, never a user's)."""
+    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection, during: Callable[[], None] | None = None) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE ... COMMIT; rolled back on any error, so nothing half-written stays.

@@ -31,7 +31,7 @@ from ccsoo_exam.chain import Event, verify_chain
 from ccsoo_exam.errors import Problem, StoreError
 from ccsoo_exam.inputs import not_regular
 from ccsoo_exam.replay import ChainProblem, row_conflicts
-from ccsoo_exam.store.database import connect
+from ccsoo_exam.store.database import connect, table_columns
 
 SITTING_TABLES = ("sittings", "responses", "events")
 # The Event fields, by their column names: verification reads these, the copy reads them too.
@@ -172,10 +172,6 @@ def _require_sqlite_header(path: str) -> None:
         raise StoreError(Problem(path, None, NOT_SQLITE))
 
 
-def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
-
-
 def _read_sittings(
     source: sqlite3.Connection,
     path: str,
@@ -186,7 +182,7 @@ def _read_sittings(
 ) -> SourceReading:
     from ccsoo_exam.signing import signature_fault  # cryptography: only when merging
 
-    common = {t: [c for c in _columns(source, t) if c in target_columns[t]] for t in SITTING_TABLES}
+    common = {t: [c for c in table_columns(source, t) if c in target_columns[t]] for t in SITTING_TABLES}
     sitting_cols = sorted(common["sittings"])
     response_cols = common["responses"]
     event_cols = common["events"]

@@ -55,13 +55,13 @@ def render_frame(screen: Screen, widgets: Iterable[Widget]) -> Callable[[], None
             # Textual's own idle step (Widget._check_refresh), taken now rather than later.
             if widget._repaint_required or widget._layout_required:
                 widget._check_refresh()
-        return _nothing
+        return nothing_to_write
     dirty = {widget for widget in widgets if widget._repaint_required}
     for widget in dirty:
         widget._repaint_required = False  # drawn here: its idle step has nothing left to report
     screen._dirty_widgets.update(widget for widget in dirty if widget.display)
     if not screen._dirty_widgets:
-        return _nothing
+        return nothing_to_write
     # The update timer's own pass (Screen._on_timer_update and _compositor_refresh, without
     # a layout), in two halves.
     screen._compositor.update_widgets(screen._dirty_widgets)
@@ -79,5 +79,6 @@ def one_frame(screen: Screen, widgets: Iterable[Widget]) -> None:
     render_frame(screen, widgets)()
 
 
-def _nothing() -> None:
+def nothing_to_write() -> None:
+    """The writer of a frame that Textual's own repaint will write (or of no change at all)."""
     return None

@@ -55,7 +55,7 @@ class LineWidget(Widget):
     FINISHED_KEPT = 32  # finished lines kept per widget: for the body, the next question prepared and an answer's rows
     _base: Style | None = None
     _finish_for: tuple[tuple, Finish | None] | None = None
-    _finished: dict[int, tuple[Strip, Strip]] | None = None
+    _finished: dict[int, tuple[Strip, Strip]]  # id(line) -> (line, finished): set with each context
 
     @property
     def base_style(self) -> Style:
@@ -110,8 +110,7 @@ class LineWidget(Widget):
         finish = finish or self.finish_context()
         if finish is None:
             return line
-        kept = self._finished if self._finished is not None else {}
-        self._finished = kept
+        kept = self._finished
         found = kept.get(id(line))
         if found is not None and found[0] is line:
             return found[1]

@@ -29,6 +29,7 @@ from ccsoo_exam.store.sittings import ACCESSIBILITY
 from ccsoo_exam.ui.exam.body import QuestionBody
 from ccsoo_exam.ui.exam.question import QuestionScreen
 from ccsoo_exam.ui.exam.widgets import StatusBar
+from ccsoo_exam.ui.frames import nothing_to_write
 
 HIGH_CONTRAST, LARGE_PRINT, SCREEN_READER, READ_ALOUD, REDUCED_MOTION = ACCESSIBILITY
 LABELS = {
@@ -169,7 +170,7 @@ class ReaderQuestionScreen(QuestionScreen):
         for selector, text in self._texts().items():
             self._update(selector, text)
         self.settle_more()
-        return _written
+        return nothing_to_write
 
     def action_highlight(self, step: int) -> None:
         """Up/Down: the highlighted option is said as one line (the options stay as written)."""
@@ -212,7 +213,3 @@ def question_screen_class(modes: Iterable[str]) -> type[QuestionScreen]:
     if LARGE_PRINT in chosen:
         return LargePrintQuestionScreen
     return QuestionScreen
-
-
-def _written() -> None:
-    return None

@@ -89,15 +89,16 @@ class QuestionBody(LineWidget):
         self._keep_in_view(highlight)
         self._repaint()
 
-    def prepare(self, stem: Text | None, options: tuple[Text, ...]) -> None:
-        """Wrap texts likely to be shown next (a stem, options) while the candidate reads;
-        given a stem, also finish the rows of that question as a move shows it (its top)."""
+    def wrap_options(self, options: tuple[Text, ...]) -> None:
+        """Wrap options as a key is likely to show them next, while the candidate reads."""
+        width = self._text_width()
+        for text in options if width > 0 else ():
+            self._wrap(text, width, True)
+
+    def prepare(self, stem: Text, options: tuple[Text, ...]) -> None:
+        """Wrap a question and finish its rows as a move to it shows them (from its top)."""
         width = self._text_width()
         if width <= 0:
-            return
-        if stem is None:
-            for text in options:
-                self._wrap(text, width, True)
             return
         lines, _ = self._layout(stem, options, width)
         height = self._view.height

@@ -192,7 +192,7 @@ class QuestionScreen(Screen[None]):
             authored = state.item.authored(shown)
             text, struck = item.options[authored], authored in state.struck
             variants += [option_text(shown, text, True, False, True), option_text(shown, text, False, struck, False)]
-        body.prepare(None, tuple(variants))
+        body.wrap_options(tuple(variants))
         if position + 1 < live.count:
             body.prepare(*self._texts(position + 1, 0))
 
@@ -228,8 +228,7 @@ class QuestionScreen(Screen[None]):
             self.saved = "NOT SAVED"
             for widget in self.children:
                 widget.refresh()  # the frame rendered for the change is never written
-            self._drawn.clear()
-            self.redraw()
+            self.redraw()  # the mirror is back: what differs from the change is drawn again
             self.post_message(SaveFailed(error))
             return False
         if frames:
